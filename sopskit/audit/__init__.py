@@ -1,0 +1,1 @@
+"""The audit: plaintext secrets, recipient and rotation gaps, integrity, config drift."""

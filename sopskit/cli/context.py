@@ -1,0 +1,25 @@
+"""The global options every command sees, resolved once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+
+@dataclass(frozen=True)
+class AppContext:
+    repo: Path  # repository root (git top level of the working directory, or --repo)
+    sops_binary: str | None  # --sops-binary / SOPSKIT_SOPS; None: the bundled one
+    verbosity: int  # -1 quiet, 0 normal, 1+ verbose
+
+
+def app(ctx: click.Context) -> AppContext:
+    """The AppContext of the running command."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppContext)
+    return obj
+
+
+pass_app = click.make_pass_decorator(AppContext)

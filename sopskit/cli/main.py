@@ -1,0 +1,70 @@
+"""The `sopskit` command group, global options, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from sopskit import __version__
+from sopskit.cli.context import AppContext
+from sopskit.errors import ExitCode, SopskitError
+from sopskit.repo import find_repo_root
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="sopskit")
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path),
+              help="Repository root (default: git top level of the working directory).")
+@click.option("--sops-binary", envvar="SOPSKIT_SOPS", metavar="PATH",
+              help="sops binary to use (default: the one bundled with sopskit). Env: SOPSKIT_SOPS.")
+@click.option("-v", "--verbose", count=True, help="More detail.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.pass_context
+def cli(ctx: click.Context, repo: Path | None, sops_binary: str | None, verbose: int,
+        quiet: bool) -> None:
+    """Key registry, verified encryption and audit for SOPS secrets in GitOps repositories."""
+    root = repo.resolve() if repo else find_repo_root(Path.cwd())
+    ctx.obj = AppContext(repo=root, sops_binary=sops_binary, verbosity=-1 if quiet else verbose)
+
+
+def _register() -> None:
+    """Attach every command module's commands to the group."""
+    from sopskit.cli import commands
+
+    for command in commands.ALL:
+        cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the CLI and map every outcome to the exit-code table."""
+    _register()
+    try:
+        code = cli.main(args=argv, prog_name="sopskit", standalone_mode=False)
+    except SopskitError as exc:
+        click.echo(f"sopskit: error: {exc}", err=True)
+        sys.exit(int(exc.exit_code))
+    except click.exceptions.Abort:
+        click.echo("sopskit: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except KeyboardInterrupt:
+        click.echo("sopskit: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(int(ExitCode.USAGE))
+    except BrokenPipeError:
+        # stdout closed early (e.g. `| head`): not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(int(ExitCode.OK))
+    except Exception as exc:  # a bug: one line, no traceback (it could hold values)
+        click.echo(f"sopskit: internal error ({type(exc).__name__}); please report it with"
+                   " the command you ran", err=True)
+        if os.environ.get("SOPSKIT_DEBUG"):
+            raise
+        sys.exit(int(ExitCode.INTERNAL))
+    sys.exit(int(code) if isinstance(code, int) else 0)

@@ -1,0 +1,1 @@
+"""The operations users call: encrypt, decrypt, edit, verify, updatekeys, rotate, rekey."""

@@ -1,0 +1,1 @@
+"""Where private keys come from: files, environment, the OS keyring, gpg."""

@@ -1,0 +1,103 @@
+"""The only module that starts child processes.
+
+Every call gets an explicit environment (never the parent's by accident), a timeout, and
+typed errors. Output is captured as bytes; callers decide what, if anything, is shown,
+because a child's stderr may echo secret values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sopskit.errors import BinaryError
+
+DEFAULT_TIMEOUT = 120.0
+
+# Variables a child may inherit when the caller asks for a base environment: enough for
+# locale, temp dirs and the gpg-agent socket, nothing that selects keys or configs.
+SAFE_INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMROOT")
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The result of a finished child process."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A minimal environment: the safe inherited variables plus `extra`."""
+    env = {k: os.environ[k] for k in SAFE_INHERITED if k in os.environ}
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run(
+    args: Sequence[str | Path],
+    *,
+    env: Mapping[str, str],
+    input: bytes | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    cwd: Path | str | None = None,
+) -> Completed:
+    """Run `args` to completion with exactly `env`, capturing stdout and stderr.
+
+    Raises BinaryError when the program is missing or does not finish within `timeout`
+    (the child and its process group are killed first).
+    """
+    argv = tuple(str(a) for a in args)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        raise BinaryError(f"program not found: {argv[0]}", path=argv[0]) from exc
+    except PermissionError as exc:
+        raise BinaryError(f"program is not executable: {argv[0]}", path=argv[0]) from exc
+    try:
+        out, err = proc.communicate(input=input, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill_group(proc)
+        raise BinaryError(
+            f"{Path(argv[0]).name} did not finish within {timeout:g}s and was stopped"
+        ) from exc
+    except BaseException:
+        _kill_group(proc)
+        raise
+    return Completed(argv, proc.returncode, out, err)
+
+
+def run_interactive(
+    args: Sequence[str | Path], *, env: Mapping[str, str], timeout: float | None = None,
+    cwd: Path | str | None = None,
+) -> int:
+    """Run a program attached to the user's terminal (an editor); return its exit code."""
+    argv = tuple(str(a) for a in args)
+    try:
+        return subprocess.run(argv, env=dict(env), timeout=timeout, cwd=cwd, check=False).returncode
+    except FileNotFoundError as exc:
+        raise BinaryError(f"program not found: {argv[0]}", path=argv[0]) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise BinaryError(f"{Path(argv[0]).name} did not finish within {timeout}s") from exc
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()

@@ -1,0 +1,1 @@
+"""The key registry: keys, clusters, path rules, and the .sops.yaml generated from them."""

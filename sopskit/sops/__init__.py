@@ -1,0 +1,1 @@
+"""Running the real sops binary: locate, version gate, environment, exit-code mapping."""

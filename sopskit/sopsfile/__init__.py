@@ -1,0 +1,1 @@
+"""Native reading and verification of sops files, without the sops binary."""
