@@ -1,0 +1,58 @@
+"""The exact environment every sops child process gets.
+
+sops merges every age identity source it can find (`~/.ssh/id_ed25519`, `~/.ssh/id_rsa`,
+`$XDG_CONFIG_HOME/sops/age/keys.txt`, every `SOPS_AGE_*` variable; sops-format.md 2.2,
+`age/keysource.go: MasterKey.loadIdentities`), so "decrypt with the keys sopskit chose" is
+only true when HOME and XDG_CONFIG_HOME point at an empty private directory and the chosen
+keys arrive in `SOPS_AGE_KEY`, in memory (never a key file written by us).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from sopskit import process
+from sopskit.identity.model import Identities
+
+# GnuPG needs a few more variables than process.SAFE_INHERITED to reach its agent/pinentry.
+_GPG_INHERITED = ("GPG_TTY", "TERM", "DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR")
+
+
+@functools.lru_cache(maxsize=1)
+def private_home() -> Path:
+    """An empty 0700 directory used as HOME / XDG_CONFIG_HOME of sops, removed at exit."""
+    path = Path(tempfile.mkdtemp(prefix="sopskit-home-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+def child_env(identities: Identities, *, config: Path | None = None,
+              extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A minimal environment for sops holding exactly `identities` and `config`.
+
+    Without `identities.gnupghome` PGP is switched off: `SOPS_GPG_EXEC` names a program
+    that always fails, so sops cannot reach the user's keyring (`pgp/keysource.go`
+    falls back to `gpg` with `~/.gnupg` otherwise).
+    """
+    home = private_home()
+    env = process.base_env({k: os.environ[k] for k in _GPG_INHERITED if k in os.environ})
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
+               SOPS_DISABLE_VERSION_CHECK="1")
+    secrets = [i.secret for i in identities.age if i.kind == "x25519"]
+    if secrets:
+        env["SOPS_AGE_KEY"] = "\n".join(secrets)
+    if identities.gnupghome is not None:
+        env["GNUPGHOME"] = str(identities.gnupghome)
+    else:
+        env["GNUPGHOME"] = str(home / "no-gnupg")
+        env["SOPS_GPG_EXEC"] = shutil.which("false") or "/bin/false"
+    if config is not None:
+        env["SOPS_CONFIG"] = str(config)
+    if extra:
+        env.update(extra)
+    return env
