@@ -52,6 +52,25 @@ def load_all(text: str, *, path: str, rt: bool = True) -> list[Any]:
         raise _input_error(exc, path) from None
 
 
+def compose_all(text: str, *, path: str) -> list[Any]:
+    """The node graph of every document (ruamel `Node`s with marks; aliases are shared nodes).
+
+    Uses the libyaml-based C composer when ruamel.yaml.clib is installed (~10x faster than
+    the pure one; the sops file engine parses hundreds of files per run). Scalars are left
+    for the caller to resolve (sopsfile.yamlscalar mirrors go-yaml v3).
+    """
+    try:
+        return list(_composer().compose_all(text))
+    except YAMLError as exc:
+        raise _input_error(exc, path) from None
+
+
+def _composer() -> YAML:
+    yaml = YAML(typ="safe", pure=False)
+    yaml.allow_duplicate_keys = True  # the caller reports duplicates with their line
+    return yaml
+
+
 def dump(data: Any, *, rt: bool = False) -> str:
     """Serialise one document."""
     buf = io.StringIO()

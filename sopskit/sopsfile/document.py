@@ -1,0 +1,248 @@
+"""Parse any sops file (YAML, JSON, dotenv, INI, binary) into one ordered tree + Metadata.
+
+`parse` never needs a key. It mirrors each sops store's reader (stores/*/store.go) closely
+enough that the walk order, AAD paths and plaintext typing equal what sops computes the MAC
+over; `SopsDocument.leaves()` is that walk (sops.go: walkBranch / walkSlice).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sopskit.errors import InputError
+from sopskit.sopsfile import dotenvstore, inistore, jsonstore, metadata, yamlstore
+from sopskit.sopsfile.cryptrule import Evaluator
+from sopskit.sopsfile.metadata import Issue
+from sopskit.sopsfile.model import FORMATS, Format, Metadata
+from sopskit.sopsfile.tree import Branch, Comment, GoTime, Item, Scalar, ScalarValue, Seq
+
+DEFAULT_MAX_SIZE = 64 * 1024 * 1024
+_EXTENSIONS: dict[str, Format] = {
+    ".yaml": "yaml", ".yml": "yaml", ".json": "json", ".env": "dotenv", ".ini": "ini",
+}
+SOPS_KEY = "sops"
+
+
+class NotSopsFile(InputError):
+    """The file parses but has no sops metadata: it is not (or no longer) encrypted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """One walked value or comment, in sops walk order.
+
+    `path`: the mapping keys from the root (list indices excluded, as in sops' AAD);
+    `value`: the stored value (for encrypted leaves the `ENC[...]` string) or comment text;
+    `encrypted`: whether the file's crypt rule puts this leaf at an encrypted path.
+    """
+
+    path: tuple[str, ...]
+    value: ScalarValue
+    line: int | None
+    is_comment: bool
+    encrypted: bool
+    document: int = 0
+
+    @property
+    def key_path(self) -> str:
+        return ".".join(self.path) if self.path else "(top level)"
+
+
+@dataclass
+class SopsDocument:
+    """A parsed sops file: its documents (branches), metadata and metadata issues."""
+
+    path: str
+    format: Format
+    metadata: Metadata
+    branches: list[Branch]
+    metadata_issues: tuple[Issue, ...] = ()
+    metadata_line: int | None = None
+    _leaves: list[tuple[Leaf, Scalar | Comment]] | None = field(default=None, repr=False)
+
+    def leaves(self) -> Iterator[Leaf]:
+        """Every non-null leaf and comment in sops walk order."""
+        for leaf, _ in self.walk():
+            yield leaf
+
+    def walk(self) -> list[tuple[Leaf, Scalar | Comment]]:
+        """Leaves with the tree objects holding them (decrypt replaces values in a copy)."""
+        if self._leaves is None:
+            self._leaves = _Walker(Evaluator(self.metadata.effective_crypt_rule)).run(
+                self.branches)
+        return self._leaves
+
+
+class _Walker:
+    def __init__(self, rule: Evaluator) -> None:
+        self.rule = rule
+        self.out: list[tuple[Leaf, Scalar | Comment]] = []
+        self.doc = 0
+
+    def run(self, branches: list[Branch]) -> list[tuple[Leaf, Scalar | Comment]]:
+        for self.doc, branch in enumerate(branches):
+            self.branch(branch, (), [])
+        return self.out
+
+    def encrypted(self, path: tuple[str, ...], stack: list[list[str]], is_comment: bool) -> bool:
+        if self.rule.uses_comments:
+            return self.rule.with_comments(stack, is_comment)
+        return self.rule.by_path(path)
+
+    def comment(self, c: Comment, path: tuple[str, ...], stack: list[list[str]]) -> None:
+        stack[-1].append(c.text)
+        enc = self.encrypted(path, stack, True)
+        self.out.append((Leaf(path, c.text, c.line, True, enc, self.doc), c))
+
+    def branch(self, node: Branch, path: tuple[str, ...], stack: list[list[str]]) -> None:
+        stack = [*stack, []]
+        for item in node:
+            if isinstance(item, Comment):
+                self.comment(item, path, stack)
+                continue
+            self.value(item.value, (*path, item.key), stack)
+            stack[-1] = []
+
+    def seq(self, node: Seq, path: tuple[str, ...], stack: list[list[str]]) -> None:
+        stack = [*stack, []]
+        for item in node:
+            if isinstance(item, Comment):
+                self.comment(item, path, stack)
+                continue
+            self.value(item, path, stack)
+            stack[-1] = []
+
+    def value(self, node: Branch | Seq | Scalar, path: tuple[str, ...],
+              stack: list[list[str]]) -> None:
+        if isinstance(node, Branch):
+            self.branch(node, path, stack)
+        elif isinstance(node, Seq):
+            self.seq(node, path, stack)
+        elif node.value is not None:
+            enc = self.encrypted(path, stack, False)
+            self.out.append((Leaf(path, node.value, node.line, False, enc, self.doc), node))
+
+
+def detect_format(path: str | Path, override: str | None = None) -> Format:
+    """sops' rule (cmd/sops/formats): the override if it names a store, else the extension."""
+    if override in FORMATS:
+        return override
+    return _EXTENSIONS.get(os.path.splitext(str(path))[1].lower(), "binary")
+
+
+def looks_like_sops(data: bytes, fmt: Format) -> bool:
+    """Cheap content test for finding sops files (no full parse)."""
+    if fmt == "dotenv":
+        return b"sops_version=" in data or b"sops_mac=" in data
+    if fmt == "ini":
+        return b"[sops]" in data
+    if fmt in ("json", "binary"):
+        return b'"sops"' in data and b'"mac"' in data
+    return (b"\nsops:" in data or data.startswith(b"sops:")) and b"mac:" in data
+
+
+def parse(data: bytes, *, path: str, fmt: Format,
+          max_size: int = DEFAULT_MAX_SIZE) -> SopsDocument:
+    """Parse `data` (the bytes of `path`) as a sops file in format `fmt`."""
+    text = _text(data, path, max_size)
+    if fmt == "yaml":
+        branches = yamlstore.load(text, path=path)
+        raw, line = _pop_yaml_metadata(branches, path)
+    elif fmt in ("json", "binary"):
+        branches = [jsonstore.load(text, path=path)]
+        raw, line = _pop_tree_metadata(branches[0], path)
+    elif fmt == "dotenv":
+        branches = [dotenvstore.load(text, path=path)]
+        raw, line = _pop_dotenv_metadata(branches[0], path)
+    else:
+        branches, raw, line = _ini(text, path)
+    meta, issues = metadata.build(raw)
+    if fmt == "binary":
+        meta = _binary_meta(meta)
+    return SopsDocument(path, fmt, meta, branches, issues, line)
+
+
+def _text(data: bytes, path: str, max_size: int) -> str:
+    if len(data) > max_size:
+        raise InputError(f"file is {len(data) / 1048576:.1f} MiB, larger than the "
+                         f"{max_size / 1048576:.0f} MiB limit for sops files", path=path)
+    if not data.strip():
+        raise InputError("file is empty", path=path)
+    if b"\x00" in data:
+        raise InputError("file is binary data, not a sops file", path=path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError("file is not valid UTF-8 text", path=path, line=line) from None
+
+
+def _binary_meta(meta: Metadata) -> Metadata:
+    """Binary store: the single `data` value is always encrypted (getEncryptConfig)."""
+    return replace(meta, crypt_rule=None)
+
+
+def _missing(path: str) -> NotSopsFile:
+    return NotSopsFile("no sops metadata found: the file is not encrypted with sops", path=path)
+
+
+def _pop_yaml_metadata(branches: list[Branch], path: str) -> tuple[dict[str, Any], int | None]:
+    """stores.ExtractMetadata: `sops` from document 0, removed from every document."""
+    if not branches:
+        raise _missing(path)
+    raw, line = _pop_tree_metadata(branches[0], path)
+    for branch in branches[1:]:
+        branch[:] = [i for i in branch if not (isinstance(i, Item) and i.key == SOPS_KEY)]
+    return raw, line
+
+
+def _pop_tree_metadata(branch: Branch, path: str) -> tuple[dict[str, Any], int | None]:
+    found = [i for i in branch if isinstance(i, Item) and i.key == SOPS_KEY]
+    if not found:
+        raise _missing(path)
+    if len(found) > 1:
+        raise InputError("duplicate 'sops' metadata entry", path=path, line=found[1].line)
+    if not isinstance(found[0].value, Branch):
+        raise InputError("the 'sops' entry is not a mapping", path=path, line=found[0].line)
+    branch[:] = [i for i in branch if i is not found[0]]
+    return to_python(found[0].value), found[0].line
+
+
+def _pop_dotenv_metadata(branch: Branch, path: str) -> tuple[dict[str, Any], int | None]:
+    prefix = SOPS_KEY + "_"
+    flat = {i.key[len(prefix):]: i.value.value for i in branch
+            if isinstance(i, Item) and i.key.startswith(prefix) and isinstance(i.value, Scalar)}
+    if not flat:
+        raise _missing(path)
+    lines = [i.line for i in branch if isinstance(i, Item) and i.key.startswith(prefix)]
+    branch[:] = [i for i in branch if not (isinstance(i, Item) and i.key.startswith(prefix))]
+    return metadata.unflatten({k: str(v) for k, v in flat.items()}), min(
+        (ln for ln in lines if ln), default=None)
+
+
+def _ini(text: str, path: str) -> tuple[list[Branch], dict[str, Any], int | None]:
+    sections = inistore.parse_sections(text, path=path)
+    meta = [s for s in sections if s.name == SOPS_KEY]
+    if not meta:
+        raise _missing(path)
+    # DecodeNewLines: newlines were written as a literal backslash-n (EscapeNewlines).
+    flat = {k: v.replace("\\n", "\n") for k, (v, _, _) in meta[0].keys.items()}
+    branch = inistore.to_branch([s for s in sections if s.name != SOPS_KEY])
+    return [branch], metadata.unflatten(flat), meta[0].line
+
+
+def to_python(node: Branch | Seq | Scalar) -> Any:
+    """Plain dict/list/scalars (comments dropped), e.g. for the metadata block."""
+    if isinstance(node, Branch):
+        return {i.key: to_python(i.value) for i in node if isinstance(i, Item)}
+    if isinstance(node, Seq):
+        return [to_python(v) for v in node if not isinstance(v, Comment)]
+    return node.value
+
+
+__all__ = ["DEFAULT_MAX_SIZE", "GoTime", "Leaf", "NotSopsFile", "SopsDocument", "detect_format",
+           "looks_like_sops", "parse", "to_python"]

@@ -1,0 +1,190 @@
+"""Verification of a sops file: key-less structure checks, then (with the data key) every
+value decrypted and the MAC recomputed (sops-format.md 1.8).
+
+Like sigstore-python's verifier, each step is a small function that raises `_Fail`; the
+runner collects what they raise into a `VerifyReport`. Problems have stable check names:
+`parse`, `metadata`, `plaintext-value`, `malformed-value`, `ciphertext-at-plaintext-path`,
+`mac-missing`, `mac`, `decrypt`, `recipients`. No message ever contains a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sopskit.errors import InputError, NoIdentityError, SopskitError
+from sopskit.identity.model import Identities
+from sopskit.sopsfile.document import Leaf, SopsDocument, detect_format, parse
+from sopskit.sopsfile.encvalue import EncValue, MalformedValue, looks_encrypted
+from sopskit.sopsfile.model import Format
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One failed check: `check` is a stable name, `message` never holds a value."""
+
+    check: str
+    message: str
+    key_path: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        key = f"{self.key_path}: " if self.key_path else ""
+        return f"{where}{key}{self.message} [{self.check}]"
+
+
+@dataclass
+class VerifyReport:
+    path: str
+    ok: bool
+    mac_checked: bool
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": self.path, "ok": self.ok, "mac_checked": self.mac_checked,
+                "errors": [{"check": p.check, "message": p.message, "key_path": p.key_path,
+                            "line": p.line} for p in self.problems]}
+
+
+class _Fail(Exception):
+    def __init__(self, *problems: Problem) -> None:
+        super().__init__(problems[0].message if problems else "")
+        self.problems = problems
+
+
+def _leaf_problem(check: str, message: str, leaf: Leaf) -> Problem:
+    return Problem(check, message, leaf.key_path, leaf.line)
+
+
+# Step 1 (key-less): the metadata block is complete and consistent.
+def step_metadata(doc: SopsDocument) -> None:
+    found = [Problem("metadata", i.message, i.key_path, doc.metadata_line)
+             for i in doc.metadata_issues]
+    no_keys = not any(g.age or g.pgp or g.other for g in doc.metadata.key_groups)
+    if no_keys and not any(p.key_path == "sops" for p in found):
+        found.append(Problem("metadata", "no keys found in file", "sops", doc.metadata_line))
+    if found:
+        raise _Fail(*found)
+
+
+# Step 2 (key-less): the file has a MAC at all.
+def step_mac_present(doc: SopsDocument) -> None:
+    mac = doc.metadata.mac
+    if not mac:
+        raise _Fail(Problem("mac-missing", "the file has no MAC (sops refuses it unless "
+                            "--ignore-mac)", "sops.mac", doc.metadata_line))
+    try:
+        EncValue.parse(mac)
+    except MalformedValue as exc:
+        raise _Fail(Problem("metadata", f"MAC is malformed: {exc}", "sops.mac",
+                            doc.metadata_line)) from None
+
+
+# Step 3 (key-less): every value is encrypted exactly where the crypt rule says.
+def step_values(doc: SopsDocument) -> None:
+    found = list(_value_problems(doc))
+    if found:
+        raise _Fail(*found)
+
+
+def _value_problems(doc: SopsDocument) -> Iterator[Problem]:
+    for leaf in doc.leaves():
+        value = leaf.value
+        if leaf.is_comment:
+            if leaf.encrypted and isinstance(value, str) and looks_encrypted(value):
+                yield from _malformed(value, leaf, comment=True)
+            continue  # a plaintext comment at an encrypted path is tolerated, as in sops
+        if leaf.encrypted:
+            if value == "":
+                continue
+            if not isinstance(value, str) or not looks_encrypted(value):
+                yield _leaf_problem("plaintext-value", "plaintext value at an encrypted path "
+                                    "(a secret pasted into an encrypted file?)", leaf)
+            else:
+                yield from _malformed(value, leaf, comment=False)
+        elif isinstance(value, str) and looks_encrypted(value):
+            yield _leaf_problem("ciphertext-at-plaintext-path", "encrypted value at a path the "
+                                "crypt rule leaves in plaintext", leaf)
+
+
+def _malformed(value: str, leaf: Leaf, *, comment: bool) -> Iterator[Problem]:
+    try:
+        enc = EncValue.parse(value)
+    except MalformedValue as exc:
+        what = "encrypted comment" if comment else "encrypted value"
+        yield _leaf_problem("malformed-value", f"malformed {what}: {exc}", leaf)
+        return
+    if comment != (enc.type == "comment"):
+        yield _leaf_problem("malformed-value", f"encrypted value has type {enc.type!r} "
+                            f"{'for a comment' if comment else 'for a value'}", leaf)
+
+
+STRUCTURE_STEPS: tuple[Callable[[SopsDocument], None], ...] = (
+    step_metadata, step_mac_present, step_values)
+
+
+def _run(steps: tuple[Callable[[SopsDocument], None], ...], doc: SopsDocument) -> list[Problem]:
+    problems: list[Problem] = []
+    for step in steps:
+        try:
+            step(doc)
+        except _Fail as fail:
+            problems.extend(fail.problems)
+    return problems
+
+
+def check_structure(doc: SopsDocument) -> list[Problem]:
+    """Every key-less check (sops-format.md 1.8); an empty list means the structure is sound."""
+    return _run(STRUCTURE_STEPS, doc)
+
+
+def verify_document(doc: SopsDocument, data_key: bytes | None) -> VerifyReport:
+    """Structure checks, then with `data_key`: decrypt every value and check the MAC."""
+    problems = check_structure(doc)
+    mac_checked = False
+    if data_key is not None:
+        from sopskit.sopsfile.mac import check_mac
+
+        try:
+            check_mac(doc, data_key)
+            mac_checked = True
+        except _Fail as fail:
+            problems.extend(fail.problems)
+        except SopskitError as exc:
+            problems.append(Problem(getattr(exc, "check", "decrypt"), exc.message,
+                                    exc.key_path, exc.line))
+    problems = list(dict.fromkeys(problems))  # a missing MAC is found by both passes
+    if any(p.check == "mac-missing" for p in problems):
+        problems = [p for p in problems if p.check != "mac-missing" or p.message.endswith(
+            "--ignore-mac)")]
+    return VerifyReport(doc.path, not problems, mac_checked, problems)
+
+
+def verify_file(path: str | Path, identities: Identities, *, fmt: Format | None = None,
+                require_mac: bool = False) -> VerifyReport:
+    """Read, parse and verify one file; parse errors and missing keys become problems."""
+    from sopskit.sopsfile.datakey import recover_data_key
+
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+        doc = parse(data, path=name, fmt=fmt or detect_format(name))
+    except OSError as exc:
+        return VerifyReport(name, False, False, [Problem("parse", f"cannot read: {exc.strerror}")])
+    except InputError as exc:
+        return VerifyReport(name, False, False, [Problem("parse", exc.message, None, exc.line)])
+    key: bytes | None = None
+    key_problem: Problem | None = None
+    if not identities.empty:
+        try:
+            key = recover_data_key(doc.metadata, identities, path=name)
+        except NoIdentityError as exc:
+            key_problem = Problem("decrypt", exc.message)
+    report = verify_document(doc, key)
+    if require_mac and not report.mac_checked:
+        report.problems.append(key_problem or Problem(
+            "decrypt", "MAC not checked: no identity available to recover the data key"))
+        report.ok = False
+    return report
