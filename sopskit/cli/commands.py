@@ -5,3 +5,7 @@ from __future__ import annotations
 import click
 
 ALL: list[click.Command] = []
+
+from sopskit.cli.identity_cmds import identity_group  # noqa: E402
+
+ALL.append(identity_group)

@@ -6,8 +6,12 @@ without knowing where it came from (the rest of `identity/` finds them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from sopskit.errors import NoIdentityError
+from sopskit.recipient import is_pgp_fingerprint
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,9 @@ class Identities:
     age: tuple[AgeIdentity, ...] = ()
     gnupghome: Path | None = None  # None: PGP is not used at all
     sources: tuple[str, ...] = ()  # human-readable list of where the keys came from
+    # Sources that were skipped or failed, and why (e.g. "keyring: not consulted: CI=true").
+    # Never secret: shown by `identity list` and `doctor`.
+    notes: tuple[str, ...] = ()
 
     def age_recipients(self) -> frozenset[str]:
         return frozenset(i.recipient for i in self.age)
@@ -35,8 +42,41 @@ class Identities:
     def only_age(self, recipients: frozenset[str]) -> Identities:
         """The subset holding just these age recipients and no PGP: "key X alone"."""
         return Identities(tuple(i for i in self.age if i.recipient in recipients), None,
-                          self.sources)
+                          self.sources, self.notes)
+
+    def identities_for(self, selectors: Iterable[str], *, strict: bool = True) -> Identities:
+        """Just the keys named by `selectors` (registry names, age recipients or PGP
+        fingerprints): a check that names key X uses X alone.
+
+        Age identities match by name or recipient. The GnuPG home is kept only when a
+        selector is a PGP fingerprint (gpg picks the key itself). With `strict`, a selector
+        that matches nothing raises NoIdentityError naming it (public parts only).
+        """
+        wanted = [s.strip() for s in selectors]
+        chosen = tuple(i for i in self.age if i.name in wanted or i.recipient in wanted)
+        pgp = [s for s in wanted if is_pgp_fingerprint(s)]
+        home = self.gnupghome if pgp else None
+        if strict:
+            found = {i.name for i in chosen} | {i.recipient for i in chosen}
+            missing = [s for s in wanted if s not in found and not (home and s in pgp)]
+            if missing:
+                searched = ", ".join(self.sources) or "none"
+                raise NoIdentityError(f"no private key for {', '.join(missing)} "
+                                      f"(sources searched: {searched})")
+        return Identities(chosen, home, self.sources, self.notes)
+
+    def named(self, names: dict[str, str]) -> Identities:
+        """The same identities with `name` filled from `names` (public part -> registry
+        key name) where it is still unknown."""
+        age = tuple(i if i.name else replace(i, name=names.get(i.recipient)) for i in self.age)
+        return replace(self, age=age)
+
+    def find(self, selector: str) -> AgeIdentity | None:
+        """The first age identity with this name or recipient."""
+        key = selector.strip()
+        return next((i for i in self.age if key in (i.name, i.recipient)), None)
 
     @property
     def empty(self) -> bool:
         return not self.age and self.gnupghome is None
+

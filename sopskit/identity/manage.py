@@ -1,0 +1,75 @@
+"""The explicit identity operations behind `sopskit identity add/remove/export`.
+
+These use the keyring because the user asked for it: a missing or locked keyring is a
+KeyringError naming the alternatives, never a silent fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from sopskit.errors import InputError, NoIdentityError, UsageError
+from sopskit.identity.keyring_store import KeyringStore, check_name
+from sopskit.identity.model import AgeIdentity
+from sopskit.identity.parse import generate, parse_keys_text, read_key_file
+from sopskit.identity.registry_link import RegistryKeys
+
+
+def new_identity(*, from_file: Path | None = None, text: str | None = None,
+                 generate_new: bool = False) -> AgeIdentity:
+    """Exactly one age X25519 identity from a file, from text (stdin), or a new one."""
+    if sum((from_file is not None, text is not None, generate_new)) != 1:
+        raise UsageError("give exactly one of --from-file FILE, --stdin, --generate")
+    if generate_new:
+        return generate("generated")
+    if from_file is not None:
+        found = read_key_file(from_file, source=str(from_file))
+        where = str(from_file)
+    else:
+        found = parse_keys_text(text or "", source="stdin")
+        where = "stdin"
+    if len(found.age) != 1 or found.age[0].kind != "x25519":
+        raise InputError(f"expected exactly one age identity (AGE-SECRET-KEY-1...), found "
+                         f"{len(found.age)}", path=where)
+    return found.age[0]
+
+
+def check_registry(name: str, identity: AgeIdentity, registry: RegistryKeys | None) -> str | None:
+    """Refuse a key whose public part is not registry key `name`'s; a note when there is no
+    such registry key to compare with."""
+    if registry is None:
+        return None
+    expected = registry.keys.get(name)
+    if expected is None:
+        return f"note: the registry ({registry.path}) has no key {name!r}; stored unchecked"
+    if expected.type != "age" or expected.id != identity.recipient:
+        raise UsageError(f"registry key {name!r} is {expected}, but this identity's public "
+                         f"part is {identity.recipient}: refusing to store it under that name",
+                         path=registry.path)
+    return None
+
+
+def add_identity(name: str, identity: AgeIdentity, *, env: Mapping[str, str] | None = None,
+                 replace: bool = False) -> str:
+    """Store `identity` as keyring entry `name`; returns the keyring backend's name."""
+    check_name(name)
+    store = KeyringStore(env)
+    if not replace and store.get(name) is not None:
+        raise UsageError(f"the keyring already holds an identity named {name!r}; "
+                         "pass --force to replace it")
+    store.put(name, identity.secret)
+    return store.name
+
+
+def remove_identity(name: str, *, env: Mapping[str, str] | None = None) -> None:
+    if not KeyringStore(env).delete(check_name(name)):
+        raise NoIdentityError(f"the keyring holds no identity named {name!r}")
+
+
+def export_identity(name: str, *, env: Mapping[str, str] | None = None) -> str:
+    """The secret of keyring entry `name` (the caller prints it, with a warning)."""
+    secret = KeyringStore(env).get(check_name(name))
+    if secret is None:
+        raise NoIdentityError(f"the keyring holds no identity named {name!r}")
+    return secret

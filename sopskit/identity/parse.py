@@ -1,0 +1,131 @@
+"""Reading age identities from text and files: keys files, `SOPS_AGE_KEY`, keyring entries,
+ssh private keys. Errors name the source and line, never the secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyrage
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+from sopskit.errors import InputError
+from sopskit.identity.model import AgeIdentity
+
+MAX_KEY_FILE = 1 << 20  # a keys file is a few lines; refuse anything absurd before reading it
+_ENCRYPTED_MARKERS = (b"-----BEGIN AGE ENCRYPTED FILE-----", b"age-encryption.org/v1")
+_SSH_MARKERS = (b"-----BEGIN OPENSSH PRIVATE KEY-----", b"-----BEGIN RSA PRIVATE KEY-----")
+# Identity kinds sops knows (age/keysource.go: parseIdentity) that pyrage cannot use.
+_UNSUPPORTED = {"AGE-PLUGIN-": "age plugin", "AGE-SECRET-KEY-PQ-": "post-quantum age"}
+
+
+@dataclass
+class Found:
+    """What one source yielded: identities, a label per source read, notes on skipped parts."""
+
+    age: list[AgeIdentity] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def extend(self, other: Found) -> None:
+        self.age.extend(other.age)
+        self.sources.extend(other.sources)
+        self.notes.extend(other.notes)
+
+
+def generate(source: str = "generated", name: str | None = None) -> AgeIdentity:
+    """A new random age X25519 identity."""
+    ident = pyrage.x25519.Identity.generate()
+    return AgeIdentity(str(ident), str(ident.to_public()), source, name)
+
+
+def parse_age_secret(text: str, *, source: str, name: str | None = None,
+                     where: str | None = None, line: int | None = None) -> AgeIdentity:
+    """One `AGE-SECRET-KEY-1...` identity, checked (bech32 checksum) and in canonical form."""
+    try:
+        ident = pyrage.x25519.Identity.from_str(text.strip())
+    except (pyrage.IdentityError, ValueError) as exc:
+        raise InputError("not a valid age identity (expected AGE-SECRET-KEY-1... with a valid "
+                         "bech32 checksum)", path=where or source, line=line) from exc
+    return AgeIdentity(str(ident), str(ident.to_public()), source, name)
+
+
+def parse_keys_text(text: str, *, source: str, where: str | None = None) -> Found:
+    """Identities in sops/age keys-file syntax: `#` comments, blank lines, one or more
+    whitespace-separated identities per line (age: ParseIdentities; several per line since
+    sops 3.13). Plugin and post-quantum identities are skipped with a note."""
+    found = Found(sources=[source])
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        for token in line.split():
+            kind = next((k for p, k in _UNSUPPORTED.items() if token.upper().startswith(p)), None)
+            if kind is not None:
+                found.notes.append(f"{where or source}:{lineno}: {kind} identity skipped "
+                                   "(sopskit cannot use it natively)")
+                continue
+            found.age.append(parse_age_secret(token, source=source, where=where or source,
+                                              line=lineno))
+    return found
+
+
+def is_ssh_key(data: bytes) -> bool:
+    return any(marker in data[:200] for marker in _SSH_MARKERS)
+
+
+def is_encrypted(data: bytes) -> bool:
+    return any(data.lstrip().startswith(marker) for marker in _ENCRYPTED_MARKERS)
+
+
+def parse_ssh_key(data: bytes, *, source: str, where: str) -> AgeIdentity:
+    """An ssh-ed25519 / ssh-rsa private key as an age identity; its public line is the
+    recipient sops writes (`ssh-ed25519 AAAA...`). Passphrase-less only, like sops
+    (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`)."""
+    key: PrivateKeyTypes
+    try:
+        if b"OPENSSH PRIVATE KEY" in data:
+            key = serialization.load_ssh_private_key(data, password=None)
+        else:
+            key = serialization.load_pem_private_key(data, password=None)
+    except TypeError as exc:  # cryptography: "Password was not given but private key is encrypted"
+        raise InputError("the ssh key is passphrase-protected; sops and sopskit need a "
+                         "passphrase-less key", path=where) from exc
+    except (ValueError, pyrage.IdentityError) as exc:
+        raise InputError("not a readable ssh private key", path=where) from exc
+    if not isinstance(key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
+        raise InputError("age accepts only ssh-ed25519 and ssh-rsa keys", path=where)
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                           serialization.PublicFormat.OpenSSH).decode()
+    return AgeIdentity(data.decode("ascii", "replace"), public, source, None, "ssh")
+
+
+def read_key_file(path: Path, *, source: str) -> Found:
+    """Every identity in `path`: an age keys file or one ssh private key."""
+    data = read_small(path)
+    if is_ssh_key(data):
+        return Found([parse_ssh_key(data, source=source, where=str(path))], [source])
+    if is_encrypted(data):
+        raise InputError("the identity file is age-encrypted with a passphrase; sopskit never "
+                         "prompts: store the key with `sopskit identity add NAME --from-file` "
+                         "(keyring) or keep a decrypted copy in a 0600 file", path=path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError("not a text age identity file", path=path) from exc
+    return parse_keys_text(text, source=source, where=str(path))
+
+
+def read_small(path: Path) -> bytes:
+    """The bytes of a key file, refusing huge or unreadable ones."""
+    try:
+        if path.stat().st_size > MAX_KEY_FILE:
+            raise InputError("too large for an identity file", path=path)
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError("identity file not found", path=path) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read identity file ({exc.strerror})", path=path) from exc
