@@ -17,6 +17,13 @@ _GO_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _GO_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
 
+class CommentText(str):
+    """Plaintext of type `comment` found at a value position (sops 3.11 writes comments
+    inside lists that way); sops hashes it as a string and prints it as a comment."""
+
+    __slots__ = ()
+
+
 class DecryptFailed(ValueError):
     """Wrong key, wrong AAD (value moved), tampered data/iv/tag, or a bad plaintext."""
 
@@ -53,7 +60,9 @@ def typed(kind: str, raw: bytes) -> ScalarValue:
     if kind == "bytes":
         return raw
     text = raw.decode("utf-8", "surrogateescape")
-    if kind in ("str", "comment"):
+    if kind == "comment":
+        return CommentText(text)
+    if kind == "str":
         return text
     try:
         return _convert(kind, text)

@@ -73,7 +73,8 @@ def format_g(x: float) -> str:
         return "-0" if math.copysign(1.0, x) < 0 else "0"
     _, point = _digits(x)
     exp = point - 1
-    return format_e(x) if exp < -4 or exp >= 21 else format_f(x)
+    # strconv: "if precision was the shortest possible, use precision 6 for this decision"
+    return format_e(x) if exp < -4 or exp >= 6 else format_f(x)
 
 
 def format_json_float(x: float) -> str:

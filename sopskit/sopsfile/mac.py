@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterator
 
 from sopskit.errors import VerificationError
-from sopskit.sopsfile.cipher import DecryptFailed, ValueCipher, aad
+from sopskit.sopsfile.cipher import CommentText, DecryptFailed, ValueCipher, aad
 from sopskit.sopsfile.document import Leaf, SopsDocument
 from sopskit.sopsfile.encvalue import EncValue, MalformedValue, looks_encrypted
 from sopskit.sopsfile.gorender import to_bytes
@@ -53,6 +53,10 @@ def compute_mac(doc: SopsDocument, cipher: ValueCipher) -> str:
         h.update(MAC_ONLY_ENCRYPTED_INIT)
     for leaf, _, plain in plain_leaves(doc, cipher):
         if leaf.is_comment or (only_encrypted and not leaf.encrypted):
+            continue
+        if isinstance(plain, CommentText):
+            # sops 3.11 Tree.Decrypt hashes only values that are not a Comment *after*
+            # decryption; its YAML store writes list comments as items of type `comment`.
             continue
         h.update(to_bytes(plain))
     return h.hexdigest().upper()

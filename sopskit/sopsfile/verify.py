@@ -111,14 +111,12 @@ def _value_problems(doc: SopsDocument) -> Iterator[Problem]:
 
 def _malformed(value: str, leaf: Leaf, *, comment: bool) -> Iterator[Problem]:
     try:
-        enc = EncValue.parse(value)
+        EncValue.parse(value)
     except MalformedValue as exc:
         what = "encrypted comment" if comment else "encrypted value"
         yield _leaf_problem("malformed-value", f"malformed {what}: {exc}", leaf)
-        return
-    if comment != (enc.type == "comment"):
-        yield _leaf_problem("malformed-value", f"encrypted value has type {enc.type!r} "
-                            f"{'for a comment' if comment else 'for a value'}", leaf)
+    # No check that `type` fits the position: sops 3.11 writes a comment inside a list as a
+    # list item of type `comment`, and decrypts any type anywhere (aes/cipher.go).
 
 
 STRUCTURE_STEPS: tuple[Callable[[SopsDocument], None], ...] = (

@@ -64,3 +64,17 @@ def test_real_world_files_parse_and_pass_structure_checks() -> None:
         doc = parse(path.read_bytes(), path=str(path), fmt=detect_format(path))
         assert check_structure(doc) == [], path
         assert doc.metadata.recipients, path
+
+
+@pytest.mark.parametrize("name", ENCRYPTED)
+def test_native_decrypt_equals_sops_output(name: str, upstream_ids: Identities) -> None:
+    from sopskit.sopsfile.decrypt import decrypt_document
+    from tests.sopsfile.test_generated import yaml_equal
+
+    doc = parse((UPSTREAM / name).read_bytes(), path=name, fmt=detect_format(name))
+    ours = decrypt_document(doc, recover_data_key(doc.metadata, upstream_ids, path=name))
+    expected = (UPSTREAM / "decrypted" / name).read_bytes()
+    if doc.format == "yaml":
+        yaml_equal(ours, expected)
+    else:
+        assert ours == expected
