@@ -9,3 +9,7 @@ ALL: list[click.Command] = []
 from sopskit.cli.identity_cmds import identity_group  # noqa: E402
 
 ALL.append(identity_group)
+
+from sopskit.cli import demo, doctor, file_cmds  # noqa: E402
+
+ALL += [*file_cmds.COMMANDS, doctor.doctor_cmd, demo.demo_cmd]

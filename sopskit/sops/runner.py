@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -125,15 +126,29 @@ class Sops:
         return self.run([*args, path], path=str(path)).stdout
 
     def edit(self, path: Path, *, editor_env: dict[str, str]) -> bool:
-        """`sops edit` on `path` with the user's editor; False when nothing changed."""
-        env = child_env(self.identities, config=neutral_config(), extra=editor_env)
-        args: list[str | Path] = [self.binary.path, "--config", neutral_config(), "edit", path]
-        code = process.run_interactive(args, env=env, cwd=private_home())
+        """`sops edit` on `path` with the user's editor; False when nothing changed.
+
+        sops writes the plaintext for the editor into a temp dir under $TMPDIR and removes
+        it only on a clean exit (`cmd/sops/edit.go`); TMPDIR is a private directory we
+        delete afterwards, in memory (/dev/shm) when available, so a killed sops or editor
+        leaves no plaintext behind.
+        """
+        with tempfile.TemporaryDirectory(prefix="sopskit-edit-", dir=_memory_tmp()) as tmp:
+            env = child_env(self.identities, config=neutral_config(),
+                            extra={**editor_env, "TMPDIR": tmp})
+            args: list[str | Path] = [self.binary.path, "--config", neutral_config(), "edit",
+                                      path]
+            code = process.run_interactive(args, env=env, cwd=private_home())
         if code == EDIT_UNCHANGED:
             return False
         if code != 0:
             raise _error_for(code, "", str(path))
         return True
+
+
+def _memory_tmp() -> str | None:
+    shm = Path("/dev/shm")  # noqa: S108 - only a parent for a private mkdtemp directory
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _key_flags(prefix: str, recipients: Iterable[Recipient]) -> list[str | Path]:

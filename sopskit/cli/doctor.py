@@ -1,0 +1,40 @@
+"""`sopskit doctor`: render engine.doctor.diagnose()."""
+
+from __future__ import annotations
+
+import click
+
+from sopskit.cli.context import AppContext, pass_app
+from sopskit.engine.doctor import Diagnosis, Tool, diagnose
+from sopskit.errors import BinaryError
+from sopskit.identity.discover import discover
+
+
+@click.command("doctor")
+@pass_app
+def doctor_cmd(app: AppContext) -> None:
+    """Show the sops and gpg in use and the keys available to you (public parts only)."""
+    found = diagnose(app.sops_binary, discover())
+    click.echo(render(found))
+    if not found.sops.ok:
+        raise BinaryError(found.sops.problem or "sops is not usable")
+
+
+def _tool(tool: Tool) -> str:
+    if tool.problem:
+        return f"{tool.name}: PROBLEM: {tool.problem}"
+    return f"{tool.name}: {tool.version} ({tool.path})"
+
+
+def render(d: Diagnosis) -> str:
+    lines = [_tool(d.sops), _tool(d.gpg), "identities:"]
+    for ident in d.identities.age:
+        name = f" [{ident.name}]" if ident.name else ""
+        lines.append(f"  age {ident.recipient}{name} from {ident.source}")
+    if d.identities.gnupghome is not None:
+        lines.append(f"  pgp keyring GNUPGHOME={d.identities.gnupghome}")
+    if d.identities.empty:
+        lines.append("  none (set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or GNUPGHOME for PGP)")
+    lines += [f"  note: {n}" for n in d.identities.notes]
+    lines.append(f"keyring: {d.keyring}")
+    return "\n".join(lines)

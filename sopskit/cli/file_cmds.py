@@ -1,0 +1,137 @@
+"""`sopskit encrypt`, `decrypt`, `edit`, `verify`: option parsing and rendering only."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from sopskit.cli.context import AppContext, pass_app
+from sopskit.engine import paths
+from sopskit.engine.decrypt import decrypt_file, write_plaintext
+from sopskit.engine.edit import edit_file
+from sopskit.engine.encrypt import encrypt_file
+from sopskit.engine.policy import decide
+from sopskit.engine.verify import verify_paths
+from sopskit.errors import ExitCode, UsageError
+from sopskit.identity.discover import discover
+from sopskit.identity.model import Identities
+from sopskit.sops.binary import locate
+from sopskit.sops.runner import Sops
+from sopskit.sopsfile.verify import VerifyReport
+
+PathArg = click.Path(path_type=Path)
+
+
+def sops_for(app: AppContext, identities: Identities) -> Sops:
+    return Sops(locate(app.sops_binary), identities)
+
+
+def note(app: AppContext, message: str) -> None:
+    """A progress line on stderr (stdout carries data), unless -q."""
+    if app.verbosity >= 0:
+        click.echo(message, err=True)
+
+
+@click.command("encrypt")
+@click.argument("files", nargs=-1, required=True, type=PathArg)
+@click.option("-i", "--in-place", is_flag=True, help="Replace each file with its encryption.")
+@click.option("-o", "--output", type=PathArg, help="Write the (single) result here.")
+@click.option("--age", multiple=True, metavar="RECIPIENT", help="age recipient (repeatable).")
+@click.option("--pgp", multiple=True, metavar="FP", help="PGP fingerprint (repeatable).")
+@pass_app
+def encrypt_cmd(app: AppContext, files: tuple[Path, ...], in_place: bool,  # noqa: PLR0917
+                output: Path | None, age: tuple[str, ...], pgp: tuple[str, ...]) -> None:
+    """Encrypt FILES with sops, verify the result natively, then write it.
+
+    Recipients: --age/--pgp, else keys/registry.yaml, else the repository's .sops.yaml.
+    Without -i or -o the ciphertext of the one FILE goes to stdout.
+    """
+    if in_place and output:
+        raise UsageError("use either --in-place or --output, not both")
+    if len(files) > 1 and not in_place:
+        raise UsageError("several files need --in-place")
+    identities = discover()
+    sops = sops_for(app, identities)
+    for file in files:
+        source = paths.target(app.repo, file)
+        dest = source if in_place else (paths.target(app.repo, output) if output else None)
+        done = encrypt_file(source, decide(app.repo, source, age=age, pgp=pgp), repo=app.repo,
+                            sops=sops, identities=identities, output=dest)
+        if dest is None:
+            sys.stdout.buffer.write(done.ciphertext)
+        else:
+            mac = "MAC checked" if done.mac_checked else "MAC not checked: no key of yours"
+            note(app, f"encrypted {done.path} -> {paths.display(app.repo, dest)} ({mac})")
+
+
+@click.command("decrypt")
+@click.argument("file", type=PathArg)
+@click.option("-o", "--output", type=PathArg, help="Write the plaintext here (0600).")
+@click.option("--engine", type=click.Choice(["native", "sops"]), default=None,
+              help="Default: native when one of your keys opens the file, else sops.")
+@pass_app
+def decrypt_cmd(app: AppContext, file: Path, output: Path | None, engine: str | None) -> None:
+    """Print the plaintext of FILE (MAC checked)."""
+    identities = discover()
+    done = decrypt_file(paths.target(app.repo, file), repo=app.repo, identities=identities,
+                        engine=engine,  # type: ignore[arg-type]
+                        sops=lambda: sops_for(app, identities))
+    if output is None:
+        sys.stdout.buffer.write(done.plaintext)
+    else:
+        write_plaintext(paths.target(app.repo, output), done.plaintext)
+
+
+@click.command("edit")
+@click.argument("file", type=PathArg)
+@pass_app
+def edit_cmd(app: AppContext, file: Path) -> None:
+    """Edit FILE with $SOPS_EDITOR / $EDITOR; the result is verified before it replaces FILE."""
+    identities = discover()
+    source = paths.target(app.repo, file)
+    changed = edit_file(source, repo=app.repo, sops=sops_for(app, identities),
+                        identities=identities)
+    note(app, f"{'updated' if changed else 'unchanged'}: {paths.display(app.repo, source)}")
+
+
+@click.command("verify")
+@click.argument("files", nargs=-1, required=True, type=PathArg)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--require-mac", is_flag=True, help="Fail files whose MAC cannot be checked.")
+@pass_app
+def verify_cmd(app: AppContext, files: tuple[Path, ...], fmt: str, require_mac: bool) -> None:
+    """Verify sops FILES natively (structure, values, MAC when a key is available).
+
+    Directories are searched for sops files. Exit 1 when any file fails.
+    """
+    reports = verify_paths(app.repo, files, discover(), require_mac=require_mac)
+    click.echo(render_json(reports) if fmt == "json" else render_text(reports, app.verbosity))
+    if not all(r.ok for r in reports):
+        raise click.exceptions.Exit(int(ExitCode.FINDINGS))
+
+
+def render_json(reports: list[VerifyReport]) -> str:
+    files = [{"path": r.path, "ok": r.ok, "mac_checked": r.mac_checked,
+              "errors": [{"check": p.check, "message": p.message, "key_path": p.key_path,
+                          "line": p.line} for p in r.problems]} for r in reports]
+    return json.dumps({"version": 1, "files": files}, indent=2)
+
+
+def render_text(reports: list[VerifyReport], verbosity: int) -> str:
+    lines = []
+    for r in reports:
+        if r.ok and verbosity >= 0:
+            lines.append(f"ok    {r.path}" + ("" if r.mac_checked else "  (MAC not checked)"))
+        for p in r.problems:
+            where = "".join(f":{x}" for x in (p.line,) if x) + (f": {p.key_path}"
+                                                                  if p.key_path else "")
+            lines.append(f"FAIL  {r.path}{where}: [{p.check}] {p.message}")
+    failed = sum(not r.ok for r in reports)
+    lines.append(f"{len(reports) - failed} ok, {failed} failed")
+    return "\n".join(lines)
+
+
+COMMANDS = [encrypt_cmd, decrypt_cmd, edit_cmd, verify_cmd]

@@ -1,0 +1,59 @@
+"""`sopskit decrypt`: natively when an identity can recover the data key, else via sops.
+
+The native path checks the MAC before it returns anything, like `sops decrypt`
+(`common.go: DecryptTree`, exit 51 on mismatch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sopskit.engine import check, paths
+from sopskit.engine.safewrite import commit, temp_beside, write_synced
+from sopskit.errors import NoIdentityError
+from sopskit.identity.model import Identities
+from sopskit.sops.runner import Sops
+from sopskit.sopsfile.document import detect_format
+
+Engine = Literal["native", "sops"]
+
+
+@dataclass(frozen=True)
+class Decrypted:
+    plaintext: bytes
+    engine: Engine
+
+
+def decrypt_file(source: Path, *, repo: Path, identities: Identities,
+                 engine: Engine | None = None,
+                 sops: Callable[[], Sops] | None = None) -> Decrypted:
+    """The plaintext of `source` (MAC checked). `engine=None`: native, falling back to sops
+    only when no identity sopskit can use natively recovers the data key."""
+    shown = paths.display(repo, source)
+    data = paths.read_input(source, shown=shown)
+    if engine != "sops":
+        try:
+            return Decrypted(_native(data, shown, str(source), identities), "native")
+        except NoIdentityError:
+            if engine == "native" or sops is None:
+                raise
+    assert sops is not None
+    return Decrypted(sops().decrypt(data, filename=str(source), path=shown), "sops")
+
+
+def _native(data: bytes, shown: str, name: str, identities: Identities) -> bytes:
+    fmt = detect_format(name)
+    done = check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
+                             expect=check.Expect(require_key=True))
+    assert done.data_key is not None
+    return check.decrypt(done.document, done.data_key)
+
+
+def write_plaintext(output: Path, plaintext: bytes) -> None:
+    """Write decrypted output where the user asked: 0600, atomically (a new file stays 0600)."""
+    with temp_beside(output) as temp:
+        write_synced(temp, plaintext)
+        commit(temp, output)

@@ -1,0 +1,81 @@
+"""`sopskit doctor`: which sops and gpg are used, which keys are available (public parts)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sopskit import process
+from sopskit.errors import SopskitError
+from sopskit.identity.model import Identities
+from sopskit.sops.binary import SopsBinary, locate
+
+MIN_GPG = (2, 2)
+_GPG_VERSION = re.compile(r"^gpg \(GnuPG\) (\d+)\.(\d+)(?:\.(\d+))?", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    path: Path | None
+    version: str | None
+    problem: str | None = None  # one line when the tool is unusable
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    sops: Tool
+    gpg: Tool
+    identities: Identities
+    keyring: str  # one line
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.sops.ok
+
+
+def check_sops(explicit: str | None) -> Tool:
+    try:
+        found: SopsBinary = locate(explicit)
+    except SopskitError as exc:
+        return Tool("sops", None, None, str(exc))
+    return Tool("sops", found.path, found.version_text)
+
+
+def check_gpg() -> Tool:
+    path = shutil.which("gpg")
+    if path is None:
+        return Tool("gpg", None, None, "gpg not found on PATH (needed for PGP keys only)")
+    try:
+        done = process.run([path, "--version"], env=process.base_env(), timeout=30)
+    except SopskitError as exc:
+        return Tool("gpg", Path(path), None, str(exc))
+    match = _GPG_VERSION.search(done.stdout.decode("utf-8", "replace"))
+    if match is None:
+        return Tool("gpg", Path(path), None, "`gpg --version` printed no GnuPG version")
+    version = ".".join(x for x in match.groups() if x)
+    if (int(match[1]), int(match[2])) < MIN_GPG:
+        return Tool("gpg", Path(path), version, f"GnuPG {version} is too old; need >= 2.2")
+    return Tool("gpg", Path(path), version)
+
+
+def keyring_line() -> str:
+    from sopskit.identity.keyring_store import keyring_status
+
+    status = keyring_status()
+    if not status.usable:
+        return f"not usable ({status.reason or 'unknown reason'})"
+    line = f"{status.backend}, {len(status.entries)} sopskit identities"
+    return line + (f"; not used by default: {status.default_skip}" if status.default_skip
+                   else "")
+
+
+def diagnose(explicit_sops: str | None, identities: Identities) -> Diagnosis:
+    return Diagnosis(check_sops(explicit_sops), check_gpg(), identities, keyring_line())

@@ -1,0 +1,44 @@
+"""`sopskit edit`: `sops edit` on a temp copy, verified before it replaces the file.
+
+sops decrypts to its own 0600 temp file for the editor and re-encrypts with the same data
+key and the file's stored crypt rule (sops-format.md 3.7); it would rewrite the target in
+place, so it edits a ciphertext copy beside the target (same extension, so the same store)
+and we rename that copy over the target only after native verification.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sopskit.engine import check, paths
+from sopskit.engine.safewrite import replace_file_verified, temp_beside, write_synced
+from sopskit.errors import UsageError
+from sopskit.identity.model import Identities
+from sopskit.sops.runner import Sops, editor_env
+from sopskit.sopsfile.document import detect_format
+
+
+def edit_file(source: Path, *, repo: Path, sops: Sops, identities: Identities,
+              editor: dict[str, str] | None = None) -> bool:
+    """Edit `source` with the user's editor; True when the file changed."""
+    shown = paths.display(repo, source)
+    if not source.exists():
+        raise UsageError("file does not exist; create it in plaintext and run "
+                         "`sopskit encrypt -i` on it", path=shown)
+    data = paths.read_input(source, shown=shown)
+    fmt = detect_format(str(source))
+    before = check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
+                               expect=check.Expect(require_key=True))
+    expect = check.Expect(recipients=before.document.metadata.recipients,
+                          key_same_as=before.data_key, require_key=True)
+    with temp_beside(source) as temp:
+        write_synced(temp, data)
+        if not sops.edit(temp, editor_env=editor if editor is not None else editor_env()):
+            return False
+
+        def verify(written: Path) -> None:
+            check.check_path(written, path=shown, fmt=fmt, identities=identities,
+                             expect=expect)
+
+        replace_file_verified(source, temp, verify)
+    return True

@@ -1,0 +1,60 @@
+"""`sopskit encrypt`: plaintext in memory -> sops (stdin/stdout) -> verified -> written.
+
+The plaintext never touches disk: sops reads it from stdin with `--filename-override`
+(which selects the store and, with the repository's .sops.yaml, the creation rule) and
+prints the ciphertext, which is verified natively before it replaces anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sopskit.engine import check, paths
+from sopskit.engine.policy import Policy
+from sopskit.engine.safewrite import replace_verified
+from sopskit.errors import UsageError
+from sopskit.identity.model import Identities
+from sopskit.sops.runner import Sops
+from sopskit.sopsfile.document import detect_format, looks_like_sops
+
+
+@dataclass(frozen=True)
+class Encrypted:
+    """The result of one encryption."""
+
+    path: str  # repository-relative source path
+    ciphertext: bytes
+    written_to: Path | None  # None: returned for stdout
+    mac_checked: bool
+
+
+def encrypt_file(source: Path, policy: Policy, *, repo: Path, sops: Sops,
+                 identities: Identities, output: Path | None = None) -> Encrypted:
+    """Encrypt `source` for `policy`; write to `output` (may equal `source`) or return it.
+
+    `source` and `output` must be absolute paths already checked by `paths.target`.
+    """
+    shown = paths.display(repo, source)
+    plaintext = paths.read_input(source, shown=shown)
+    fmt = detect_format(str(source))
+    if looks_like_sops(plaintext, fmt):
+        raise UsageError("file is already encrypted with sops", path=shown)
+    if policy.sops_config is not None:
+        ciphertext = sops.encrypt(plaintext, filename=str(source), config=policy.sops_config,
+                                  path=shown)
+    else:
+        ciphertext = sops.encrypt(plaintext, filename=str(source), rule=policy.rule, path=shown)
+    expect = check.Expect(recipients=policy.recipients, plaintext=plaintext)
+    if output is None:
+        done = check.check_bytes(ciphertext, path=shown, fmt=fmt, identities=identities,
+                                 expect=expect)
+        return Encrypted(shown, ciphertext, None, done.mac_checked)
+    result: list[check.Checked] = []
+
+    def verify(temp: Path) -> None:
+        result.append(check.check_path(temp, path=shown, fmt=fmt, identities=identities,
+                                       expect=expect))
+
+    replace_verified(output, ciphertext, verify)
+    return Encrypted(shown, ciphertext, output, result[0].mac_checked)

@@ -1,0 +1,112 @@
+"""Changing who can read a file (updatekeys) and its data key (rotate), verified.
+
+`sops updatekeys` re-wraps the same data key and writes in place; `sops rotate` makes a new
+data key and prints the file. `rotate --add-*/--rm-*` changes recipients and the data key
+in one call (one unwrap instead of the two of updatekeys + rotate, sops-format.md 3.5/3.6),
+which `rekey_file` uses whenever the change fits a single key group.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sopskit.engine import check, paths
+from sopskit.engine.safewrite import replace_file_verified, replace_verified, temp_beside
+from sopskit.identity.model import Identities
+from sopskit.recipient import Recipient
+from sopskit.sops.config import CreationRule
+from sopskit.sops.runner import Sops
+from sopskit.sopsfile.document import detect_format
+
+
+@dataclass(frozen=True)
+class Rekeyed:
+    """What `rekey_file` did to one file."""
+
+    path: str
+    added: frozenset[Recipient]
+    removed: frozenset[Recipient]
+    rotated: bool
+    sops_calls: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.rotated)
+
+
+def _current(source: Path, shown: str, identities: Identities, *,
+             require_key: bool) -> check.Checked:
+    data = paths.read_input(source, shown=shown)
+    return check.check_bytes(data, path=shown, fmt=detect_format(str(source)),
+                             identities=identities,
+                             expect=check.Expect(require_key=require_key))
+
+
+def updatekeys(source: Path, rule: CreationRule, *, repo: Path, sops: Sops,
+               identities: Identities) -> None:
+    """Re-wrap the same data key for exactly `rule`'s recipients (values untouched)."""
+    shown = paths.display(repo, source)
+    before = _current(source, shown, identities, require_key=False)
+    expect = check.Expect(recipients=rule.recipients, key_same_as=before.data_key)
+    with temp_beside(source) as temp:
+        shutil.copyfile(source, temp)
+        sops.updatekeys(temp, rule=rule)
+        replace_file_verified(source, temp, lambda p: _verify(p, shown, source, identities,
+                                                              expect))
+
+
+def rotate(source: Path, *, repo: Path, sops: Sops, identities: Identities,
+           add: frozenset[Recipient] = frozenset(),
+           remove: frozenset[Recipient] = frozenset()) -> None:
+    """A new data key (and optionally recipients changed in the same call), verified:
+    recipients as expected, key changed, MAC valid, same content as before."""
+    shown = paths.display(repo, source)
+    before = _current(source, shown, identities, require_key=True)
+    assert before.data_key is not None
+    recipients = (before.document.metadata.recipients | add) - remove
+    raw_remove = _as_stored(before, remove)
+    out = sops.rotate(source, add=add, remove=raw_remove)
+    plain = check.decrypt(before.document, before.data_key)
+    expect = check.Expect(recipients=recipients, key_changed_from=before.data_key,
+                          plaintext=plain, require_key=True)
+    replace_verified(source, out, lambda p: _verify(p, shown, source, identities, expect))
+
+
+def rekey_file(source: Path, rule: CreationRule, *, repo: Path, sops: Sops,
+               identities: Identities, rotate_key: bool = True) -> Rekeyed:
+    """Make `source` readable by exactly `rule`'s recipients; with `rotate_key`, also give
+    it a new data key. One sops call when the file and the rule have one key group."""
+    shown = paths.display(repo, source)
+    before = _current(source, shown, identities, require_key=rotate_key)
+    meta = before.document.metadata
+    current, wanted = meta.recipients, rule.recipients
+    added, removed = wanted - current, current - wanted
+    single = len(meta.key_groups) <= 1 and len(rule.key_groups) == 1
+    calls = 0
+    if (added or removed) and not (single and rotate_key):
+        updatekeys(source, rule, repo=repo, sops=sops, identities=identities)
+        calls += 1
+        added = removed = frozenset()
+    if rotate_key:
+        rotate(source, repo=repo, sops=sops, identities=identities, add=added, remove=removed)
+        calls += 1
+    return Rekeyed(shown, wanted - current, current - wanted, rotate_key, calls)
+
+
+def _as_stored(before: check.Checked, remove: frozenset[Recipient]) -> frozenset[Recipient]:
+    """The recipients to remove spelled as the file stores them (`--rm-*` matches the
+    stored string exactly, `rotate.go`), e.g. a lower-case PGP fingerprint."""
+    out: set[Recipient] = set()
+    for group in before.document.metadata.key_groups:
+        out |= {Recipient("age", s.recipient) for s in group.age
+                if Recipient.age(s.recipient) in remove}
+        out |= {Recipient("pgp", s.fp) for s in group.pgp if Recipient.pgp(s.fp) in remove}
+    return frozenset(out)
+
+
+def _verify(temp: Path, shown: str, source: Path, identities: Identities,
+            expect: check.Expect) -> None:
+    check.check_path(temp, path=shown, fmt=detect_format(str(source)), identities=identities,
+                     expect=expect)

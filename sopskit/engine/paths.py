@@ -1,0 +1,63 @@
+"""Where the engine may read and write, and how much it reads.
+
+A path lexically inside the repository must still resolve inside it after following
+symlinks (repo.inside); a file is read whole into memory, up to a size limit that no
+secrets file reaches, so a mistaken 50 MB argument is refused before sops sees it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sopskit.errors import InputError
+from sopskit.repo import inside
+
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+
+
+def target(repo: Path, path: Path) -> Path:
+    """`path` made absolute and resolved; refused (UnsafePathError) when it lies under
+    `repo` but a symlink (or `..`) takes it out."""
+    absolute = path.absolute()
+    roots = {repo.absolute(), repo.resolve()}
+    if any(r == absolute or r in absolute.parents for r in roots):
+        return inside(repo, absolute)
+    return absolute.resolve()
+
+
+def display(repo: Path, path: Path) -> str:
+    """The repository-relative form of `path` for messages (absolute when outside)."""
+    try:
+        return path.relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def check_size(path: Path, *, shown: str) -> None:
+    """Refuse a missing, unreadable or oversized file (bigger than any secrets file)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _read_error(exc, shown) from None
+    if size > MAX_INPUT_BYTES:
+        raise InputError(f"file is too large ({size / 1e6:.1f} MB; the limit is "
+                         f"{MAX_INPUT_BYTES // (1024 * 1024)} MiB)", path=shown)
+
+
+def read_input(path: Path, *, shown: str) -> bytes:
+    """The whole file, or one InputError line saying why not."""
+    check_size(path, shown=shown)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _read_error(exc, shown) from None
+
+
+def _read_error(exc: OSError, shown: str) -> InputError:
+    if isinstance(exc, FileNotFoundError):
+        return InputError("file does not exist", path=shown)
+    if isinstance(exc, IsADirectoryError):
+        return InputError("is a directory, not a file", path=shown)
+    if isinstance(exc, PermissionError):
+        return InputError("permission denied", path=shown)
+    return InputError(f"cannot read file ({exc.strerror})", path=shown)

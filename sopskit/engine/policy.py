@@ -1,0 +1,67 @@
+"""Deciding who a file is encrypted to and which of its values are encrypted.
+
+In order: `--age`/`--pgp` options (recipients only; the crypt rule still comes from the
+repository's rules, as sops' CLI key flags override only the config's keys,
+`getEncryptConfig`); the key registry when `keys/registry.yaml` exists; else the
+`.sops.yaml` at the repository root, matched natively as sops would (sops/config.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sopskit.errors import ConfigError, UsageError
+from sopskit.recipient import Recipient
+from sopskit.sops.config import CreationRule, find_config, rule_for
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A creation rule plus the sops config to hand over when sops should match it itself."""
+
+    rule: CreationRule
+    sops_config: Path | None = None  # the repository's .sops.yaml, when that is the source
+
+    @property
+    def recipients(self) -> frozenset[Recipient]:
+        return self.rule.recipients
+
+
+def option_recipients(age: Sequence[str], pgp: Sequence[str]) -> frozenset[Recipient]:
+    """Recipients given on the command line (comma-separated lists allowed, as in sops)."""
+    out = {Recipient.age(a) for v in age for a in v.split(",") if a.strip()}
+    out |= {Recipient.pgp(p) for v in pgp for p in v.split(",") if p.strip()}
+    return frozenset(out)
+
+
+def decide(repo: Path, target: Path, *, age: Sequence[str] = (),
+           pgp: Sequence[str] = ()) -> Policy:
+    """The policy for `target` (an absolute path inside `repo`)."""
+    chosen = option_recipients(age, pgp)
+    base = _repository_policy(repo, target, required=not chosen)
+    if not chosen:
+        assert base is not None
+        return base
+    rule = base.rule if base is not None else CreationRule(key_groups=())
+    rule = dataclasses.replace(rule, key_groups=(chosen,), shamir_threshold=None,
+                               source="--age/--pgp options")
+    return Policy(rule)
+
+
+def _repository_policy(repo: Path, target: Path, *, required: bool) -> Policy | None:
+    config = find_config(repo)
+    if config is None:
+        if required:
+            raise UsageError(f"no recipients for {target.name}: pass --age/--pgp, or add "
+                             f"keys/registry.yaml or a .sops.yaml at {repo}")
+        return None
+    try:
+        return Policy(rule_for(config, target), sops_config=config)
+    except ConfigError:
+        if required:
+            raise
+        return None
+

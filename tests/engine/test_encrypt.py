@@ -1,0 +1,84 @@
+"""encrypt_file: recipients and crypt rule from the policy, verified before any write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sopskit.engine.encrypt import encrypt_file
+from sopskit.engine.policy import decide
+from sopskit.errors import UsageError, VerificationError
+from sopskit.identity.model import AgeIdentity, Identities
+from sopskit.recipient import Recipient
+from sopskit.sops.binary import locate
+from sopskit.sops.runner import Sops
+from tests.helpers import AgeKey, age_key
+
+
+def ids(*keys: AgeKey) -> Identities:
+    return Identities(tuple(AgeIdentity(k.secret, k.recipient, "t") for k in keys))
+
+
+def test_in_place_with_option_recipients(tmp_path: Path, age: AgeKey) -> None:
+    src = tmp_path / "s.env"
+    src.write_text("A=1\nTOKEN=tok-secret-42\n")
+    policy = decide(tmp_path, src, age=[age.recipient])
+    done = encrypt_file(src, policy, repo=tmp_path, sops=Sops(locate(None), ids(age)),
+                        identities=ids(age), output=src)
+    assert done.mac_checked and done.written_to == src
+    assert "tok-secret-42" not in src.read_text()
+
+
+def test_without_own_key_mac_is_not_checked(tmp_path: Path) -> None:
+    other = age_key()
+    src = tmp_path / "s.json"
+    src.write_text('{"a": "b"}')
+    done = encrypt_file(src, decide(tmp_path, src, age=[other.recipient]), repo=tmp_path,
+                        sops=Sops(locate(None), Identities()), identities=Identities())
+    assert not done.mac_checked and done.written_to is None
+    assert b'"mac": "ENC[' in done.ciphertext
+
+
+def test_sops_yaml_rule_and_option_override(tmp_path: Path, age: AgeKey) -> None:
+    other = age_key()
+    (tmp_path / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: secrets/\n    age: {other.recipient}\n"
+        f"    encrypted_suffix: _enc\n")
+    src = tmp_path / "secrets" / "a.yaml"
+    src.parent.mkdir()
+    src.write_text("pw_enc: x\n")
+    from_config = decide(tmp_path, src)
+    assert from_config.recipients == {Recipient.age(other.recipient)}
+    assert from_config.sops_config == tmp_path / ".sops.yaml"
+    overridden = decide(tmp_path, src, age=[age.recipient])
+    assert overridden.recipients == {Recipient.age(age.recipient)}
+    assert overridden.rule.crypt_rule is not None
+    assert overridden.rule.crypt_rule.kind == "encrypted_suffix"
+
+
+def test_already_encrypted_refused(tmp_path: Path, age: AgeKey) -> None:
+    src = tmp_path / "s.yaml"
+    src.write_text("a: secret\n")
+    sops = Sops(locate(None), ids(age))
+    policy = decide(tmp_path, src, age=[age.recipient])
+    encrypt_file(src, policy, repo=tmp_path, sops=sops, identities=ids(age), output=src)
+    before = src.read_bytes()
+    with pytest.raises(UsageError, match="already encrypted"):
+        encrypt_file(src, policy, repo=tmp_path, sops=sops, identities=ids(age), output=src)
+    assert src.read_bytes() == before
+
+
+def test_recipient_mismatch_is_refused(tmp_path: Path, age: AgeKey) -> None:
+    """sops obeys the repository's .sops.yaml; a policy expecting others is not written."""
+    src = tmp_path / "s.yaml"
+    src.write_text("a: secret\n")
+    (tmp_path / ".sops.yaml").write_text(f"creation_rules:\n  - age: {age.recipient}\n")
+    policy = decide(tmp_path, src)
+    wrong = type(policy)(policy.rule.__class__.single([Recipient.age(age_key().recipient)]),
+                         sops_config=policy.sops_config)
+    with pytest.raises(VerificationError) as err:
+        encrypt_file(src, wrong, repo=tmp_path, sops=Sops(locate(None), ids(age)),
+                     identities=ids(age), output=src)
+    assert err.value.check == "recipients"
+    assert src.read_text() == "a: secret\n"

@@ -1,0 +1,43 @@
+"""Paths: symlinks leaving the repository are refused; oversized and missing files are
+one-line input errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sopskit.engine import paths
+from sopskit.errors import InputError, UnsafePathError
+
+
+def test_symlink_out_of_repo_is_refused(tmp_path: Path) -> None:
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    repo.mkdir()
+    outside.mkdir()
+    (outside / "s.yaml").write_text("a: 1\n")
+    (repo / "link").symlink_to(outside)
+    with pytest.raises(UnsafePathError):
+        paths.target(repo, repo / "link" / "s.yaml")
+    with pytest.raises(UnsafePathError):
+        paths.target(repo, repo / ".." / "outside" / "s.yaml")
+
+
+def test_path_inside_repo_is_resolved(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "s.yaml").write_text("a: 1\n")
+    (tmp_path / "alias").symlink_to(tmp_path / "d")
+    assert paths.target(tmp_path, tmp_path / "alias" / "s.yaml") == (
+        tmp_path / "d" / "s.yaml").resolve()
+
+
+def test_oversized_and_missing_files(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as fh:
+        fh.truncate(paths.MAX_INPUT_BYTES + 1)
+    with pytest.raises(InputError, match="too large"):
+        paths.read_input(big, shown="big.yaml")
+    with pytest.raises(InputError, match="does not exist"):
+        paths.read_input(tmp_path / "nope.yaml", shown="nope.yaml")
+    with pytest.raises(InputError, match="directory"):
+        paths.read_input(tmp_path, shown=".")

@@ -1,0 +1,208 @@
+"""Failures leave nothing behind: sops killed or lying mid-write, symlinks out of the repo,
+bad input. Each is one clear line on stderr, the right exit code, no value, no traceback."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import sops_binary
+from tests.integration.conftest import World
+
+MARK = "plaintext-MARKER-7f3a"
+
+
+def wrapper(tmp_path: Path, body: str) -> Path:
+    """A --sops-binary stand-in that answers --version with the real sops and otherwise
+    runs `body` (the real sops still does the work)."""
+    script = tmp_path / "sops-wrapper"
+    script.write_text(f"""#!/bin/sh
+REAL={sops_binary()}
+case "$*" in *--version*) exec "$REAL" "$@";; esac
+{body}
+""")
+    script.chmod(0o755)
+    return script
+
+
+def files_containing(root: Path, marker: bytes, since: float) -> list[Path]:
+    found = []
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            path = Path(dirpath) / name
+            try:
+                if path.is_symlink() or path.stat().st_mtime < since - 1:
+                    continue
+                if path.stat().st_size < 2_000_000 and marker in path.read_bytes():
+                    found.append(path)
+            except OSError:
+                continue
+    return found
+
+
+def assert_one_clean_line(stderr: str) -> None:
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert "Traceback" not in stderr
+    assert MARK not in stderr
+
+
+@pytest.mark.parametrize("body", [
+    'exec 3<&0; "$REAL" "$@" <&3 & sleep 0.05; kill -9 $$',  # the wrapper dies mid-run
+    '"$REAL" "$@" | head -c 200; exit 0',  # truncated ciphertext, success claimed
+    '"$REAL" "$@" | sed "s/data:[A-Za-z0-9+]/data:AA/"; exit 0',  # a tampered value
+    'exit 23',  # sops fails
+])
+def test_failed_or_lying_sops_leaves_original(world: World, tmp_path: Path, body: str) -> None:
+    start = time.time()
+    mark = f"{MARK}-{uuid.uuid4().hex}"
+    path = world.write("app/s.yaml", f"user: app\npassword: {mark}\n")
+    before = path.read_bytes()
+    result = world.cli("--sops-binary", wrapper(tmp_path, body), "encrypt", "-i",
+                       "--age", world.key.recipient, path)
+    assert result.code in (1, 3), result.stderr
+    assert_one_clean_line(result.stderr)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["s.yaml"]
+    leaks = files_containing(Path("/tmp"), mark.encode(), start)
+    leaks += files_containing(world.repo, mark.encode(), start)
+    assert set(leaks) == {path}
+
+
+def test_killed_edit_leaves_original_and_no_plaintext(world: World, tmp_path: Path) -> None:
+    unique = uuid.uuid4().hex
+    path = world.write("s.env", f"PASSWORD=MARKER-{unique}\n")
+    assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
+    before = path.read_bytes()
+    editor = tmp_path / "ed.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/MARKER/CHANGED/' \"$1\"\nkill -9 $PPID\n")
+    editor.chmod(0o755)
+    start = time.time()
+    result = world.cli("edit", path, env={**world.env, "EDITOR": str(editor)})
+    assert result.code == 3
+    assert_one_clean_line(result.stderr)
+    assert path.read_bytes() == before
+    # sops was killed before it could delete its plaintext temp file: ours is gone anyway
+    for root in (Path("/tmp"), Path("/dev/shm")):
+        assert files_containing(root, unique.encode(), start) == []
+    assert sorted(p.name for p in path.parent.iterdir() if not p.name.startswith(".git")) == [
+        "s.env"]
+
+
+def test_symlink_out_of_repo_is_refused(world: World, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = outside / "s.yaml"
+    target.write_text(f"password: {MARK}\n")
+    (world.repo / "link").symlink_to(outside)
+    for args in (["encrypt", "-i", "--age", world.key.recipient], ["edit"], ["decrypt"]):
+        result = world.cli(*args, world.repo / "link" / "s.yaml")
+        assert result.code == 3
+        assert "outside the repository" in result.stderr
+        assert_one_clean_line(result.stderr)
+    assert target.read_text() == f"password: {MARK}\n"
+
+
+def encrypted(world: World, rel: str, text: str) -> Path:
+    path = world.write(rel, text)
+    assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
+    return path
+
+
+BAD_PLAINTEXT = {
+    "invalid.yaml": f"a: !!int {MARK}\n",
+    "invalid.json": '{"a": ' + MARK + "}",
+    "invalid.env": f"{MARK}\n",
+    "invalid.ini": f"[s]\n{MARK}\n",
+    "junk.yaml": os.urandom(64).hex() + "\x00\xff" + MARK,
+    "empty.yaml": "",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_PLAINTEXT))
+def test_bad_plaintext_is_one_line_exit_3(world: World, name: str) -> None:
+    path = world.write(name, BAD_PLAINTEXT[name])
+    result = world.cli("encrypt", "-i", "--age", world.key.recipient, path)
+    assert result.code == 3, result.stderr
+    assert_one_clean_line(result.stderr)
+    assert name in result.stderr
+    assert path.read_text(errors="replace") == BAD_PLAINTEXT[name]
+
+
+def test_bad_sops_files(world: World) -> None:
+    good = encrypted(world, "good.yaml", f"password: {MARK}\n")
+    text = good.read_text()
+    cases = {
+        "truncated.yaml": text[: len(text) // 2],
+        "invalid.yaml": "a: [unclosed\n",
+        "invalid.json": '{"a": ',
+        "junk.yaml": "\x00\x01\x02garbage\xff",
+        "empty.yaml": "",
+        "plain.yaml": "just: plaintext\n",
+    }
+    for name, body in cases.items():
+        path = world.write(name, body)
+        result = world.cli("verify", "--format", "json", path)
+        assert result.code == 1, (name, result)
+        import json
+
+        report = json.loads(result.stdout)["files"][0]
+        assert report["ok"] is False
+        assert report["errors"][0]["check"] in ("parse", "metadata", "structure"), report
+        dec = world.cli("decrypt", path)
+        assert dec.code in (1, 3), (name, dec)
+        assert_one_clean_line(dec.stderr)
+
+
+def test_50_mb_file(world: World) -> None:
+    path = world.repo / "huge.yaml"
+    with path.open("w") as fh:
+        fh.write("a: " + "x" * (50 * 1024 * 1024) + "\n")
+    for args in (["encrypt", "-i", "--age", world.key.recipient], ["decrypt"], ["edit"]):
+        result = world.cli(*args, path)
+        assert result.code == 3
+        assert "too large" in result.stderr
+        assert_one_clean_line(result.stderr)
+    result = world.cli("verify", path)
+    assert result.code == 1 and "too large" in result.stdout
+
+
+def test_missing_sops_binary_and_old_sops(world: World, tmp_path: Path) -> None:
+    path = world.write("s.yaml", "a: 1\n")
+    result = world.cli("--sops-binary", tmp_path / "nope", "encrypt", "-i", "--age",
+                       world.key.recipient, path)
+    assert result.code == 3 and "sops binary not found" in result.stderr
+    assert_one_clean_line(result.stderr)
+    old = tmp_path / "old-sops"
+    old.write_text("#!/bin/sh\necho 'sops 3.8.1'\n")
+    old.chmod(0o755)
+    result = world.cli("--sops-binary", old, "encrypt", "-i", "--age", world.key.recipient,
+                       path)
+    assert result.code == 3 and "3.8.1" in result.stderr and "3.9.0" in result.stderr
+
+
+def test_no_identity(world: World) -> None:
+    path = encrypted(world, "s.yaml", f"password: {MARK}\n")
+    env = {k: v for k, v in world.env.items() if k != "SOPS_AGE_KEY_FILE"}
+    for args in (["decrypt"], ["edit"], ["verify", "--require-mac"]):
+        result = world.cli(*args, path, env=env)
+        if args[0] == "verify":
+            assert result.code == 1
+            continue
+        assert result.code == 3, result
+        assert_one_clean_line(result.stderr)
+    plain = world.cli("verify", path, env=env)
+    assert plain.code == 0 and "MAC not checked" in plain.stdout
+
+
+def test_sops_stderr_never_shows_a_value(world: World) -> None:
+    for name, body in (("v.yaml", f"a: !!int {MARK}\n"), ("v.env", f"{MARK}\n"),
+                       ("v.ini", f"[s]\n{MARK}\n")):
+        path = world.write(name, body)
+        result = world.cli("encrypt", "-i", "--age", world.key.recipient, path)
+        assert result.code == 3
+        assert MARK not in result.stderr and MARK not in result.stdout
+        assert "sops could not read or parse" in result.stderr
