@@ -1,0 +1,67 @@
+"""Bad input gives one clear InputError line naming the file (and line), never a value."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sopskit.errors import InputError
+from sopskit.identity.model import Identities
+from sopskit.sopsfile.document import NotSopsFile, parse
+from sopskit.sopsfile.verify import verify_file
+from tests.helpers import UPSTREAM
+
+
+@pytest.mark.parametrize(("name", "data", "fmt", "expect", "line"), [
+    ("bad.yaml", b"a: [unclosed\nb: 'secretvalue\n", "yaml", "invalid YAML", 2),
+    ("bad.json", b'{"a": "secretvalue",\n  "b": }', "json", "invalid JSON", 2),
+    ("dup.yaml", b"a: 1\na: 2\n", "yaml", "duplicate key 'a'", 2),
+    ("dup.env", b"A=1\nno equals secretvalue\n", "dotenv", "invalid dotenv line", 2),
+    ("bad.ini", b"[s]\nsecretvalue\n", "ini", "invalid INI", 2),
+    ("empty.yaml", b"", "yaml", "file is empty", None),
+    ("junk.yaml", os.urandom(2048) + b"\x00", "yaml", "binary data", None),
+    ("list.yaml", b"- a\n- b\n", "yaml", "must be a mapping", 1),
+    ("plain.yaml", b"a: secretvalue\n", "yaml", "no sops metadata", None),
+])
+def test_malformed_input(name: str, data: bytes, fmt: str, expect: str, line: int | None) -> None:
+    with pytest.raises(InputError) as err:
+        parse(data, path=name, fmt=fmt)  # type: ignore[arg-type]
+    text = str(err.value)
+    assert text.startswith(name) and expect in text and "\n" not in text
+    assert err.value.line == line
+    assert "secretvalue" not in text
+
+
+def test_truncated_file() -> None:
+    data = (UPSTREAM / "example.json").read_bytes()
+    with pytest.raises(InputError, match="invalid JSON") as err:
+        parse(data[: len(data) // 2], path="example.json", fmt="json")
+    assert err.value.line is not None
+
+
+def test_truncated_yaml_loses_metadata() -> None:
+    data = (UPSTREAM / "example.yaml").read_bytes()
+    cut = data[: data.index(b"\nsops:")]
+    with pytest.raises(NotSopsFile):
+        parse(cut, path="example.yaml", fmt="yaml")
+
+
+def test_50mb_file(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"k: " + b"x" * (50 * 1024 * 1024) + b"\n")
+    with pytest.raises(InputError, match=r"50\.0 MiB, larger than the 16 MiB limit"):
+        parse(big.read_bytes(), path=str(big), fmt="yaml", max_size=16 * 1024 * 1024)
+    report = verify_file(big, Identities())  # under the default 64 MiB limit: parsed
+    assert not report.ok
+    assert [(p.check, p.message.split(":")[0]) for p in report.problems] == [
+        ("parse", "no sops metadata found")]
+
+
+def test_verify_file_turns_parse_errors_into_problems(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'{"a": ')
+    report = verify_file(bad, Identities())
+    assert not report.ok
+    assert [p.check for p in report.problems] == ["parse"]
