@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 
@@ -32,22 +33,28 @@ class EncValue:
     @classmethod
     def parse(cls, text: str) -> EncValue:
         """Decode one value; raises MalformedValue saying what is wrong (never the value)."""
-        m = _ENC.match(text)
-        if not m:
-            raise MalformedValue("not of the form ENC[AES256_GCM,data:...,iv:...,tag:...,type:...]")
-        data, iv, tag = (_b64(m[i], name) for i, name in ((1, "data"), (2, "iv"), (3, "tag")))
-        if len(iv) != IV_SIZE:
-            raise MalformedValue(f"iv is {len(iv)} bytes, expected {IV_SIZE}")
-        if len(tag) != TAG_SIZE:
-            raise MalformedValue(f"tag is {len(tag)} bytes, expected {TAG_SIZE}")
-        if m[4] not in TYPES:
-            raise MalformedValue(f"unknown type {m[4][:20]!r}")
-        return cls(data, iv, tag, m[4])
+        return _parse(text)
 
     def format(self) -> str:
         parts = (base64.b64encode(x).decode() for x in (self.data, self.iv, self.tag))
         data, iv, tag = parts
         return f"ENC[AES256_GCM,data:{data},iv:{iv},tag:{tag},type:{self.type}]"
+
+
+# Verification parses each value twice (structure, then decryption): keep recent results.
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> EncValue:
+    m = _ENC.match(text)
+    if not m:
+        raise MalformedValue("not of the form ENC[AES256_GCM,data:...,iv:...,tag:...,type:...]")
+    data, iv, tag = (_b64(m[i], name) for i, name in ((1, "data"), (2, "iv"), (3, "tag")))
+    if len(iv) != IV_SIZE:
+        raise MalformedValue(f"iv is {len(iv)} bytes, expected {IV_SIZE}")
+    if len(tag) != TAG_SIZE:
+        raise MalformedValue(f"tag is {len(tag)} bytes, expected {TAG_SIZE}")
+    if m[4] not in TYPES:
+        raise MalformedValue(f"unknown type {m[4][:20]!r}")
+    return EncValue(data, iv, tag, m[4])
 
 
 def looks_encrypted(text: str) -> bool:
@@ -57,6 +64,6 @@ def looks_encrypted(text: str) -> bool:
 
 def _b64(text: str, name: str) -> bytes:
     try:
-        return base64.b64decode(text, validate=True)
+        return binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         raise MalformedValue(f"{name} is not valid base64") from None

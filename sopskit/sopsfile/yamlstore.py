@@ -101,7 +101,7 @@ def _scalar(node: Node) -> ScalarValue:
     tag to leave custom-tagged scalars (`!foo bar`) as strings, and re-resolve the rest.
     """
     text: str = node.value
-    if getattr(node, "style", None) or node.tag not in _RESOLVABLE:
+    if getattr(node, "style", None) or yamlio.node_tag(node) not in _RESOLVABLE:
         return text
     return resolve_plain(text)
 
