@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from sopskit.cli.context import AppContext, pass_app
-from sopskit.identity.discover import discover
+from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.identity.listing import Listing, build_listing
 from sopskit.identity.manage import add_identity, check_registry, export_identity, new_identity
 from sopskit.identity.manage import remove_identity as remove_from_keyring
@@ -72,19 +72,14 @@ def export_cmd(name: str) -> None:
 @identity_group.command("list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-@click.option("--identity", "identity_files", multiple=True, type=PathArg,
-              help="Also an identity file (age keys or an ssh key); repeatable.")
-@click.option("--keyring/--no-keyring", "use_keyring", default=None,
-              help="Read the keyring even with CI / SOPS_AGE_KEY[_FILE] set (or never).")
+@identity_options
 @pass_app
 def list_cmd(app: AppContext, fmt: str, identity_files: tuple[Path, ...],
              use_keyring: bool | None) -> None:
     """Show every identity sopskit can use (public parts and sources, never secrets) and
     which registry keys you can therefore decrypt."""
-    registry = load_registry_keys(app.repo)
-    names = registry.names_by_public() if registry else None
-    ids = discover(identity_files=identity_files, use_keyring=use_keyring, registry_names=names)
-    listing = build_listing(ids, registry)
+    ids = identities_for_command(app, identity_files, use_keyring)
+    listing = build_listing(ids, load_registry_keys(app.repo))
     if fmt == "json":
         click.echo(json.dumps(listing.to_json(), indent=2))
     else:
