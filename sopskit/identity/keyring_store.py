@@ -84,7 +84,11 @@ def bounded(fn: Callable[[], T], what: str, timeout: float) -> T:
         raise KeyringError(f"the OS keyring did not answer within {timeout:g}s while {what} "
                            f"(locked, or waiting for an unlock prompt?); {ALTERNATIVES}")
     if "error" in box:
-        raise translate(box["error"], what)
+        error: BaseException = box["error"]
+        mapped = translate(error, what)
+        if mapped is error:
+            raise error
+        raise mapped from error
     return box["value"]  # type: ignore[no-any-return]
 
 
