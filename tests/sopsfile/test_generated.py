@@ -103,6 +103,9 @@ def test_rich_yaml_multidoc(make_sops: SopsMaker, age_ids: Identities,
                 "KEY_unencrypted=visible\n"),
     ("app.ini", "; file comment\n[db]\nuser = admin\npassword = s3cr3t\n; key comment\n"
                 "host = db.local\n\n[other section]\nk_unencrypted = hi there!\nlong_key = 1\n"),
+    ("edge.ini", "top = 1\n# c0\n[s1]\n; c1\n; c1b\nk1 = v # trailing\nk2 = \"quoted\"\n"
+                 "k3 : colon\nk4 = semi;colon\nlong key name = x\n\n[s2]\nz = \n"),
+    ("dup.json", '{"a": "1", "a": "2", "b": [{"a": 1}, {"a": 1}]}'),
     ("blob.bin", "binary\x00 payload\nwith lines\n"),
 ])
 def test_every_store_matches_sops(make_sops: SopsMaker, age_ids: Identities,

@@ -119,3 +119,21 @@ def test_report_is_reproducible_as_json(original: bytes, age_ids: Identities,
                                         tmp_path: Path) -> None:
     report = _verify(original.replace(_line_of(original, b"beta"), b"beta: oops"), age_ids)
     assert report.as_dict()["errors"][0]["check"] == "plaintext-value"  # type: ignore[index]
+
+
+def test_ciphertext_at_plaintext_path(make_sops: SopsMaker, age_ids: Identities) -> None:
+    data = make_sops("ctpp.yaml", "secret: s\nnote_unencrypted: hello\n").read_bytes()
+    value = _line_of(data, b"secret").split(b": ", 1)[1]
+    moved = data.replace(b"note_unencrypted: hello", b"note_unencrypted: " + value)
+    report = _verify(moved, age_ids)
+    assert ("ciphertext-at-plaintext-path", "note_unencrypted", 2) in [
+        (p.check, p.key_path, p.line) for p in report.problems]
+
+
+def test_two_crypt_rules_and_unknown_field(original: bytes, age_ids: Identities) -> None:
+    edited = original.replace(b"    version:", b"    encrypted_regex: ^x$\n    weird: 1\n"
+                              b"    version:")
+    problems = [(p.check, p.key_path) for p in _verify(edited, age_ids).problems
+                if p.check == "metadata"]
+    assert ("metadata", "sops.weird") in problems
+    assert any(k in ("sops.encrypted_regex", "sops.unencrypted_suffix") for _, k in problems)
