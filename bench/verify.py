@@ -51,10 +51,10 @@ def make_files(root: Path, count: int, recipient: str, env: dict[str, str]) -> l
         return list(pool.map(one, range(count)))
 
 
-def time_sopskit(root: Path, env: dict[str, str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB, exit code of one `sopskit verify` over `root`."""
+def time_sopskit(root: Path, target: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB, exit code of one `sopskit verify` over `target`."""
     argv = [sys.executable, "-m", "sopskit", "--repo", str(root), "-q", "verify",
-            "--require-mac", str(root)]
+            "--require-mac", str(target)]
     start = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not all children's
@@ -84,16 +84,20 @@ def main() -> int:
         key_file.write_text(f"{ident}\n")
         env = scratch_env(home, key_file)
         files = make_files(root, count, str(ident.to_public()), env)
-        ours, peak_mb, code = time_sopskit(root, env)
+        ours, peak_mb, code = time_sopskit(root, root, env)
         if code != 0:
             print(f"sopskit verify failed (exit {code})", file=sys.stderr)
             return 1
+        single = min(time_sopskit(root, files[0], env)[0] for _ in range(3))
         theirs = time_sops(files, env)
     ratio = theirs / ours
+    marginal = (ours - single) / (count - 1)
     print(f"verify bench: {count} age-encrypted YAML files, MAC checked")
     print(f"  sopskit verify (1 process):   {ours:8.2f} s  ({ours / count * 1000:6.2f} ms/file)")
     print(f"  sops decrypt (1 per file):    {theirs:8.2f} s  ({theirs / count * 1000:6.2f} ms/file)")
-    print(f"  ratio: {ratio:.1f}x faster per file (goal >= {GOAL_RATIO:.0f}x)")
+    print(f"  ratio: {ratio:.1f}x faster per file, whole run (goal >= {GOAL_RATIO:.0f}x)")
+    print(f"  sopskit start-up (1 file):    {single:8.2f} s; each further file "
+          f"{marginal * 1000:.2f} ms = {theirs / count / marginal:.0f}x faster than sops")
     print(f"  sopskit peak RSS: {peak_mb:.1f} MB (goal < {GOAL_MB:.0f} MB)")
     ok = ratio >= GOAL_RATIO and peak_mb < GOAL_MB
     print("  result: " + ("goal met" if ok else "GOAL NOT MET"))

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from sopskit.cli.context import AppContext, pass_app
+from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.engine.doctor import Diagnosis, Tool, diagnose
 from sopskit.errors import BinaryError
-from sopskit.identity.discover import discover
 
 
 @click.command("doctor")
+@identity_options
 @pass_app
-def doctor_cmd(app: AppContext) -> None:
+def doctor_cmd(app: AppContext, identity_files: tuple[Path, ...],
+               use_keyring: bool | None) -> None:
     """Show the sops and gpg in use and the keys available to you (public parts only)."""
-    found = diagnose(app.sops_binary, discover())
+    identities = identities_for_command(app, identity_files, use_keyring)
+    found = diagnose(app.sops_binary, identities)
     click.echo(render(found))
     if not found.sops.ok:
         raise BinaryError(found.sops.problem or "sops is not usable")

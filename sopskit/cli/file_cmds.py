@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from sopskit.cli.context import AppContext, pass_app
+from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.engine import paths
 from sopskit.engine.decrypt import decrypt_file, write_plaintext
 from sopskit.engine.edit import edit_file
@@ -16,7 +17,6 @@ from sopskit.engine.encrypt import encrypt_file
 from sopskit.engine.policy import decide
 from sopskit.engine.verify import verify_paths
 from sopskit.errors import ExitCode, UsageError
-from sopskit.identity.discover import discover
 from sopskit.identity.model import Identities
 from sopskit.sops.binary import locate
 from sopskit.sops.runner import Sops
@@ -41,9 +41,11 @@ def note(app: AppContext, message: str) -> None:
 @click.option("-o", "--output", type=PathArg, help="Write the (single) result here.")
 @click.option("--age", multiple=True, metavar="RECIPIENT", help="age recipient (repeatable).")
 @click.option("--pgp", multiple=True, metavar="FP", help="PGP fingerprint (repeatable).")
+@identity_options
 @pass_app
 def encrypt_cmd(app: AppContext, files: tuple[Path, ...], in_place: bool,  # noqa: PLR0917
-                output: Path | None, age: tuple[str, ...], pgp: tuple[str, ...]) -> None:
+                output: Path | None, age: tuple[str, ...], pgp: tuple[str, ...],
+                identity_files: tuple[Path, ...], use_keyring: bool | None) -> None:
     """Encrypt FILES with sops, verify the result natively, then write it.
 
     Recipients: --age/--pgp, else keys/registry.yaml, else the repository's .sops.yaml.
@@ -53,7 +55,7 @@ def encrypt_cmd(app: AppContext, files: tuple[Path, ...], in_place: bool,  # noq
         raise UsageError("use either --in-place or --output, not both")
     if len(files) > 1 and not in_place:
         raise UsageError("several files need --in-place")
-    identities = discover()
+    identities = identities_for_command(app, identity_files, use_keyring)
     sops = sops_for(app, identities)
     for file in files:
         source = paths.target(app.repo, file)
@@ -72,10 +74,13 @@ def encrypt_cmd(app: AppContext, files: tuple[Path, ...], in_place: bool,  # noq
 @click.option("-o", "--output", type=PathArg, help="Write the plaintext here (0600).")
 @click.option("--engine", type=click.Choice(["native", "sops"]), default=None,
               help="Default: native when one of your keys opens the file, else sops.")
+@identity_options
 @pass_app
-def decrypt_cmd(app: AppContext, file: Path, output: Path | None, engine: str | None) -> None:
+def decrypt_cmd(app: AppContext, file: Path, output: Path | None,  # noqa: PLR0917
+                engine: str | None, identity_files: tuple[Path, ...],
+                use_keyring: bool | None) -> None:
     """Print the plaintext of FILE (MAC checked)."""
-    identities = discover()
+    identities = identities_for_command(app, identity_files, use_keyring)
     done = decrypt_file(paths.target(app.repo, file), repo=app.repo, identities=identities,
                         engine=engine,  # type: ignore[arg-type]
                         sops=lambda: sops_for(app, identities))
@@ -87,10 +92,12 @@ def decrypt_cmd(app: AppContext, file: Path, output: Path | None, engine: str | 
 
 @click.command("edit")
 @click.argument("file", type=PathArg)
+@identity_options
 @pass_app
-def edit_cmd(app: AppContext, file: Path) -> None:
+def edit_cmd(app: AppContext, file: Path, identity_files: tuple[Path, ...],
+             use_keyring: bool | None) -> None:
     """Edit FILE with $SOPS_EDITOR / $EDITOR; the result is verified before it replaces FILE."""
-    identities = discover()
+    identities = identities_for_command(app, identity_files, use_keyring)
     source = paths.target(app.repo, file)
     changed = edit_file(source, repo=app.repo, sops=sops_for(app, identities),
                         identities=identities)
@@ -101,13 +108,17 @@ def edit_cmd(app: AppContext, file: Path) -> None:
 @click.argument("files", nargs=-1, required=True, type=PathArg)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--require-mac", is_flag=True, help="Fail files whose MAC cannot be checked.")
+@identity_options
 @pass_app
-def verify_cmd(app: AppContext, files: tuple[Path, ...], fmt: str, require_mac: bool) -> None:
+def verify_cmd(app: AppContext, files: tuple[Path, ...], fmt: str,  # noqa: PLR0917
+               require_mac: bool, identity_files: tuple[Path, ...],
+               use_keyring: bool | None) -> None:
     """Verify sops FILES natively (structure, values, MAC when a key is available).
 
     Directories are searched for sops files. Exit 1 when any file fails.
     """
-    reports = verify_paths(app.repo, files, discover(), require_mac=require_mac)
+    identities = identities_for_command(app, identity_files, use_keyring)
+    reports = verify_paths(app.repo, files, identities, require_mac=require_mac)
     click.echo(render_json(reports) if fmt == "json" else render_text(reports, app.verbosity))
     if not all(r.ok for r in reports):
         raise click.exceptions.Exit(int(ExitCode.FINDINGS))

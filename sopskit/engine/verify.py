@@ -1,8 +1,8 @@
 """`sopskit verify`: native verification of many files in one process.
 
-Directories are walked for files that look like sops files (by content, not name); a file
-that cannot be read, resolves outside the repository or does not parse is a failed report,
-not an exception, so one bad file never hides the others.
+Directories are walked for files that look like sops files (by content, not name); each
+file is read once. A file that cannot be read, resolves outside the repository or does not
+parse is a failed report, not an exception, so one bad file never hides the others.
 """
 
 from __future__ import annotations
@@ -12,59 +12,76 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sopskit.engine import paths
-from sopskit.errors import SopskitError, UnsafePathError
+from sopskit.errors import InputError, NoIdentityError, SopskitError, UnsafePathError
 from sopskit.identity.model import Identities
-from sopskit.sopsfile.document import detect_format, looks_like_sops
-from sopskit.sopsfile.verify import Problem, VerifyReport, verify_file
+from sopskit.sopsfile.datakey import recover_data_key
+from sopskit.sopsfile.document import detect_format, looks_like_sops, parse
+from sopskit.sopsfile.verify import Problem, VerifyReport, verify_document
 
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
+Item = tuple[str, Path, bytes] | tuple[str, SopskitError]
 
 
-def expand(repo: Path, given: Iterable[Path]) -> Iterator[tuple[str, Path | SopskitError]]:
-    """(shown path, absolute path or the error that stops us reading it) for each file."""
+def expand(repo: Path, given: Iterable[Path]) -> Iterator[Item]:
+    """(shown path, absolute path, content) per file, or (shown, error) when unreadable."""
     for path in given:
         try:
             absolute = paths.target(repo, path)
+            if absolute.is_dir():
+                yield from _sops_files(repo, absolute)
+                continue
+            shown = paths.display(repo, absolute)
+            yield shown, absolute, paths.read_input(absolute, shown=shown)
         except SopskitError as exc:
             yield str(path), exc
-            continue
-        if absolute.is_dir():
-            yield from ((paths.display(repo, f), f) for f in _sops_files(absolute))
-        else:
-            yield paths.display(repo, absolute), absolute
 
 
-def _sops_files(root: Path) -> Iterator[Path]:
+def _sops_files(repo: Path, root: Path) -> Iterator[Item]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
         for name in sorted(filenames):
             path = Path(dirpath) / name
+            shown = paths.display(repo, path)
             try:
-                if path.stat().st_size <= paths.MAX_INPUT_BYTES and looks_like_sops(
-                        path.read_bytes(), detect_format(name)):
-                    yield path
-            except OSError:
-                continue
+                data = paths.read_input(path, shown=shown)
+            except InputError:
+                continue  # unreadable or huge: not a sops file we were asked about
+            if looks_like_sops(data, detect_format(name)):
+                yield shown, path, data
+
+
+def verify_data(data: bytes, *, shown: str, fmt_name: str, identities: Identities,
+                require_mac: bool) -> VerifyReport:
+    """Parse and verify one file's bytes (as sopsfile.verify_file does for a path)."""
+    try:
+        doc = parse(data, path=shown, fmt=detect_format(fmt_name))
+    except InputError as exc:
+        return VerifyReport(shown, False, False, [Problem("parse", exc.message, None, exc.line)])
+    key, missing = None, None
+    if not identities.empty:
+        try:
+            key = recover_data_key(doc.metadata, identities, path=shown)
+        except NoIdentityError as exc:
+            missing = Problem("decrypt", exc.message)
+    report = verify_document(doc, key)
+    if require_mac and not report.mac_checked:
+        report.problems.append(missing or Problem(
+            "decrypt", "MAC not checked: no identity available to recover the data key"))
+        report.ok = False
+    return report
 
 
 def verify_paths(repo: Path, given: Iterable[Path], identities: Identities, *,
                  require_mac: bool = False) -> list[VerifyReport]:
-    """One report per file, in the order given."""
+    """One report per file, in the order given (directories: sops files found inside)."""
     reports = []
-    for shown, target in expand(repo, given):
-        if isinstance(target, SopskitError):
-            reports.append(_failed(shown, target))
+    for item in expand(repo, given):
+        if len(item) == 2:
+            shown, exc = item
+            check = "path" if isinstance(exc, UnsafePathError) else "read"
+            reports.append(VerifyReport(shown, False, False, [Problem(check, exc.message)]))
             continue
-        try:
-            paths.check_size(target, shown=shown)
-            report = verify_file(target, identities, require_mac=require_mac)
-        except SopskitError as exc:
-            reports.append(_failed(shown, exc))
-            continue
-        reports.append(VerifyReport(shown, report.ok, report.mac_checked, report.problems))
+        shown, absolute, data = item
+        reports.append(verify_data(data, shown=shown, fmt_name=absolute.name,
+                                   identities=identities, require_mac=require_mac))
     return reports
-
-
-def _failed(shown: str, exc: SopskitError) -> VerifyReport:
-    check = "path" if isinstance(exc, UnsafePathError) else "read"
-    return VerifyReport(shown, False, False, [Problem(check, exc.message, None, None)])

@@ -1,0 +1,77 @@
+"""`sopskit verify` and `sopskit doctor` as a user and CI see them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.integration.conftest import World
+
+
+def make(world: World, rel: str, text: str) -> None:
+    path = world.write(rel, text)
+    assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
+
+
+def test_json_report_shape_and_exit_codes(world: World) -> None:
+    make(world, "a/good.yaml", "pw: one-secret\n")
+    make(world, "a/bad.env", "PW=two-secret\nOTHER=x\n")
+    bad = world.repo / "a" / "bad.env"
+    lines = bad.read_text().splitlines()
+    lines[0], lines[1] = lines[1].replace("OTHER", "PW"), lines[0].replace("PW", "OTHER")
+    bad.write_text("\n".join(lines) + "\n")  # two values swapped between keys
+    result = world.cli("verify", "--format", "json", "a")
+    assert result.code == 1
+    report = json.loads(result.stdout)
+    assert report["version"] == 1
+    by_path = {f["path"]: f for f in report["files"]}
+    assert set(by_path) == {"a/good.yaml", "a/bad.env"}
+    assert by_path["a/good.yaml"] == {"path": "a/good.yaml", "ok": True, "mac_checked": True,
+                                      "errors": []}
+    bad_report = by_path["a/bad.env"]
+    assert bad_report["ok"] is False
+    assert set(bad_report["errors"][0]) == {"check", "message", "key_path", "line"}
+    assert "two-secret" not in result.stdout and "one-secret" not in result.stdout
+
+
+def test_text_report(world: World) -> None:
+    make(world, "s.yaml", "pw: one-secret\n")
+    ok = world.cli("verify", "s.yaml")
+    assert ok.code == 0
+    assert ok.stdout.splitlines() == ["ok    s.yaml", "1 ok, 0 failed"]
+    world.write("plain.yaml", "pw: pasted-secret\n")
+    bad = world.cli("verify", "s.yaml", "plain.yaml")
+    assert bad.code == 1
+    assert "FAIL  plain.yaml" in bad.stdout and "pasted-secret" not in bad.stdout
+
+
+def test_pasted_plaintext_names_key_and_line(world: World) -> None:
+    make(world, "s.yaml", "name: app\npw: one-secret\n")
+    path = world.repo / "s.yaml"
+    text = path.read_text()
+    start = text.index("pw: ENC[")
+    end = text.index("\n", start)
+    path.write_text(text[:start] + "pw: pasted-plaintext" + text[end:])
+    result = world.cli("verify", "--format", "json", "s.yaml")
+    assert result.code == 1
+    errors = json.loads(result.stdout)["files"][0]["errors"]
+    assert any(e["key_path"] == "pw" and e["line"] == 2 for e in errors), errors
+    assert "pasted-plaintext" not in result.stdout
+
+
+def test_doctor_shows_public_parts_only(world: World) -> None:
+    result = world.cli("doctor")
+    assert result.code == 0, result.stderr
+    assert "sops: 3." in result.stdout and "gpg: 2." in result.stdout
+    assert world.key.recipient in result.stdout
+    assert world.key.secret not in result.stdout + result.stderr
+
+
+def test_demo_runs_and_exits_0() -> None:
+    done = subprocess.run([sys.executable, "-m", "sopskit.cli.demo"], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    assert "3 ok, 0 failed" in done.stdout
+    assert done.stdout.count("(exit 1, as expected)") == 2
+    assert "demo FAILED" not in done.stdout
