@@ -12,6 +12,7 @@ Usage in a command module:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +22,7 @@ import click
 from sopskit.cli.context import AppContext
 from sopskit.identity.discover import discover
 from sopskit.identity.model import Identities
+from sopskit.identity.parse import Passphrase
 from sopskit.identity.registry_link import load_registry_keys
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -43,4 +45,14 @@ def identities_for_command(app: AppContext, identity_files: tuple[Path, ...],
     registry = load_registry_keys(app.repo)
     names = registry.names_by_public() if registry else None
     return discover(identity_files=identity_files, use_keyring=use_keyring,
-                    registry_names=names)
+                    registry_names=names, passphrase=terminal_passphrase())
+
+
+def terminal_passphrase() -> Passphrase | None:
+    """A prompt for the passphrase of an age-encrypted keys file, only on a terminal."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return None
+
+    def ask(source: str) -> str:
+        return str(click.prompt(f"Passphrase for {source}", hide_input=True, err=True))
+    return ask

@@ -20,27 +20,30 @@ from sopskit.errors import InputError, KeyringError
 from sopskit.identity.gpg import gnupghome
 from sopskit.identity.keyring_store import KeyringStore
 from sopskit.identity.model import AgeIdentity, Identities
-from sopskit.identity.parse import Found, parse_age_secret
+from sopskit.identity.parse import Found, Passphrase, parse_age_secret
 from sopskit.identity.policy import keyring_skip_reason
 from sopskit.identity.sources import from_default_file, from_env, from_files
 
 
 def discover(*, identity_files: Sequence[Path | str] = (), use_keyring: bool | None = None,
              env: Mapping[str, str] = os.environ,
-             registry_names: Mapping[str, str] | None = None) -> Identities:
+             registry_names: Mapping[str, str] | None = None,
+             passphrase: Passphrase | None = None) -> Identities:
     """Every identity available, in source order, without duplicates.
 
     `use_keyring`: True always reads the keyring (and raises KeyringError when it cannot),
     False never does, None decides by `policy.keyring_skip_reason` and records a failure
     as a note instead of raising. `registry_names` maps public parts (age recipient)
-    to registry key names, to fill `AgeIdentity.name`. Malformed files or variables raise
-    InputError naming the source and line.
+    to registry key names, to fill `AgeIdentity.name`. `passphrase(source)` is asked for the
+    passphrase of an age-encrypted keys file (the CLI prompts on a terminal); without it such
+    a file is an InputError. Malformed files or variables raise InputError naming the source
+    and line.
     """
     found = Found()
-    found.extend(from_files(identity_files))
-    found.extend(from_env(env))
+    found.extend(from_files(identity_files, passphrase))
+    found.extend(from_env(env, passphrase))
     found.extend(from_keyring(env, use_keyring))
-    found.extend(from_default_file(env))
+    found.extend(from_default_file(env, passphrase))
     home, note = gnupghome(env)
     if home is not None:
         found.sources.append(f"GNUPGHOME {home}")

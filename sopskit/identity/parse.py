@@ -4,6 +4,7 @@ ssh private keys. Errors name the source and line, never the secret.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from sopskit.identity.model import AgeIdentity
 MAX_KEY_FILE = 1 << 20  # a keys file is a few lines; refuse anything absurd before reading it
 _ENCRYPTED_MARKERS = (b"-----BEGIN AGE ENCRYPTED FILE-----", b"age-encryption.org/v1")
 _SSH_MARKERS = (b"-----BEGIN OPENSSH PRIVATE KEY-----", b"-----BEGIN RSA PRIVATE KEY-----")
+# Asks the user for the passphrase of an age-encrypted keys file (argument: the source label).
+# Supplied by the CLI on a terminal; library code never prompts.
+Passphrase = Callable[[str], str]
 # Identity kinds sops knows (age/keysource.go: parseIdentity) that pyrage cannot use.
 _UNSUPPORTED = {"AGE-PLUGIN-": "age plugin", "AGE-SECRET-KEY-PQ-": "post-quantum age"}
 
@@ -103,15 +107,14 @@ def parse_ssh_key(data: bytes, *, source: str, where: str) -> AgeIdentity:
     return AgeIdentity(data.decode("ascii", "replace"), public, source, None, "ssh")
 
 
-def read_key_file(path: Path, *, source: str) -> Found:
-    """Every identity in `path`: an age keys file or one ssh private key."""
+def read_key_file(path: Path, *, source: str, passphrase: Passphrase | None = None) -> Found:
+    """Every identity in `path`: an age keys file (possibly passphrase-encrypted, like sops
+    accepts since 3.10: `age/encrypted_keys.go`) or one ssh private key."""
     data = read_small(path)
     if is_ssh_key(data):
         return Found([parse_ssh_key(data, source=source, where=str(path))], [source])
     if is_encrypted(data):
-        raise InputError("the identity file is age-encrypted with a passphrase; sopskit never "
-                         "prompts: store the key with `sopskit identity add NAME --from-file` "
-                         "(keyring) or keep a decrypted copy in a 0600 file", path=path)
+        data = decrypt_key_file(data, path=path, source=source, passphrase=passphrase)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -129,3 +132,18 @@ def read_small(path: Path) -> bytes:
         raise InputError("identity file not found", path=path) from exc
     except OSError as exc:
         raise InputError(f"cannot read identity file ({exc.strerror})", path=path) from exc
+
+
+def decrypt_key_file(data: bytes, *, path: Path, source: str,
+                     passphrase: Passphrase | None) -> bytes:
+    """The plaintext of a passphrase-encrypted keys file (scrypt, through pyrage)."""
+    if passphrase is None:
+        raise InputError("the identity file is age-encrypted with a passphrase and no "
+                         "passphrase can be asked here (not a terminal): run on a terminal, "
+                         "or store the key with `sopskit identity add NAME --from-file FILE`",
+                         path=path)
+    try:
+        return bytes(pyrage.passphrase.decrypt(data, passphrase(source)))
+    except pyrage.DecryptError as exc:
+        raise InputError("wrong passphrase for the age-encrypted identity file",
+                         path=path) from exc

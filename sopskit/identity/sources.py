@@ -14,27 +14,28 @@ from pathlib import Path
 
 from sopskit import process
 from sopskit.errors import InputError
-from sopskit.identity.parse import Found, parse_keys_text, read_key_file
+from sopskit.identity.parse import Found, Passphrase, parse_keys_text, read_key_file
 
 KEY_CMD_TIMEOUT = 30.0
 
 
-def from_files(paths: Sequence[Path | str]) -> Found:
+def from_files(paths: Sequence[Path | str], passphrase: Passphrase | None = None) -> Found:
     """`--identity FILE`: age keys files or ssh private keys, in the order given."""
     found = Found()
     for path in map(Path, paths):
-        found.extend(read_key_file(path, source=f"--identity {path}"))
+        found.extend(read_key_file(path, source=f"--identity {path}", passphrase=passphrase))
     return found
 
 
-def from_env(env: Mapping[str, str]) -> Found:
+def from_env(env: Mapping[str, str], passphrase: Passphrase | None = None) -> Found:
     """SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, SOPS_AGE_SSH_PRIVATE_KEY_FILE."""
     found = Found()
     if env.get("SOPS_AGE_KEY"):
         found.extend(parse_keys_text(env["SOPS_AGE_KEY"], source="SOPS_AGE_KEY"))
     if env.get("SOPS_AGE_KEY_FILE"):
         path = Path(env["SOPS_AGE_KEY_FILE"]).expanduser()
-        found.extend(read_key_file(path, source=f"SOPS_AGE_KEY_FILE={path}"))
+        found.extend(read_key_file(path, source=f"SOPS_AGE_KEY_FILE={path}",
+                                   passphrase=passphrase))
     if env.get("SOPS_AGE_KEY_CMD"):
         found.extend(from_command(env["SOPS_AGE_KEY_CMD"], env))
     if env.get("SOPS_AGE_SSH_PRIVATE_KEY_FILE"):
@@ -80,9 +81,9 @@ def default_keys_path(env: Mapping[str, str], platform: str = sys.platform) -> P
     return Path(base) / "sops" / "age" / "keys.txt" if base else None
 
 
-def from_default_file(env: Mapping[str, str]) -> Found:
+def from_default_file(env: Mapping[str, str], passphrase: Passphrase | None = None) -> Found:
     """The default keys.txt, when it exists (sops ignores a missing one)."""
     path = default_keys_path(env)
     if path is None or not path.is_file():
         return Found()
-    return read_key_file(path, source=f"default keys.txt {path}")
+    return read_key_file(path, source=f"default keys.txt {path}", passphrase=passphrase)

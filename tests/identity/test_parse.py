@@ -76,14 +76,27 @@ def test_passphrase_protected_ssh_key_is_refused(tmp_path: Path) -> None:
         read_key_file(tmp_path / "id", source="x")
 
 
-def test_age_encrypted_keys_file_is_a_clear_error(tmp_path: Path) -> None:
+def test_age_encrypted_keys_file_needs_a_passphrase(tmp_path: Path) -> None:
     key = age_key()
     path = tmp_path / "keys.txt.age"
-    path.write_bytes(pyrage.passphrase.encrypt(key.secret.encode(), "pw", armored=True))
-    with pytest.raises(InputError) as err:
+    path.write_bytes(pyrage.passphrase.encrypt(f"# a key\n{key.secret}\n".encode(), "pw",
+                                               armored=True))
+    with pytest.raises(InputError) as err:  # no terminal to ask on: a clear error
         read_key_file(path, source="SOPS_AGE_KEY_FILE")
     assert "age-encrypted with a passphrase" in str(err.value)
     assert str(path) in str(err.value)
+
+    asked: list[str] = []
+
+    def passphrase(source: str) -> str:
+        asked.append(source)
+        return "pw"
+
+    found = read_key_file(path, source="SOPS_AGE_KEY_FILE", passphrase=passphrase)
+    assert [i.recipient for i in found.age] == [key.recipient]
+    assert asked == ["SOPS_AGE_KEY_FILE"]
+    with pytest.raises(InputError, match="wrong passphrase"):
+        read_key_file(path, source="x", passphrase=lambda _source: "not-it")
 
 
 def test_missing_and_binary_files(tmp_path: Path) -> None:
