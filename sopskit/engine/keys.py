@@ -64,6 +64,12 @@ def rotate(source: Path, *, repo: Path, sops: Sops, identities: Identities,
     recipients as expected, key changed, MAC valid, same content as before."""
     shown = paths.display(repo, source)
     before = _current(source, shown, identities, require_key=True)
+    _rotate(source, shown, before, sops=sops, identities=identities, add=add, remove=remove)
+
+
+def _rotate(source: Path, shown: str, before: check.Checked, *, sops: Sops,
+            identities: Identities, add: frozenset[Recipient],
+            remove: frozenset[Recipient]) -> None:
     assert before.data_key is not None
     recipients = (before.document.metadata.recipients | add) - remove
     raw_remove = _as_stored(before, remove)
@@ -90,7 +96,10 @@ def rekey_file(source: Path, rule: CreationRule, *, repo: Path, sops: Sops,
         calls += 1
         added = removed = frozenset()
     if rotate_key:
-        rotate(source, repo=repo, sops=sops, identities=identities, add=added, remove=removed)
+        if calls:  # updatekeys rewrote the file: read it again
+            before = _current(source, shown, identities, require_key=True)
+        _rotate(source, shown, before, sops=sops, identities=identities, add=added,
+                remove=removed)
         calls += 1
     return Rekeyed(shown, wanted - current, current - wanted, rotate_key, calls)
 
