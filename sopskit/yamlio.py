@@ -10,6 +10,7 @@ line numbers, which we need both for the MAC walk and for editing the registry i
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -63,7 +64,9 @@ def compose_all(text: str, *, path: str) -> list[Any]:
     Every node is tagged `str`/`map`/`seq` unless the text gives an explicit tag.
     """
     try:
-        if _FastComposer is None:
+        if _FastComposer is None or _nesting_bound(text) > MAX_C_NESTING:
+            # libyaml's composer recurses in C and crashes the process on hostile nesting;
+            # the pure composer raises RecursionError instead, which we report.
             return list(YAML(typ="safe", pure=True).compose_all(text))
         parser = _FastComposer(text)
         docs = []
@@ -72,6 +75,28 @@ def compose_all(text: str, *, path: str) -> list[Any]:
         return docs
     except YAMLError as exc:
         raise _input_error(exc, path) from None
+    except RecursionError:
+        raise InputError("invalid YAML: nested too deeply", path=path) from None
+
+
+MAX_C_NESTING = 100
+
+
+def _nesting_bound(text: str) -> int:
+    """A cheap upper bound of the nesting depth: flow brackets plus, per line, indentation
+    and compact `- ` / `: ` / `? ` forms."""
+    flow = text.count("[") + text.count("{")
+    if flow > MAX_C_NESTING:
+        depth = flow = 0
+        for m in _FLOW.finditer(text):
+            depth += 1 if m.group() in "[{" else -1
+            flow = max(flow, depth)
+    block = max((len(line) - len(line.lstrip()) + line.count("- ") + line.count(": ")
+                 + line.count("? ") for line in text.split("\n")), default=0)
+    return flow + block
+
+
+_FLOW = re.compile(r"[\[\]{}]")
 
 
 def _fast_composer() -> Any:

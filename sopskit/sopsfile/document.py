@@ -148,7 +148,13 @@ def looks_like_sops(data: bytes, fmt: Format) -> bool:
 def parse(data: bytes, *, path: str, fmt: Format,
           max_size: int = DEFAULT_MAX_SIZE) -> SopsDocument:
     """Parse `data` (the bytes of `path`) as a sops file in format `fmt`."""
-    text = _text(data, path, max_size)
+    try:
+        return _parse(_text(data, path, max_size), path, fmt)
+    except RecursionError:
+        raise InputError("nested too deeply to be a sops file", path=path) from None
+
+
+def _parse(text: str, path: str, fmt: Format) -> SopsDocument:
     if fmt == "yaml":
         branches = yamlstore.load(text, path=path)
         raw, line = _pop_yaml_metadata(branches, path)
@@ -163,7 +169,9 @@ def parse(data: bytes, *, path: str, fmt: Format,
     meta, issues = metadata.build(raw)
     if fmt == "binary":
         meta = _binary_meta(meta)
-    return SopsDocument(path, fmt, meta, branches, issues, line)
+    doc = SopsDocument(path, fmt, meta, branches, issues, line)
+    doc.walk()  # walk once now: recursion limits surface here, as an InputError
+    return doc
 
 
 def _text(data: bytes, path: str, max_size: int) -> str:

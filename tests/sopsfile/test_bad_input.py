@@ -65,3 +65,13 @@ def test_verify_file_turns_parse_errors_into_problems(tmp_path: Path) -> None:
     report = verify_file(bad, Identities())
     assert not report.ok
     assert [p.check for p in report.problems] == ["parse"]
+
+
+@pytest.mark.parametrize(("data", "fmt"), [
+    (b"a: " + b"[" * 100_000, "yaml"),
+    (b"a:\n" + b"".join(b" " * i + b"- \n" for i in range(1, 3000)), "yaml"),
+    (b'{"a":' + b"[" * 100_000, "json"),
+])
+def test_hostile_nesting_is_an_input_error(data: bytes, fmt: str) -> None:
+    with pytest.raises(InputError, match="nested too deeply"):
+        parse(data, path="deep", fmt=fmt)  # type: ignore[arg-type]
