@@ -15,7 +15,13 @@ from pathlib import Path
 
 from sopskit.errors import InputError, NoIdentityError, SopskitError
 from sopskit.identity.model import Identities
-from sopskit.sopsfile.document import Leaf, SopsDocument, detect_format, parse
+from sopskit.sopsfile.document import (
+    DEFAULT_MAX_SIZE,
+    Leaf,
+    SopsDocument,
+    detect_format,
+    parse,
+)
 from sopskit.sopsfile.encvalue import EncValue, MalformedValue, looks_encrypted
 from sopskit.sopsfile.model import Format
 
@@ -142,7 +148,7 @@ def verify_document(doc: SopsDocument, data_key: bytes | None) -> VerifyReport:
     """Structure checks, then with `data_key`: decrypt every value and check the MAC."""
     problems = check_structure(doc)
     mac_checked = False
-    if data_key is not None:
+    if data_key is not None:  # steps 4 (decrypt every value) and 5 (MAC): mac.check_mac
         from sopskit.sopsfile.mac import check_mac
 
         try:
@@ -161,14 +167,14 @@ def verify_document(doc: SopsDocument, data_key: bytes | None) -> VerifyReport:
 
 
 def verify_file(path: str | Path, identities: Identities, *, fmt: Format | None = None,
-                require_mac: bool = False) -> VerifyReport:
+                require_mac: bool = False, max_size: int = DEFAULT_MAX_SIZE) -> VerifyReport:
     """Read, parse and verify one file; parse errors and missing keys become problems."""
     from sopskit.sopsfile.datakey import recover_data_key
 
     name = str(path)
     try:
-        data = Path(path).read_bytes()
-        doc = parse(data, path=name, fmt=fmt or detect_format(name))
+        data = _read(Path(path), max_size)
+        doc = parse(data, path=name, fmt=fmt or detect_format(name), max_size=max_size)
     except OSError as exc:
         return VerifyReport(name, False, False, [Problem("parse", f"cannot read: {exc.strerror}")])
     except InputError as exc:
@@ -186,3 +192,12 @@ def verify_file(path: str | Path, identities: Identities, *, fmt: Format | None 
             "decrypt", "MAC not checked: no identity available to recover the data key"))
         report.ok = False
     return report
+
+
+def _read(path: Path, max_size: int) -> bytes:
+    """The file's bytes; a file over the limit is refused before it is read into memory."""
+    size = path.stat().st_size
+    if size > max_size:
+        raise InputError(f"file is {size / 1048576:.1f} MiB, larger than the "
+                         f"{max_size / 1048576:.0f} MiB limit for sops files", path=path)
+    return path.read_bytes()

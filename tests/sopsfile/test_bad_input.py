@@ -53,6 +53,9 @@ def test_50mb_file(tmp_path: Path) -> None:
     big.write_bytes(b"k: " + b"x" * (50 * 1024 * 1024) + b"\n")
     with pytest.raises(InputError, match=r"50\.0 MiB, larger than the 16 MiB limit"):
         parse(big.read_bytes(), path=str(big), fmt="yaml", max_size=16 * 1024 * 1024)
+    limited = verify_file(big, Identities(), max_size=1024 * 1024)
+    assert [p.check for p in limited.problems] == ["parse"]
+    assert "larger than the 1 MiB limit" in limited.problems[0].message
     report = verify_file(big, Identities())  # under the default 64 MiB limit: parsed
     assert not report.ok
     assert [(p.check, p.message.split(":")[0]) for p in report.problems] == [
