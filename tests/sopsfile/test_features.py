@@ -181,3 +181,19 @@ def test_comments_everywhere_decrypt_like_sops(make_sops: SopsMaker, age_ids: Id
     ours = decrypt_document(doc, key)
     assert b"ENC[" not in ours  # every encrypted comment decrypted with the right AAD
     yaml_equal(ours, sops_decrypt(path, {"SOPS_AGE_KEY": age_pair.secret}))
+
+
+def test_pure_python_composer_gives_the_same_tree(monkeypatch: pytest.MonkeyPatch,
+                                                  make_sops: SopsMaker,
+                                                  age_ids: Identities) -> None:
+    """Without ruamel.yaml.clib the pure composer is used; the MAC must still verify."""
+    from sopskit import yamlio
+
+    path = make_sops("pure.yaml", TYPED + "# comment\nsecret: x\n", "--unencrypted-regex",
+                     "^[a-z]$")
+    fast = parse(path.read_bytes(), path="pure.yaml", fmt="yaml")
+    monkeypatch.setattr(yamlio, "_FastComposer", None)
+    pure = parse(path.read_bytes(), path="pure.yaml", fmt="yaml")
+    assert list(pure.leaves()) == list(fast.leaves())
+    key = recover_data_key(pure.metadata, age_ids, path="pure.yaml")
+    assert verify_document(pure, key).ok
