@@ -15,7 +15,7 @@ from sopskit.engine.decrypt import decrypt_file, write_plaintext
 from sopskit.engine.edit import edit_file
 from sopskit.engine.encrypt import encrypt_file
 from sopskit.engine.policy import decide
-from sopskit.engine.verify import verify_paths
+from sopskit.engine.verify import outcome, verify_paths
 from sopskit.errors import ExitCode, UsageError
 from sopskit.identity.model import Identities
 from sopskit.sops.binary import locate
@@ -115,13 +115,15 @@ def verify_cmd(app: AppContext, files: tuple[Path, ...], fmt: str,  # noqa: PLR0
                use_keyring: bool | None) -> None:
     """Verify sops FILES natively (structure, values, MAC when a key is available).
 
-    Directories are searched for sops files. Exit 1 when any file fails.
+    Directories are searched for sops files. Exit 1 when any file fails, 3 when a file
+    cannot be read at all.
     """
     identities = identities_for_command(app, identity_files, use_keyring)
     reports = verify_paths(app.repo, files, identities, require_mac=require_mac)
     click.echo(render_json(reports) if fmt == "json" else render_text(reports, app.verbosity))
-    if not all(r.ok for r in reports):
-        raise click.exceptions.Exit(int(ExitCode.FINDINGS))
+    code = outcome(reports)
+    if code != ExitCode.OK:
+        raise click.exceptions.Exit(int(code))
 
 
 def render_json(reports: list[VerifyReport]) -> str:

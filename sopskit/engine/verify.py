@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sopskit.engine import paths
-from sopskit.errors import InputError, NoIdentityError, SopskitError, UnsafePathError
+from sopskit.errors import ExitCode, InputError, NoIdentityError, SopskitError, UnsafePathError
 from sopskit.identity.model import Identities
 from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.document import detect_format, looks_like_sops, parse
@@ -69,6 +69,18 @@ def verify_data(data: bytes, *, shown: str, fmt_name: str, identities: Identitie
             "decrypt", "MAC not checked: no identity available to recover the data key"))
         report.ok = False
     return report
+
+
+OPERATIONAL_CHECKS = frozenset({"read", "path"})
+
+
+def outcome(reports: list[VerifyReport]) -> ExitCode:
+    """3 when a file could not be read at all (the tool could not do its job), else 1 when
+    any file failed verification, else 0."""
+    failed = [r for r in reports if not r.ok]
+    if any(p.check in OPERATIONAL_CHECKS for r in failed for p in r.problems):
+        return ExitCode.OPERATIONAL
+    return ExitCode.FINDINGS if failed else ExitCode.OK
 
 
 def verify_paths(repo: Path, given: Iterable[Path], identities: Identities, *,

@@ -167,7 +167,7 @@ def test_50_mb_file(world: World) -> None:
         assert "too large" in result.stderr
         assert_one_clean_line(result.stderr)
     result = world.cli("verify", path)
-    assert result.code == 1 and "too large" in result.stdout
+    assert result.code == 3 and "too large" in result.stdout
 
 
 def test_missing_sops_binary_and_old_sops(world: World, tmp_path: Path) -> None:

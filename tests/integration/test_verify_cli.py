@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.integration.conftest import World
 
@@ -75,3 +76,15 @@ def test_demo_runs_and_exits_0() -> None:
     assert "3 ok, 0 failed" in done.stdout
     assert done.stdout.count("(exit 1, as expected)") == 2
     assert "demo FAILED" not in done.stdout
+
+
+def test_unreadable_paths_are_operational_errors(world: World, tmp_path: Path) -> None:
+    make(world, "s.yaml", "pw: one-secret\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (world.repo / "link").symlink_to(outside)
+    result = world.cli("verify", "--format", "json", "s.yaml", "missing.yaml", "link/x.yaml")
+    assert result.code == 3
+    files = json.loads(result.stdout)["files"]
+    assert [f["ok"] for f in files] == [True, False, False]
+    assert [f["errors"][0]["check"] for f in files[1:]] == ["read", "path"]
