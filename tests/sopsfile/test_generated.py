@@ -107,9 +107,10 @@ def test_rich_yaml_multidoc(make_sops: SopsMaker, age_ids: Identities,
                  "k3 : colon\nk4 = semi;colon\nlong key name = x\n\n[s2]\nz = \n"),
     ("dup.json", '{"a": "1", "a": "2", "b": [{"a": 1}, {"a": 1}]}'),
     ("blob.bin", "binary\x00 payload\nwith lines\n"),
+    ("raw.bin", bytes(range(256)) * 4),
 ])
 def test_every_store_matches_sops(make_sops: SopsMaker, age_ids: Identities,
-                                  age_pair: AgeKey, name: str, text: str) -> None:
+                                  age_pair: AgeKey, name: str, text: str | bytes) -> None:
     path = make_sops(name, text)
     _, ours = native(path, age_ids)
     assert ours == sops_decrypt(path, _age_env(age_pair))
