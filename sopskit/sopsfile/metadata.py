@@ -197,23 +197,37 @@ def unflatten(flat: Mapping[str, str]) -> dict[str, Any]:
     """stores/flatten.go Unflatten: `a__list_0__map_b` -> {"a": [{"b": ...}]}."""
     root: dict[str, Any] = {}
     for key, value in flat.items():
-        parts = key.split("__")
-        node: Any = root
-        steps: list[str | int] = [parts[0]]
-        for part in parts[1:]:
-            if part.startswith("list_") and part[5:].isdigit():
-                steps.append(int(part[5:]))
-            elif part.startswith("map_"):
-                steps.append(part[4:])
-            else:
-                steps[-1] = f"{steps[-1]}__{part}"
-        for step, nxt in itertools.pairwise(steps):
-            node = _child(node, step, [] if isinstance(nxt, int) else {})
-        _set(node, steps[-1], value)
+        try:
+            _unflatten_one(root, key, value)
+        except (ValueError, TypeError):
+            continue  # a malformed key: the fields it should fill are reported as missing
     return root
 
 
+_MAX_LIST_INDEX = 10_000
+
+
+def _unflatten_one(root: dict[str, Any], key: str, value: str) -> None:
+    parts = key.split("__")
+    node: Any = root
+    steps: list[str | int] = [parts[0]]
+    for part in parts[1:]:
+        if part.startswith("list_") and part[5:].isdigit():
+            if int(part[5:]) > _MAX_LIST_INDEX:
+                raise ValueError("list index out of range")
+            steps.append(int(part[5:]))
+        elif part.startswith("map_"):
+            steps.append(part[4:])
+        else:
+            steps[-1] = f"{steps[-1]}__{part}"
+    for step, nxt in itertools.pairwise(steps):
+        node = _child(node, step, [] if isinstance(nxt, int) else {})
+    _set(node, steps[-1], value)
+
+
 def _child(node: Any, step: str | int, empty: Any) -> Any:
+    if isinstance(node, dict) == isinstance(step, int):
+        raise TypeError("flattened key mixes list and map")
     if isinstance(node, dict):
         return node.setdefault(step, empty)
     while len(node) <= int(step):
@@ -224,6 +238,8 @@ def _child(node: Any, step: str | int, empty: Any) -> Any:
 
 
 def _set(node: Any, step: str | int, value: str) -> None:
+    if isinstance(node, dict) == isinstance(step, int):
+        raise TypeError("flattened key mixes list and map")
     if isinstance(node, dict):
         node[step] = value
         return

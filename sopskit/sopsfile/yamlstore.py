@@ -37,7 +37,7 @@ def load(text: str, *, path: str) -> list[Branch]:
     nodes = yamlio.compose_all(text, path=path)
     layout = Layout()
     branches = [_document(node, path, layout) for node in nodes]
-    if "#" in text:
+    if "#" in text and layout.containers:
         yamlcomments.attach(text, layout.containers, layout.spans)
     return branches
 
