@@ -126,8 +126,11 @@ def _group(raw: Mapping[str, Any], where: str, b: _Build) -> KeyGroup:
             if not isinstance(entry, Mapping):
                 b.issue(f"{where}{kind}[{i}]", "must be a mapping")
                 continue
-            if not _text(entry.get("enc")):
+            if not isinstance(entry.get("enc"), str) or not entry.get("enc"):
                 b.issue(f"{where}{kind}[{i}].enc", "missing encrypted data key")
+            ident = {"age": "recipient", "pgp": "fp"}.get(kind)
+            if ident and not _text(entry.get(ident)):
+                b.issue(f"{where}{kind}[{i}].{ident}", "missing")
             if kind == "age":
                 age.append(AgeStanza(_text(entry.get("recipient")), _text(entry.get("enc"))))
             elif kind == "pgp":

@@ -24,6 +24,7 @@ from tests.helpers import UPSTREAM
     ("junk.yaml", os.urandom(2048) + b"\x00", "yaml", "binary data", None),
     ("list.yaml", b"- a\n- b\n", "yaml", "must be a mapping", 1),
     ("plain.yaml", b"a: secretvalue\n", "yaml", "no sops metadata", None),
+    ("only-comments.yaml", b"# just a comment\n", "yaml", "no sops metadata", None),
 ])
 def test_malformed_input(name: str, data: bytes, fmt: str, expect: str, line: int | None) -> None:
     with pytest.raises(InputError) as err:
@@ -78,3 +79,16 @@ def test_verify_file_turns_parse_errors_into_problems(tmp_path: Path) -> None:
 def test_hostile_nesting_is_an_input_error(data: bytes, fmt: str) -> None:
     with pytest.raises(InputError, match="nested too deeply"):
         parse(data, path="deep", fmt=fmt)  # type: ignore[arg-type]
+
+
+def test_malformed_flattened_metadata_is_a_metadata_problem() -> None:
+    from sopskit.sopsfile.verify import check_structure
+
+    data = (b"[s]\nk = v\n[sops]\nage__list_0__map_enc__list_1 = x\nage__list_x = 1\n"
+            b"lastmodified = yesterday\nversion = 3.11.0\n")
+    problems = check_structure(parse(data, path="m.ini", fmt="ini"))
+    checks = {(p.check, p.key_path) for p in problems}
+    assert ("metadata", "sops.lastmodified") in checks
+    assert ("metadata", "sops.age[0].recipient") in checks
+    assert ("metadata", "sops.age[0].enc") in checks
+    assert ("plaintext-value", "s.k") in checks
