@@ -3,7 +3,8 @@
 sops decrypts to its own 0600 temp file for the editor and re-encrypts with the same data
 key and the file's stored crypt rule (sops-format.md 3.7); it would rewrite the target in
 place, so it edits a ciphertext copy beside the target (same extension, so the same store)
-and we rename that copy over the target only after native verification.
+and we rename that copy over the target only after native verification, including that it
+decrypts to exactly what the user saved (seen in memory through editcapture.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sopskit.engine import check, paths
+from sopskit.engine.editcapture import EditCapture
 from sopskit.engine.safewrite import replace_file_verified, temp_beside, write_synced
-from sopskit.errors import UsageError
+from sopskit.errors import UsageError, VerificationError
 from sopskit.identity.model import Identities
 from sopskit.sops.runner import Sops, editor_env
 from sopskit.sopsfile.document import detect_format
@@ -29,12 +31,17 @@ def edit_file(source: Path, *, repo: Path, sops: Sops, identities: Identities,
     fmt = detect_format(str(source))
     before = check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
                                expect=check.Expect(require_key=True))
-    expect = check.Expect(recipients=before.document.metadata.recipients,
-                          key_same_as=before.data_key, require_key=True)
-    with temp_beside(source) as temp:
+    with temp_beside(source) as temp, EditCapture() as capture:
         write_synced(temp, data)
-        if not sops.edit(temp, editor_env=editor if editor is not None else editor_env()):
+        user = editor if editor is not None else editor_env()
+        if not sops.edit(temp, editor_env=capture.editor_env(user)):
             return False
+        if capture.last is None:
+            raise VerificationError("could not observe the content saved in the editor; "
+                                    "nothing was replaced", check="roundtrip", path=shown)
+        expect = check.Expect(recipients=before.document.metadata.recipients,
+                              key_same_as=before.data_key, plaintext=capture.last,
+                              require_key=True)
 
         def verify(written: Path) -> None:
             check.check_path(written, path=shown, fmt=fmt, identities=identities,

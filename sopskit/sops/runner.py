@@ -55,7 +55,8 @@ def _error_for(code: int, detail: str, path: str) -> SopskitError:
     if code == 2:
         return InputError(f"sops could not read or parse the input{suffix}", path=path)
     if code == 201:
-        return BinaryError("no editor found: set $SOPS_EDITOR or $EDITOR", path=path)
+        return BinaryError("the editor could not be run or failed (set $SOPS_EDITOR or "
+                           "$EDITOR)", path=path)
     if code == 8:
         return InternalError(f"sopskit passed conflicting options to sops{suffix}", path=path)
     return SopsError(f"sops failed with exit code {code}{suffix}", sops_exit=code, path=path)

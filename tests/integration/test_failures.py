@@ -78,12 +78,14 @@ def test_killed_edit_leaves_original_and_no_plaintext(world: World, tmp_path: Pa
     assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
     before = path.read_bytes()
     editor = tmp_path / "ed.sh"
-    editor.write_text("#!/bin/sh\nsed -i 's/MARKER/CHANGED/' \"$1\"\nkill -9 $PPID\n")
+    # the editor's parent is sopskit's editor shim; its parent is sops: kill sops
+    editor.write_text("#!/bin/sh\nsed -i 's/MARKER/CHANGED/' \"$1\"\n"
+                      "kill -9 $(ps -o ppid= -p $PPID)\n")
     editor.chmod(0o755)
     start = time.time()
     result = world.cli("edit", path, env={**world.env, "EDITOR": str(editor)})
     assert result.code == 3
-    assert_one_clean_line(result.stderr)
+    assert_one_clean_line(result.stderr)  # sops died silently; ours is the one line
     assert path.read_bytes() == before
     # sops was killed before it could delete its plaintext temp file: ours is gone anyway
     for root in (Path("/tmp"), Path("/dev/shm")):
@@ -206,3 +208,24 @@ def test_sops_stderr_never_shows_a_value(world: World) -> None:
         assert result.code == 3
         assert MARK not in result.stderr and MARK not in result.stdout
         assert "sops could not read or parse" in result.stderr
+
+
+def test_edit_result_must_decrypt_to_what_was_saved(world: World, tmp_path: Path) -> None:
+    """A sops that re-encrypts something else than the saved text (here: a valid `sops set`
+    after the edit, same data key, valid MAC) is caught by the round-trip check."""
+    path = world.write("s.yaml", "user: app\npassword: before\n")
+    assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
+    original = path.read_bytes()
+    lying = wrapper(tmp_path, 'for last; do :; done\n"$REAL" "$@" || exit $?\n'
+                              'exec "$REAL" set "$last" \'["user"]\' \'"sneaky"\'')
+    editor = tmp_path / "ed.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/before/after/' \"$1\"\n")
+    editor.chmod(0o755)
+    result = world.cli("--sops-binary", lying, "edit", path,
+                       env={**world.env, "EDITOR": str(editor)})
+    assert result.code == 1, result
+    assert "intended content" in result.stderr
+    assert path.read_bytes() == original
+    honest = world.cli("edit", path, env={**world.env, "EDITOR": str(editor)})
+    assert honest.code == 0
+    assert "password: after" in world.cli("decrypt", path).stdout

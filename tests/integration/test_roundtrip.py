@@ -108,3 +108,19 @@ def test_no_recipients_anywhere_is_usage_error(world: World) -> None:
     result = world.cli("encrypt", "-i", path)
     assert result.code == 2
     assert "--age" in result.stderr
+
+
+def test_editor_sees_user_home_and_no_keys(world: World, tmp_path: Path) -> None:
+    path = world.write("s.env", "A=1\n")
+    assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
+    seen = tmp_path / "seen.txt"
+    editor = tmp_path / "ed.sh"
+    editor.write_text(f"#!/bin/sh\n(echo \"HOME=$HOME\"; env | grep -c '^SOPS_' ) > {seen}\n"
+                      "echo B=2 >> \"$1\"\n")
+    editor.chmod(0o755)
+    env = {**world.env, "EDITOR": str(editor), "SOPS_AGE_KEY": world.key.secret}
+    assert world.cli("edit", path, env=env).code == 0
+    home_line, sops_vars = seen.read_text().splitlines()
+    assert home_line == f"HOME={world.env['HOME']}"
+    assert sops_vars == "0"
+    assert world.cli("decrypt", path).stdout == "A=1\nB=2\n"
