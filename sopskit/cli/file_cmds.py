@@ -14,7 +14,7 @@ from sopskit.engine import paths
 from sopskit.engine.decrypt import decrypt_file, write_plaintext
 from sopskit.engine.edit import edit_file
 from sopskit.engine.encrypt import encrypt_file
-from sopskit.engine.policy import decide
+from sopskit.engine.policy import Policy, decide
 from sopskit.engine.verify import outcome, verify_paths
 from sopskit.errors import ExitCode, UsageError
 from sopskit.identity.model import Identities
@@ -60,13 +60,22 @@ def encrypt_cmd(app: AppContext, files: tuple[Path, ...], in_place: bool,  # noq
     for file in files:
         source = paths.target(app.repo, file)
         dest = source if in_place else (paths.target(app.repo, output) if output else None)
-        done = encrypt_file(source, decide(app.repo, source, age=age, pgp=pgp), repo=app.repo,
-                            sops=sops, identities=identities, output=dest)
-        if dest is None:
-            sys.stdout.buffer.write(done.ciphertext)
-        else:
-            mac = "MAC checked" if done.mac_checked else "MAC not checked: no key of yours"
-            note(app, f"encrypted {done.path} -> {paths.display(app.repo, dest)} ({mac})")
+        _encrypt_one(app, source, dest, decide(app.repo, source, age=age, pgp=pgp), sops=sops,
+                     identities=identities)
+
+
+def _encrypt_one(app: AppContext, source: Path, dest: Path | None, policy: Policy, *, sops: Sops,
+                 identities: Identities) -> None:
+    if app.verbosity > 0:
+        note(app, f"{paths.display(app.repo, source)}: recipients "
+                  f"{', '.join(map(str, sorted(policy.recipients)))} from {policy.rule.source}")
+    done = encrypt_file(source, policy, repo=app.repo, sops=sops, identities=identities,
+                        output=dest)
+    if dest is None:
+        sys.stdout.buffer.write(done.ciphertext)
+    else:
+        mac = "MAC checked" if done.mac_checked else "MAC not checked: no key of yours"
+        note(app, f"encrypted {done.path} -> {paths.display(app.repo, dest)} ({mac})")
 
 
 @click.command("decrypt")
@@ -84,6 +93,8 @@ def decrypt_cmd(app: AppContext, file: Path, output: Path | None,  # noqa: PLR09
     done = decrypt_file(paths.target(app.repo, file), repo=app.repo, identities=identities,
                         engine=engine,  # type: ignore[arg-type]
                         sops=lambda: sops_for(app, identities))
+    if app.verbosity > 0:
+        note(app, f"decrypted with the {done.engine} engine")
     if output is None:
         sys.stdout.buffer.write(done.plaintext)
     else:

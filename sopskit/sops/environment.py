@@ -27,8 +27,14 @@ _GPG_INHERITED = ("GPG_TTY", "TERM", "DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_
 def private_home() -> Path:
     """An empty 0700 directory used as HOME / XDG_CONFIG_HOME of sops, removed at exit."""
     path = Path(tempfile.mkdtemp(prefix="sopskit-home-"))
-    atexit.register(shutil.rmtree, path, True)
+    atexit.register(_remove, path, os.getpid())
     return path
+
+
+def _remove(path: Path, owner: int) -> None:
+    # A forked worker inherits atexit handlers; only the creating process removes the dir.
+    if os.getpid() == owner:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def child_env(identities: Identities, *, config: Path | None = None,
