@@ -11,22 +11,38 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 
 from sopskit.sopsfile.gorender import format_g
 from sopskit.sopsfile.tree import Branch, Comment, GoTime, Item, Scalar, ScalarValue, Seq
 from sopskit.sopsfile.yamlscalar import resolve_plain
 
 INDENT = 4
-_OLD_BOOLS = {"y", "yes", "n", "no", "on", "off", "true", "false"}
+# yaml.v3 encode.go: isOldBool / isBase60Float strings are double-quoted for YAML 1.1 readers.
+_OLD_BOOLS = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO",
+              "off", "Off", "OFF"}
+_BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 _BAD_START = set("-?:,[]{}#&*!|>'\"%@` \t")
+
+
+def _needs_double(text: str) -> bool:
+    """yaml.v3 forces double quotes on strings that would read back as another type."""
+    resolved = resolve_plain(text) if text else None
+    return (not isinstance(resolved, str) or text in _OLD_BOOLS or text == "<<"
+            or bool(_BASE60.match(text)))
 
 
 def _plain_ok(text: str) -> bool:
     if not text or text[0] in _BAD_START or text[-1] in " \t:":
         return False
-    if ": " in text or " #" in text or "\t" in text or not text.isprintable():
-        return False
-    return text.lower() not in _OLD_BOOLS and resolve_plain(text) == text and text != "<<"
+    return not (": " in text or " #" in text or "\t" in text or not text.isprintable())
+
+
+def _single(text: str) -> str | None:
+    """libyaml picks single quotes when plain is not allowed and nothing needs escaping."""
+    if not text.isprintable():
+        return None
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _quoted(text: str) -> str:
@@ -36,9 +52,11 @@ def _quoted(text: str) -> str:
 
 
 def _literal(text: str, pad: str) -> list[str] | None:
-    """`|` / `|-` block for multi-line strings, when the text allows it."""
+    """`|` / `|-` / `|+` block for multi-line strings, when the text allows it."""
     body, head = (text[:-1], "|") if text.endswith("\n") else (text, "|-")
-    if body.endswith("\n") or not body or body[0] in " \t" or not body.replace(
+    if body.endswith("\n"):
+        head = "|+"  # keep the trailing empty lines
+    if not body.strip("\n") or body[0] in " \t\n" or not body.replace(
             "\n", "").replace("\t", "").isprintable():
         return None
     return [head] + [pad + line if line else "" for line in body.split("\n")]
@@ -61,7 +79,11 @@ def scalar(value: ScalarValue) -> str:
         return value.rfc3339
     if isinstance(value, bytes):
         return "!!binary " + base64.b64encode(value).decode()
-    return value if _plain_ok(value) else _quoted(value)
+    if _needs_double(value):
+        return _quoted(value)
+    if _plain_ok(value):
+        return value
+    return _single(value) or _quoted(value)
 
 
 def _value_lines(value: ScalarValue, pad: str) -> list[str]:
@@ -114,10 +136,18 @@ def _nested_in_seq(item: Branch | Seq, pad: str, depth: int) -> list[str]:
     if not any(not isinstance(v, Comment) for v in item):
         return [f"{pad}- {'{}' if isinstance(item, Branch) else '[]'}"]
     if isinstance(item, Seq):
+        # yaml.v3 writes "- - x"; its indentation rules for deeper compact levels are
+        # intricate, so a nested list starts on its own line (same data).
         return [f"{pad}-", *_seq(item, depth + 1)]
-    inner = [line[INDENT * depth:] for line in _branch(item, depth)]
-    # The first line shares the dash; the rest are indented under it ("- a: 1\n  b: 2").
-    return [f"{pad}- {inner[0]}", *(f"{pad}  {line}" if line else "" for line in inner[1:])]
+    # yaml.v3 layout: the mapping's own keys follow the dash ("- a: 1" / "  b: 2") while
+    # everything nested under them keeps the full indent step from the dash column.
+    out: list[str] = []
+    for line in _branch(item, depth):
+        own = line.startswith(pad) and line[len(pad):len(pad) + 1] not in ("", " ")
+        if own:
+            line = f"{pad}{'  ' if out else '- '}{line[len(pad):]}"
+        out.append(line)
+    return out
 
 
 def emit(branches: list[Branch]) -> bytes:

@@ -89,7 +89,9 @@ def test_rich_yaml_multidoc(make_sops: SopsMaker, age_ids: Identities,
     path = make_sops("rich.yaml", RICH_YAML + "---\nsecond: doc\nlist: [1, 2]\n")
     doc, ours = native(path, age_ids)
     assert len(doc.branches) == 2
-    yaml_equal(ours, sops_decrypt(path, _age_env(age_pair)))
+    theirs = sops_decrypt(path, _age_env(age_pair))
+    yaml_equal(ours, theirs)
+    assert ours == theirs  # not required for YAML, but true for ordinary files
     values = {leaf.key_path: leaf for leaf in doc.leaves() if not leaf.is_comment}
     assert not values["plain_unencrypted"].encrypted
     assert values["count"].encrypted and values["count"].line == 3
@@ -171,3 +173,25 @@ def test_pgp_file_made_by_sops(make_sops: SopsMaker, gpg_home: GpgHome) -> None:
                      env={"GNUPGHOME": str(gpg_home.path)})
     _, ours = native(path, Identities(gnupghome=gpg_home.path))
     assert ours == sops_decrypt(path, {"GNUPGHOME": str(gpg_home.path)})
+
+
+EXOTIC_YAML = """\
+a:
+    - - - deep
+        - x
+      - {k: [1, {z: 2}]}
+    - b: c
+      # c1
+      d: e
+quotes: ['', ' ', 'trail ', "x\\ny", "multi\\nline\\n", "end\\n\\n", "it's", "1:30", "yes", "<<"]
+k: "\\u00e9\\u2028\\ttab"
+"key: with colon": 1
+"123": numeric key
+"""
+
+
+def test_exotic_yaml_data_equal(make_sops: SopsMaker, age_ids: Identities,
+                                age_pair: AgeKey) -> None:
+    path = make_sops("exotic.yaml", EXOTIC_YAML)
+    _, ours = native(path, age_ids)
+    yaml_equal(ours, sops_decrypt(path, _age_env(age_pair)))
