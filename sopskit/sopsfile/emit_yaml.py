@@ -144,9 +144,7 @@ def _nested_in_seq(item: Branch | Seq, pad: str, depth: int) -> list[str]:
     out: list[str] = []
     for line in _branch(item, depth):
         own = line.startswith(pad) and line[len(pad):len(pad) + 1] not in ("", " ")
-        if own:
-            line = f"{pad}{'  ' if out else '- '}{line[len(pad):]}"
-        out.append(line)
+        out.append(f"{pad}{'  ' if out else '- '}{line[len(pad):]}" if own else line)
     return out
 
 
