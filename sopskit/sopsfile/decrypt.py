@@ -1,7 +1,8 @@
 """Native `sops --decrypt`: the plaintext document in the file's own format.
 
 The MAC is checked first (as sops does without --ignore-mac); output is byte-identical to
-sops 3.11 for JSON, dotenv, INI and binary, and equal in data and comments for YAML.
+sops 3.11 for JSON, dotenv, INI and binary, and equal in data and comments for YAML (in
+practice byte-identical too, except exotic layouts such as lists directly inside lists).
 """
 
 from __future__ import annotations
