@@ -126,21 +126,24 @@ def _group(raw: Mapping[str, Any], where: str, b: _Build) -> KeyGroup:
             if not isinstance(entry, Mapping):
                 b.issue(f"{where}{kind}[{i}]", "must be a mapping")
                 continue
-            if not isinstance(entry.get("enc"), str) or not entry.get("enc"):
-                b.issue(f"{where}{kind}[{i}].enc", "missing encrypted data key")
-            ident = {"age": "recipient", "pgp": "fp"}.get(kind)
-            if ident and not _text(entry.get(ident)):
-                b.issue(f"{where}{kind}[{i}].{ident}", "missing")
+            _check_stanza(kind, entry, f"{where}{kind}[{i}]", b)
+            enc, created = _text(entry.get("enc")), _text(entry.get("created_at")) or None
             if kind == "age":
-                age.append(AgeStanza(_text(entry.get("recipient")), _text(entry.get("enc"))))
+                age.append(AgeStanza(_text(entry.get("recipient")), enc))
             elif kind == "pgp":
-                pgp.append(PgpStanza(_text(entry.get("fp")), _text(entry.get("enc")),
-                                     _text(entry.get("created_at")) or None))
+                pgp.append(PgpStanza(_text(entry.get("fp")), enc, created))
             else:
-                other.append(OtherStanza(kind, _other_id(kind, entry),  # type: ignore[arg-type]
-                                         _text(entry.get("enc")),
-                                         _text(entry.get("created_at")) or None))
+                other.append(OtherStanza(kind, _other_id(kind, entry), enc,  # type: ignore[arg-type]
+                                         created))
     return KeyGroup(tuple(age), tuple(pgp), tuple(other))
+
+
+def _check_stanza(kind: str, entry: Mapping[str, Any], where: str, b: _Build) -> None:
+    if not isinstance(entry.get("enc"), str) or not entry.get("enc"):
+        b.issue(f"{where}.enc", "missing encrypted data key")
+    ident = {"age": "recipient", "pgp": "fp"}.get(kind)
+    if ident and not _text(entry.get(ident)):
+        b.issue(f"{where}.{ident}", "missing")
 
 
 def _other_id(kind: str, e: Mapping[str, Any]) -> str:

@@ -169,8 +169,6 @@ def verify_document(doc: SopsDocument, data_key: bytes | None) -> VerifyReport:
 def verify_file(path: str | Path, identities: Identities, *, fmt: Format | None = None,
                 require_mac: bool = False, max_size: int = DEFAULT_MAX_SIZE) -> VerifyReport:
     """Read, parse and verify one file; parse errors and missing keys become problems."""
-    from sopskit.sopsfile.datakey import recover_data_key
-
     name = str(path)
     try:
         data = _read(Path(path), max_size)
@@ -179,19 +177,24 @@ def verify_file(path: str | Path, identities: Identities, *, fmt: Format | None 
         return VerifyReport(name, False, False, [Problem("parse", f"cannot read: {exc.strerror}")])
     except InputError as exc:
         return VerifyReport(name, False, False, [Problem("parse", exc.message, None, exc.line)])
-    key: bytes | None = None
-    key_problem: Problem | None = None
-    if not identities.empty:
-        try:
-            key = recover_data_key(doc.metadata, identities, path=name)
-        except NoIdentityError as exc:
-            key_problem = Problem("decrypt", exc.message)
+    key, key_problem = _data_key(doc, identities)
     report = verify_document(doc, key)
     if require_mac and not report.mac_checked:
         report.problems.append(key_problem or Problem(
             "decrypt", "MAC not checked: no identity available to recover the data key"))
         report.ok = False
     return report
+
+
+def _data_key(doc: SopsDocument, identities: Identities) -> tuple[bytes | None, Problem | None]:
+    from sopskit.sopsfile.datakey import recover_data_key
+
+    if identities.empty:
+        return None, None
+    try:
+        return recover_data_key(doc.metadata, identities, path=doc.path), None
+    except NoIdentityError as exc:
+        return None, Problem("decrypt", exc.message)
 
 
 def _read(path: Path, max_size: int) -> bytes:
