@@ -2,7 +2,7 @@
 
 Numbered steps that raise (in the manner of sigstore-python's verifier):
 1. it parses as a sops file and passes the key-less structure checks;
-2. its recipients are exactly the ones requested;
+2. its recipients are exactly the ones requested, its crypt rule the one requested;
 3. with an identity: the data key is recovered and the MAC and every value verify;
 4. the data key changed (rotate) or stayed (updatekeys, edit), compared in memory only;
 5. the decrypted content equals the intended plaintext (encrypt, rotate).
@@ -19,7 +19,7 @@ from sopskit.identity.model import Identities
 from sopskit.recipient import Recipient
 from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.document import SopsDocument, parse
-from sopskit.sopsfile.model import Format
+from sopskit.sopsfile.model import DEFAULT_CRYPT_RULE, CryptRule, Format
 from sopskit.sopsfile.verify import Problem, check_structure, verify_document
 
 
@@ -28,6 +28,7 @@ class Expect:
     """What a written file must satisfy. `None` fields are not checked."""
 
     recipients: frozenset[Recipient] | None = None
+    crypt: tuple[CryptRule | None, bool] | None = None  # (crypt rule, mac_only_encrypted)
     plaintext: bytes | None = None  # the intended plaintext, in the file's own format
     key_changed_from: bytes | None = None
     key_same_as: bytes | None = None
@@ -59,6 +60,7 @@ def check_bytes(data: bytes, *, path: str, fmt: Format, identities: Identities,
     if problems:
         raise fail(problems[0], path)
     _check_recipients(doc, expect, path)
+    _check_crypt(doc, expect, path)
     key = _data_key(doc, identities, expect, path)
     if key is None:
         return Checked(None, doc)
@@ -97,6 +99,21 @@ def _check_recipients(doc: SopsDocument, expect: Expect, path: str) -> None:
         raise VerificationError(
             f"recipients differ from the requested ones (missing: {', '.join(missing) or '-'};"
             f" unexpected: {', '.join(extra) or '-'})", check="recipients", path=path)
+
+
+def _check_crypt(doc: SopsDocument, expect: Expect, path: str) -> None:
+    """The file encrypts the values the policy said (sops-format.md 1.4); the binary store
+    always encrypts its one value and stores no rule (`IsSingleValueStore`)."""
+    if expect.crypt is None or doc.format == "binary":
+        return
+    rule, mac_only = expect.crypt
+    meta = doc.metadata
+    if meta.effective_crypt_rule != (rule or DEFAULT_CRYPT_RULE) or (
+            meta.mac_only_encrypted != mac_only):
+        raise VerificationError(
+            f"values are encrypted by {meta.effective_crypt_rule.kind}="
+            f"{meta.effective_crypt_rule.value!r}, not by the requested "
+            f"{(rule or DEFAULT_CRYPT_RULE).kind}", check="crypt-rule", path=path)
 
 
 def _data_key(doc: SopsDocument, identities: Identities, expect: Expect,

@@ -45,7 +45,8 @@ def encrypt_file(source: Path, policy: Policy, *, repo: Path, sops: Sops,
                                   path=shown)
     else:
         ciphertext = sops.encrypt(plaintext, filename=str(source), rule=policy.rule, path=shown)
-    expect = check.Expect(recipients=policy.recipients, plaintext=plaintext)
+    expect = check.Expect(recipients=policy.recipients, plaintext=plaintext,
+                          crypt=(policy.rule.crypt_rule, policy.rule.mac_only_encrypted))
     if output is None:
         done = check.check_bytes(ciphertext, path=shown, fmt=fmt, identities=identities,
                                  expect=expect)

@@ -82,3 +82,23 @@ def test_recipient_mismatch_is_refused(tmp_path: Path, age: AgeKey) -> None:
                      identities=ids(age), output=src)
     assert err.value.check == "recipients"
     assert src.read_text() == "a: secret\n"
+
+
+def test_crypt_rule_mismatch_is_refused(tmp_path: Path, age: AgeKey) -> None:
+    """sops used the config's rule (all values); a policy asking for encrypted_regex is not
+    satisfied, so nothing is written."""
+    import dataclasses
+
+    from sopskit.sopsfile.model import CryptRule
+
+    src = tmp_path / "s.yaml"
+    src.write_text("kind: Secret\nstringData:\n  pw: secret\n")
+    (tmp_path / ".sops.yaml").write_text(f"creation_rules:\n  - age: {age.recipient}\n")
+    policy = decide(tmp_path, src)
+    wrong = dataclasses.replace(policy, rule=dataclasses.replace(
+        policy.rule, crypt_rule=CryptRule("encrypted_regex", "^stringData$")))
+    with pytest.raises(VerificationError) as err:
+        encrypt_file(src, wrong, repo=tmp_path, sops=Sops(locate(None), ids(age)),
+                     identities=ids(age), output=src)
+    assert err.value.check == "crypt-rule"
+    assert src.read_text() == "kind: Secret\nstringData:\n  pw: secret\n"
