@@ -15,7 +15,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sopskit import yamlio
 from sopskit.errors import InputError
-from sopskit.sopsfile import yamlcomments
+from sopskit.sopsfile import yamlcomments, yamlfast
 from sopskit.sopsfile.tree import Branch, Item, Scalar, ScalarValue, Seq
 from sopskit.sopsfile.yamlscalar import resolve_plain
 
@@ -34,6 +34,9 @@ class Layout:
 
 def load(text: str, *, path: str) -> list[Branch]:
     """Every document of `text` as a branch (a document must be a mapping or empty)."""
+    fast = yamlfast.load(text)
+    if fast is not None:
+        return fast
     nodes = yamlio.compose_all(text, path=path)
     layout = Layout()
     branches = [_document(node, path, layout) for node in nodes]
