@@ -13,3 +13,7 @@ ALL.append(identity_group)
 from sopskit.cli import demo, doctor, file_cmds  # noqa: E402
 
 ALL += [*file_cmds.COMMANDS, doctor.doctor_cmd, demo.demo_cmd]
+
+from sopskit.cli import registry_cmds  # noqa: E402
+
+ALL += registry_cmds.COMMANDS

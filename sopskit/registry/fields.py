@@ -1,0 +1,82 @@
+"""Checks of single registry values; each returns the normal form or raises ValueError with
+a message that names the problem (the caller adds the file, line and key path)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import pyrage
+
+from sopskit.recipient import normalise_fingerprint
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
+_FPR_RE = re.compile(r"^[0-9A-F]{40}$")
+_SSH_PREFIXES = ("ssh-ed25519 ", "ssh-rsa ")
+# Go RE2 (sops) rejects these; Python `re` would accept them and the two would disagree.
+_RE2_UNSUPPORTED = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=")
+
+
+def age_recipient(value: str) -> str:
+    """An age X25519 recipient (bech32 checksum checked by pyrage) or an ssh public key."""
+    text = value.strip()
+    if text.startswith(_SSH_PREFIXES):
+        try:
+            pyrage.ssh.Recipient.from_str(text)
+        except Exception as exc:  # pyrage raises its own RecipientError
+            raise ValueError(f"invalid ssh recipient for age ({exc})") from None
+        return text
+    if not text.startswith("age1"):
+        raise ValueError("not an age recipient (expected age1... or an ssh public key)")
+    try:
+        pyrage.x25519.Recipient.from_str(text)
+    except Exception as exc:
+        raise ValueError(f"invalid age recipient: {_age_reason(str(exc))}") from None
+    return text
+
+
+def _age_reason(message: str) -> str:
+    lowered = message.lower()
+    if "checksum" in lowered or "bech32" in lowered:
+        return "bad bech32 encoding or checksum (a typo, or a truncated copy)"
+    return message
+
+
+def fingerprint(value: str) -> str:
+    """A v4 PGP fingerprint: 40 hex digits, spaces allowed; upper-case without spaces."""
+    normal = normalise_fingerprint(value)
+    if not _FPR_RE.match(normal):
+        raise ValueError("malformed PGP fingerprint: expected 40 hex digits (spaces allowed),"
+                         f" got {len(normal)} characters")
+    return normal
+
+
+def a_date(value: object) -> date:
+    """A YAML date (`2026-01-10`) or an ISO date string."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError("not a date (use YYYY-MM-DD)")
+
+
+def name(value: str, what: str) -> str:
+    if not NAME_RE.match(value):
+        raise ValueError(f"invalid {what} name {value!r}: use letters, digits and ._@+-")
+    return value
+
+
+def crypt_regex(value: str) -> str:
+    """A regex both Python and sops (Go RE2) accept."""
+    if _RE2_UNSUPPORTED.search(value):
+        raise ValueError("uses lookaround or a backreference, which sops (Go RE2) rejects")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression ({exc})") from None
+    return value

@@ -1,0 +1,136 @@
+"""The key registry as loaded and validated: frozen values, no I/O.
+
+`Registry` is built only by `schema.load_registry` (or `schema.build` from parsed data),
+so every instance has passed validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from sopskit.recipient import Recipient
+from sopskit.registry.glob import Glob
+from sopskit.sopsfile.model import CryptRule, Format
+
+KeyType = Literal["age", "pgp"]
+Status = Literal["active", "retired", "revoked"]
+STATUSES: tuple[Status, ...] = ("active", "retired", "revoked")
+ALL_CLUSTERS = "*"
+# The formats whose values sops can select by key (the others get every value encrypted
+# unless a rule says otherwise; binary files always do: sops ignores crypt rules for them).
+STRUCTURED: tuple[Format, ...] = ("yaml", "json")
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One age or PGP public key and its lifecycle."""
+
+    name: str
+    type: KeyType
+    recipient: Recipient  # age: the age1... string; pgp: the normalised fingerprint
+    clusters: tuple[str, ...]  # cluster names, or ("*",) for every cluster
+    status: Status = "active"
+    owner: str | None = None
+    description: str | None = None
+    created: date | None = None
+    expires: date | None = None
+    public_key: Path | None = None  # pgp: the armored public key file (absolute)
+    line: int | None = None  # where the key is defined in the registry file
+
+    def serves(self, cluster: str) -> bool:
+        return ALL_CLUSTERS in self.clusters or cluster in self.clusters
+
+    def expired(self, today: date) -> bool:
+        return self.expires is not None and today > self.expires
+
+    def effective_status(self, today: date) -> Literal["active", "retired", "revoked",
+                                                        "expired"]:
+        """`expired` for an active key past its expiry date (treated as retired)."""
+        if self.status == "active" and self.expired(today):
+            return "expired"
+        return self.status
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """One key group of a rule: the keys of these clusters plus these named keys."""
+
+    clusters: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One ordered path rule: which clusters read the files it matches, and how."""
+
+    index: int
+    glob: Glob
+    clusters: tuple[str, ...]
+    crypt_rule: CryptRule | None = None
+    crypt_explicit: bool = False  # the rule itself sets (or nulls) a crypt rule field
+    mac_only_encrypted: bool | None = None  # None: the default
+    key_groups: tuple[GroupSpec, ...] = ()
+    shamir_threshold: int | None = None
+    description: str | None = None
+    line: int | None = None
+
+    @property
+    def path(self) -> str:
+        return self.glob.pattern
+
+    @property
+    def label(self) -> str:
+        return f"rules[{self.index}]"
+
+
+@dataclass(frozen=True)
+class Defaults:
+    crypt_rule: CryptRule | None = None  # for YAML and JSON files
+    mac_only_encrypted: bool = False
+    encrypted_files: tuple[Glob, ...] = ()
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A validated registry file."""
+
+    path: Path
+    version: int
+    defaults: Defaults
+    clusters: Mapping[str, Cluster]
+    keys: Mapping[str, Key]
+    rules: tuple[Rule, ...]
+    warnings: tuple[str, ...] = ()
+
+    def key_by_recipient(self, recipient: Recipient) -> Key | None:
+        for key in self.keys.values():
+            if key.recipient == recipient:
+                return key
+        return None
+
+    def promises_encrypted(self, relpath: str) -> bool:
+        """Whether `relpath` matches `defaults.encrypted_files` (must hold sops content)."""
+        return any(g.match(relpath) for g in self.defaults.encrypted_files)
+
+    def crypt_rule_for(self, rule: Rule, fmt: Format) -> CryptRule | None:
+        """The crypt rule of a file of format `fmt` under `rule` (None: every value)."""
+        if fmt == "binary":
+            return None  # sops: IsSingleValueStore clears every crypt rule field
+        if rule.crypt_explicit:
+            return rule.crypt_rule
+        return self.defaults.crypt_rule if fmt in STRUCTURED else None
+
+    def mac_only_encrypted(self, rule: Rule) -> bool:
+        if rule.mac_only_encrypted is None:
+            return self.defaults.mac_only_encrypted
+        return rule.mac_only_encrypted

@@ -1,0 +1,72 @@
+"""What still needs a key: rules that encrypt to it, and sops files in the repository whose
+metadata lists it. `keys remove` refuses while anything does (the registry would lose the
+name of a key that can still read secrets)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from sopskit import process
+from sopskit.errors import BinaryError, InputError
+from sopskit.registry.model import Key, Registry
+from sopskit.registry.resolve import recipients_of_rule
+from sopskit.sopsfile.document import detect_format, looks_like_sops, parse
+
+MAX_SCAN_BYTES = 16 * 1024 * 1024
+_SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
+
+
+def rules_needing(registry: Registry, key: Key, *, today: date | None) -> list[str]:
+    """Labels of the rules that encrypt to `key` or name it in a key group."""
+    out = []
+    for rule in registry.rules:
+        named = any(key.name in g.keys for g in rule.key_groups)
+        if named or key in recipients_of_rule(registry, rule, today=today):
+            out.append(f"{rule.label} ({rule.path})")
+    return out
+
+
+def repo_files(repo: Path) -> Iterator[Path]:
+    """Tracked and untracked-but-not-ignored files (git), else a walk without dot dirs."""
+    if (repo / ".git").exists():
+        try:
+            done = process.run(["git", "ls-files", "-z", "--cached", "--others",
+                                "--exclude-standard"], env=process.base_env(), cwd=repo,
+                               timeout=60)
+        except BinaryError:
+            done = None
+        if done is not None and done.returncode == 0:
+            for name in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
+                if name:
+                    yield repo / name
+            return
+    for root, dirs, files in os.walk(repo):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
+        for name in files:
+            yield Path(root) / name
+
+
+def files_needing(repo: Path, key: Key) -> list[str]:
+    """Repository-relative paths of sops files encrypted to `key`'s recipient."""
+    out = []
+    for path in repo_files(repo):
+        try:
+            if not path.is_file() or path.stat().st_size > MAX_SCAN_BYTES:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        fmt = detect_format(path)
+        if not looks_like_sops(data, fmt):
+            continue
+        rel = path.relative_to(repo).as_posix()
+        try:
+            doc = parse(data, path=rel, fmt=fmt)
+        except InputError:
+            continue  # not a sops file after all (or a broken one): the audit reports those
+        if key.recipient in doc.metadata.recipients:
+            out.append(rel)
+    return sorted(out)
