@@ -17,3 +17,7 @@ ALL += [*file_cmds.COMMANDS, doctor.doctor_cmd, demo.demo_cmd]
 from sopskit.cli import registry_cmds  # noqa: E402
 
 ALL += registry_cmds.COMMANDS
+
+from sopskit.cli import rekey_cmds  # noqa: E402
+
+ALL += rekey_cmds.COMMANDS

@@ -1,0 +1,75 @@
+"""`sopskit rekey`, `sopskit runbook rotate-key`, `sopskit flux secret`: options and output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sopskit.cli import rekey_render as render
+from sopskit.cli.context import AppContext, pass_app
+from sopskit.cli.identity_options import identities_for_command, identity_options
+from sopskit.engine.rekey import run
+from sopskit.engine.rekey.apply import Context, default_jobs
+from sopskit.engine.rekey.desired import load_desired
+from sopskit.engine.rekey.plan import make_plan
+from sopskit.errors import ExitCode, UsageError
+from sopskit.sops.binary import locate
+from sopskit.sops.runner import Sops
+
+PathArg = click.Path(path_type=Path)
+
+
+@click.command("rekey")
+@click.argument("paths", nargs=-1, type=PathArg)
+@click.option("--apply", "do_apply", is_flag=True, help="Carry the plan out (default: show it).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Files re-keyed in parallel (default: the number of cores).")
+@click.option("--rotate-data-key", "mode", type=click.Choice(["auto", "always", "never"]),
+              default="auto", show_default=True,
+              help="auto: new data key whenever a recipient is removed.")
+@click.option("--resume", is_flag=True, help="Finish an interrupted --apply.")
+@click.option("--allow-less-encryption", is_flag=True,
+              help="Apply re-encryptions that leave today's encrypted values in plaintext.")
+@click.option("--registry", type=PathArg, help="Registry file (default keys/registry.yaml).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@identity_options
+@pass_app
+def rekey_cmd(app: AppContext, paths: tuple[Path, ...], do_apply: bool,  # noqa: PLR0917
+              jobs: int | None, mode: str, resume: bool, allow_less_encryption: bool,
+              registry: Path | None, fmt: str, identity_files: tuple[Path, ...],
+              use_keyring: bool | None) -> int:
+    """Make every sops file readable by exactly the keys the registry names for its path.
+
+    Shows the plan; with --apply, re-keys (and rotates data keys where a recipient goes
+    away), verifies each file natively and prints the proof. Exit 1 if any file failed.
+    """
+    desired = load_desired(app.repo, registry)
+    if not (do_apply or resume):
+        plan = make_plan(app.repo, paths, desired, mode)  # type: ignore[arg-type]
+        click.echo(render.dumps(render.plan_dict(plan)) if fmt == "json"
+                   else render.plan_text(plan))
+        return int(ExitCode.FINDINGS if plan.errors else ExitCode.OK)
+    if resume and paths:
+        raise UsageError("--resume takes no paths: it finishes the interrupted run's files")
+    identities = identities_for_command(app, identity_files, use_keyring)
+    ctx = Context(app.repo, Sops(locate(app.sops_binary), identities), identities,
+                  allow_less_encryption)
+    progress = render.Progress(enabled=app.verbosity >= 0)
+    try:
+        if resume:
+            result = run.resume(app.repo, desired, ctx, jobs=jobs or default_jobs(),
+                                on_outcome=progress, on_plan=progress.start)
+        else:
+            options = run.Options(mode, jobs or default_jobs(),  # type: ignore[arg-type]
+                                  allow_less_encryption)
+            result = run.apply(app.repo, paths, desired, ctx, options=options,
+                               on_outcome=progress, on_plan=progress.start)
+    finally:
+        progress.close()
+    click.echo(render.dumps(render.result_dict(result)) if fmt == "json"
+               else render.result_text(result, desired.describe_text))
+    return int(result.exit_code)
+
+
+COMMANDS: list[click.Command] = [rekey_cmd]

@@ -1,0 +1,186 @@
+"""The rekey plan: for each sops file, who can read it now, who should, and what to do.
+
+Action kinds (docs/runbooks/key-rotation.md explains when each is right):
+- `nothing`: recipients, key groups and crypt rule already as wanted;
+- `updatekeys`: recipients only added (or key groups regrouped): the same data key is
+  re-wrapped (`sops updatekeys`, sops-format.md 3.5);
+- `updatekeys+rotate`: a recipient removed (retired, revoked, or no longer listed): whoever
+  held it may have kept the data key, so the key must change (sops issues #365, #484);
+- `rotate`: a new data key only (`--rotate-data-key always`);
+- `re-encrypt`: the file's crypt rule or `mac_only_encrypted` differs from the wanted one,
+  which neither `updatekeys` nor `rotate` changes (they keep the file's rule, #938, #1153):
+  decrypted and encrypted again in memory. When that would leave in plaintext a value that
+  is encrypted today, the plan marks the file and only `--allow-less-encryption` applies it.
+
+sopskit cannot tell how old a data key is (sops records no such date; the audit derives it
+from git history), so `--rotate-data-key auto` rotates exactly when a recipient goes away.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sopskit.engine.rekey.desired import Desired
+from sopskit.engine.rekey.scope import Found, find_files
+from sopskit.errors import SopskitError
+from sopskit.recipient import Recipient
+from sopskit.sops.config import CreationRule
+from sopskit.sopsfile.document import SopsDocument, parse
+from sopskit.sopsfile.encvalue import looks_encrypted
+from sopskit.sopsfile.model import DEFAULT_CRYPT_RULE, Format, Metadata
+
+Action = Literal["nothing", "updatekeys", "updatekeys+rotate", "rotate", "re-encrypt",
+                 "error"]
+ACTIONS: tuple[Action, ...] = ("nothing", "updatekeys", "updatekeys+rotate", "rotate",
+                               "re-encrypt", "error")
+RotateMode = Literal["auto", "always", "never"]
+ROTATING: frozenset[Action] = frozenset({"updatekeys+rotate", "rotate", "re-encrypt"})
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """What to do with one file, decided from the bytes whose digest is `digest`."""
+
+    path: str  # repository-relative POSIX
+    format: Format
+    action: Action
+    current: frozenset[Recipient] = frozenset()
+    wanted: frozenset[Recipient] = frozenset()
+    reasons: tuple[str, ...] = ()
+    less_encrypted: tuple[str, ...] = ()  # key paths encrypted today, plaintext after
+    rule: CreationRule | None = None
+    digest: str = ""  # sha256 of the file when planned (ciphertext: not secret)
+
+    @property
+    def added(self) -> frozenset[Recipient]:
+        return self.wanted - self.current
+
+    @property
+    def removed(self) -> frozenset[Recipient]:
+        return self.current - self.wanted
+
+    @property
+    def rotates(self) -> bool:
+        return self.action in ROTATING
+
+    @property
+    def changes(self) -> bool:
+        return self.action not in ("nothing", "error")
+
+
+@dataclass(frozen=True)
+class Plan:
+    files: tuple[FilePlan, ...]
+    mode: RotateMode
+    source: str  # the registry or .sops.yaml the wanted state came from
+
+    def count(self, action: Action) -> int:
+        return sum(1 for f in self.files if f.action == action)
+
+    @property
+    def blocked(self) -> tuple[FilePlan, ...]:
+        """Re-encryptions that would leave values in plaintext (need allow_less)."""
+        return tuple(f for f in self.files if f.less_encrypted)
+
+    @property
+    def errors(self) -> tuple[FilePlan, ...]:
+        return tuple(f for f in self.files if f.action == "error")
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _groups(meta: Metadata) -> frozenset[frozenset[Recipient]]:
+    return frozenset(g.recipients() for g in meta.key_groups)
+
+
+def crypt_differs(doc: SopsDocument, rule: CreationRule) -> bool:
+    """The file encrypts other values than `rule` would (the binary store has no rule)."""
+    if doc.format == "binary":
+        return False
+    meta = doc.metadata
+    return (meta.effective_crypt_rule != (rule.crypt_rule or DEFAULT_CRYPT_RULE)
+            or meta.mac_only_encrypted != rule.mac_only_encrypted)
+
+
+def newly_plaintext(doc: SopsDocument, rule: CreationRule) -> tuple[str, ...]:
+    """Key paths of values encrypted today that `rule` would leave in plaintext."""
+    if doc.format == "binary":
+        return ()
+    meta = dataclasses.replace(doc.metadata, crypt_rule=rule.crypt_rule,
+                               mac_only_encrypted=rule.mac_only_encrypted)
+    after = dataclasses.replace(doc, metadata=meta, _leaves=None)
+    out = []
+    for old, new in zip(doc.leaves(), after.leaves(), strict=True):
+        if isinstance(old.value, str) and looks_encrypted(old.value) and not new.encrypted:
+            prefix = f"document {old.document}: " if old.document else ""
+            out.append(prefix + old.key_path)
+    return tuple(out)
+
+
+def decide(doc: SopsDocument, rule: CreationRule, mode: RotateMode,
+           desired: Desired) -> tuple[Action, tuple[str, ...]]:
+    """The action for `doc` and the reasons, in words."""
+    meta = doc.metadata
+    added = rule.recipients - meta.recipients
+    removed = meta.recipients - rule.recipients
+    reasons = [f"add {desired.describe(r)}" for r in sorted(added)]
+    reasons += [f"remove {desired.describe(r)}" for r in sorted(removed)]
+    regroup = not added and not removed and (
+        _groups(meta) != frozenset(rule.key_groups)
+        or (len(rule.key_groups) > 1 and meta.threshold != (rule.shamir_threshold
+                                                             or len(rule.key_groups))))
+    if regroup:
+        reasons.append("key groups or Shamir threshold differ")
+    if crypt_differs(doc, rule):
+        want = rule.crypt_rule or DEFAULT_CRYPT_RULE
+        reasons.append(f"crypt rule {meta.effective_crypt_rule.kind}="
+                       f"{meta.effective_crypt_rule.value!r} -> {want.kind}={want.value!r}"
+                       f"{', mac_only_encrypted' if rule.mac_only_encrypted else ''}")
+        return "re-encrypt", tuple(reasons)
+    if removed and mode == "never":
+        reasons.append("data key NOT rotated (--rotate-data-key never): the removed keys "
+                       "can still read these values from git history")
+        return "updatekeys", tuple(reasons)
+    if removed or (mode == "always" and (added or regroup)):
+        return "updatekeys+rotate", tuple(reasons)
+    if added or regroup:
+        return "updatekeys", tuple(reasons)
+    if mode == "always":
+        return "rotate", ("new data key (--rotate-data-key always)",)
+    return "nothing", ()
+
+
+def plan_document(doc: SopsDocument, data: bytes, desired: Desired,
+                  mode: RotateMode) -> FilePlan:
+    """The plan of one parsed file."""
+    rule = desired.rule(doc.path, doc.format)
+    action, reasons = decide(doc, rule, mode, desired)
+    less = newly_plaintext(doc, rule) if action == "re-encrypt" else ()
+    return FilePlan(doc.path, doc.format, action, doc.metadata.recipients, rule.recipients,
+                    reasons, less, rule, digest(data))
+
+
+def plan_file(found: Found, desired: Desired, mode: RotateMode) -> FilePlan:
+    """The plan of one found file; an unreadable or unmatched file is an `error` entry."""
+    if found.error is not None:
+        return FilePlan(found.shown, found.format, "error", reasons=(found.error,))
+    try:
+        doc = parse(found.data, path=found.shown, fmt=found.format)
+        return plan_document(doc, found.data, desired, mode)
+    except SopskitError as exc:
+        return FilePlan(found.shown, found.format, "error", reasons=(exc.message,),
+                        digest=digest(found.data))
+
+
+def make_plan(repo: Path, paths: Iterable[Path], desired: Desired,
+              mode: RotateMode = "auto") -> Plan:
+    """The plan for every sops file under `paths` (default: the whole repository)."""
+    files = tuple(plan_file(f, desired, mode) for f in find_files(repo, paths))
+    return Plan(files, mode, desired.source)

@@ -1,0 +1,107 @@
+"""The plan: each action kind, decided from real sops files against a real registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sopskit.engine.rekey.desired import load_desired
+from sopskit.engine.rekey.plan import make_plan
+from tests.helpers import run_cli
+from tests.rekey.world import World, content, make_world
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    w = make_world(tmp_path)
+    w.encrypt("clusters/sandbox/db.yaml", content("yaml", 1))
+    w.encrypt("clusters/sandbox/app.env", content("env", 2))
+    w.encrypt("clusters/production/api.json", content("json", 3))
+    return w
+
+
+def actions(world: World, mode: str = "auto") -> dict[str, str]:
+    plan = make_plan(world.root, [], load_desired(world.root), mode)  # type: ignore[arg-type]
+    return {f.path: f.action for f in plan.files}
+
+
+def test_files_as_the_registry_says_need_nothing(world: World) -> None:
+    assert set(actions(world).values()) == {"nothing"}
+
+
+def test_an_added_key_is_updatekeys_only_for_its_cluster(world: World) -> None:
+    world.add_key("flux-sandbox-2", "[sandbox]")
+    assert actions(world) == {"clusters/sandbox/db.yaml": "updatekeys",
+                              "clusters/sandbox/app.env": "updatekeys",
+                              "clusters/production/api.json": "nothing"}
+
+
+def test_a_retired_or_revoked_key_means_a_new_data_key(world: World) -> None:
+    world.set_status("flux-production", "revoked")
+    world.add_key("flux-production-2", "[production]")
+    got = actions(world)
+    assert got["clusters/production/api.json"] == "updatekeys+rotate"
+    assert got["clusters/sandbox/db.yaml"] == "nothing"
+    plan = make_plan(world.root, [], load_desired(world.root))
+    reasons = next(f.reasons for f in plan.files if f.path.endswith("api.json"))
+    assert "remove flux-production (revoked)" in reasons
+
+
+def test_never_mode_keeps_the_data_key_and_says_so(world: World) -> None:
+    world.set_status("flux-production", "retired")
+    plan = make_plan(world.root, [], load_desired(world.root), "never")
+    entry = next(f for f in plan.files if f.path.endswith("api.json"))
+    assert entry.action == "updatekeys"
+    assert any("NOT rotated" in r for r in entry.reasons)
+
+
+def test_always_rotates_unchanged_files(world: World) -> None:
+    assert set(actions(world, "always").values()) == {"rotate"}
+
+
+def test_a_changed_crypt_rule_is_a_reencryption(world: World) -> None:
+    world.extra_rules = ("  - path: clusters/sandbox/*.yaml\n    clusters: [sandbox]\n"
+                         "    encrypted_regex: ^password$\n"
+                         "  - path: clusters/production/*.json\n    clusters: [production]\n"
+                         "    encrypted_regex: null\n")
+    world.write_registry()
+    plan = make_plan(world.root, [], load_desired(world.root))
+    by_path = {f.path: f for f in plan.files}
+    narrower = by_path["clusters/sandbox/db.yaml"]
+    assert narrower.action == "re-encrypt"
+    assert narrower.less_encrypted == ("stringData.user",)  # encrypted today, not after
+    wider = by_path["clusters/production/api.json"]
+    assert wider.action == "re-encrypt" and wider.less_encrypted == ()
+    assert by_path["clusters/sandbox/app.env"].action == "nothing"
+
+
+def test_an_unreadable_sops_file_is_an_error_entry(world: World) -> None:
+    broken = world.root / "clusters/sandbox/broken.yaml"
+    broken.write_text("sops:\n  mac: x\n  version: [unclosed\n")
+    r = run_cli("--repo", world.root, "rekey", "--format", "json", env=world.env())
+    data = json.loads(r.stdout)
+    entry = next(f for f in data["files"] if f["path"] == "clusters/sandbox/broken.yaml")
+    assert entry["action"] == "error" and entry["reasons"]
+    assert r.code == 1
+
+
+def test_plan_text_and_json_name_keys_and_write_nothing(world: World) -> None:
+    world.set_status("flux-sandbox", "retired")
+    world.add_key("flux-sandbox-2", "[sandbox]")
+    before = {p: p.read_bytes() for p in world.root.rglob("*") if p.is_file()}
+    text = run_cli("--repo", world.root, "rekey", env=world.env())
+    assert text.code == 0
+    line = next(x for x in text.stdout.splitlines() if x.startswith("clusters/sandbox/db.yaml"))
+    assert "updatekeys+rotate" in line
+    assert "add flux-sandbox-2" in line and "remove flux-sandbox (retired)" in line
+    assert "2 updatekeys+rotate" in text.stdout and "1 nothing" in text.stdout
+    data = json.loads(run_cli("--repo", world.root, "rekey", "--format", "json",
+                              env=world.env()).stdout)
+    assert data["summary"]["updatekeys+rotate"] == 2
+    entry = next(f for f in data["files"] if f["path"] == "clusters/sandbox/db.yaml")
+    assert entry["removed"] == [f"age:{world.keys['flux-sandbox'].recipient}"]
+    assert entry["added"] == [f"age:{world.keys['flux-sandbox-2'].recipient}"]
+    after = {p: p.read_bytes() for p in world.root.rglob("*") if p.is_file()}
+    assert after == before
