@@ -35,6 +35,8 @@ def aad(path: tuple[str, ...]) -> bytes:
 
 class ValueCipher:
     def __init__(self, data_key: bytes) -> None:
+        if len(data_key) != 32:
+            raise DecryptFailed(f"the data key is {len(data_key)} bytes, sops uses 32")
         self._gcm = AESGCM(data_key)
 
     def decrypt_raw(self, enc: EncValue, additional: bytes) -> bytes:

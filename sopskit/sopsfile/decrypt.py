@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from sopskit.errors import InputError
 from sopskit.sopsfile import emit_ini, emit_json, emit_yaml
-from sopskit.sopsfile.cipher import CommentText, ValueCipher
+from sopskit.sopsfile.cipher import CommentText
 from sopskit.sopsfile.document import SopsDocument
 from sopskit.sopsfile.gorender import to_text
-from sopskit.sopsfile.mac import check_mac, plain_leaves
+from sopskit.sopsfile.mac import check_mac, cipher_for, plain_leaves
 from sopskit.sopsfile.tree import Branch, Comment, Item, Node, Scalar, ScalarValue, Seq
 
 
 def plain_tree(doc: SopsDocument, data_key: bytes) -> list[Branch]:
     """A copy of the document's branches with every value and comment decrypted."""
     plain: dict[int, ScalarValue] = {
-        id(obj): value for _, obj, value in plain_leaves(doc, ValueCipher(data_key))}
+        id(obj): value for _, obj, value in plain_leaves(doc, cipher_for(doc, data_key))}
     return [_copy_branch(b, plain) for b in doc.branches]
 
 

@@ -89,9 +89,16 @@ def stored_mac(doc: SopsDocument, cipher: ValueCipher) -> str:
     return raw.decode("ascii", "replace")
 
 
+def cipher_for(doc: SopsDocument, data_key: bytes) -> ValueCipher:
+    try:
+        return ValueCipher(data_key)
+    except DecryptFailed as exc:
+        raise VerificationError(str(exc), check="decrypt", path=doc.path) from None
+
+
 def check_mac(doc: SopsDocument, data_key: bytes) -> None:
     """Raise VerificationError (check `decrypt`, `mac-missing` or `mac`) unless all is well."""
-    cipher = ValueCipher(data_key)
+    cipher = cipher_for(doc, data_key)
     computed = compute_mac(doc, cipher)
     if not doc.metadata.mac:
         raise VerificationError("the file has no MAC", check="mac-missing", path=doc.path,

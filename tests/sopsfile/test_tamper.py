@@ -45,6 +45,14 @@ def test_untouched_file_verifies(original: bytes, age_ids: Identities) -> None:
     assert report.ok and report.mac_checked
 
 
+@pytest.mark.parametrize("key", [b"\x00" * 32, b"short"])
+def test_wrong_data_key(original: bytes, key: bytes) -> None:
+    doc = parse(original, path="tamper.yaml", fmt="yaml")
+    report = verify_document(doc, key)
+    assert not report.ok and not report.mac_checked
+    assert report.problems[0].check == "decrypt"
+
+
 @pytest.mark.parametrize("part", ["data", "iv", "tag"])
 def test_changed_byte_in_value(original: bytes, age_ids: Identities, part: str) -> None:
     start, _ = _field(original, "alpha", part)
