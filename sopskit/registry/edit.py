@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import re
 import tempfile
@@ -52,7 +53,7 @@ def guess_indent(text: str) -> tuple[int, int]:
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     mapping: int | None = None
     offset: int | None = None
-    for prev, line in zip(lines, lines[1:], strict=False):
+    for prev, line in itertools.pairwise(lines):
         if not _KEY_LINE.match(prev) or prev.lstrip().startswith("- "):
             continue
         step = _indent(line) - _indent(prev)
