@@ -188,7 +188,8 @@ def _clusters(ctx: Ctx, raw: Any, top: Any) -> dict[str, Cluster]:
 
 def crypt_fields(ctx: Ctx, where: str, raw: Mapping[Any, Any]) -> tuple[bool, CryptRule | None]:
     """(whether any crypt field is present, the one rule set) from a defaults/rule mapping."""
-    present = [str(k) for k in raw if k in CRYPT_RULE_KINDS]  # in file order
+    present = [k for k in CRYPT_RULE_KINDS if k in raw]
+    present.sort(key=list(raw).index)  # name them in file order
     set_ = [k for k in present if raw[k] is not None]
     if len(set_) > 1:
         ctx.add(where, f"more than one crypt rule ({', '.join(set_)}): sops applies exactly one",
