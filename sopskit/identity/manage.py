@@ -12,7 +12,7 @@ from pathlib import Path
 from sopskit.errors import InputError, NoIdentityError, UsageError
 from sopskit.identity.keyring_store import KeyringStore, check_name
 from sopskit.identity.model import AgeIdentity
-from sopskit.identity.parse import generate, parse_keys_text, read_key_file
+from sopskit.identity.parse import generate, parse_age_secret, parse_keys_text, read_key_file
 from sopskit.identity.registry_link import RegistryKeys
 
 
@@ -73,3 +73,19 @@ def export_identity(name: str, *, env: Mapping[str, str] | None = None) -> str:
     if secret is None:
         raise NoIdentityError(f"the keyring holds no identity named {name!r}")
     return secret
+
+
+def ensure_storable(name: str, *, env: Mapping[str, str] | None = None) -> None:
+    """Refuse early (before generating a key) when the keyring cannot take entry `name`:
+    no usable keyring (KeyringError) or the name is taken (UsageError)."""
+    check_name(name)
+    if KeyringStore(env).get(name) is not None:
+        raise UsageError(f"the keyring already holds an identity named {name!r}")
+
+
+def store_secret(name: str, secret: str, *, env: Mapping[str, str] | None = None) -> str:
+    """Keep a freshly generated age secret as keyring entry `name` (`keys generate --store
+    keyring`); says where it went, never the secret."""
+    identity = parse_age_secret(secret, source=f"keyring:{name}", name=name)
+    backend = add_identity(name, identity, env=env)
+    return f"private key of {name} stored in the OS keyring ({backend})"

@@ -1,17 +1,14 @@
-"""The registry's public keys, as the identity commands need them (name -> public part).
-
-Imported lazily by name: `identity/` sits below `registry/` in no import order, and the
-registry is optional (a repo without keys/registry.yaml still has identities).
-"""
+"""The registry's public keys, as the identity commands need them (name -> public part)."""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sopskit.recipient import Recipient, is_pgp_fingerprint
+from sopskit.recipient import Recipient
+from sopskit.registry.locate import registry_path
+from sopskit.registry.schema import load_registry
 
 
 @dataclass(frozen=True)
@@ -26,26 +23,12 @@ class RegistryKeys:
         return {r.id: name for name, r in self.keys.items()}
 
 
-def load_registry_keys(repo: Path) -> RegistryKeys | None:
-    """The registry of `repo`, or None when the repo has none. Raises ConfigError when the
-    registry is invalid (the registry's own error, with every problem listed)."""
-    try:
-        locate: Any = importlib.import_module("sopskit.registry.locate")
-        schema: Any = importlib.import_module("sopskit.registry.schema")
-    except ModuleNotFoundError as exc:  # an install without the registry package
-        if not (exc.name or "").startswith("sopskit.registry"):
-            raise
-        return None
-    path = locate.registry_path(repo)
+def load_registry_keys(repo: Path, *, explicit: Path | str | None = None,
+                       env: Mapping[str, str] | None = None) -> RegistryKeys | None:
+    """The registry of `repo` (`--registry`, SOPSKIT_REGISTRY, keys/registry.yaml), or None
+    when the repo has none. Raises ConfigError listing every problem of an invalid one."""
+    path = registry_path(repo, explicit, env)
     if path is None:
         return None
-    registry = schema.load_registry(path)
-    return RegistryKeys(Path(path), {str(n): _recipient(k.recipient)
-                                     for n, k in registry.keys.items()})
-
-
-def _recipient(value: object) -> Recipient:
-    if isinstance(value, Recipient):
-        return value
-    text = str(value)
-    return Recipient.pgp(text) if is_pgp_fingerprint(text) else Recipient.age(text)
+    registry = load_registry(path)
+    return RegistryKeys(Path(path), {name: key.recipient for name, key in registry.keys.items()})

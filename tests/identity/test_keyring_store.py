@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from sopskit.errors import KeyringError
+from sopskit.errors import KeyringError, UsageError
 from sopskit.identity.keyring_store import KeyringStore, keyring_status
+from sopskit.identity.manage import ensure_storable, store_secret
 from tests.helpers import age_key
 from tests.identity.secret_service import SecretService
 
@@ -87,3 +88,20 @@ def test_invalid_timeout_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOPSKIT_KEYRING_TIMEOUT", "soon")
     with pytest.raises(Exception, match="SOPSKIT_KEYRING_TIMEOUT"):
         KeyringStore()
+
+
+def test_generated_key_handed_to_the_keyring(secret_service: SecretService) -> None:
+    key = age_key()
+    ensure_storable("flux-sandbox")
+    said = store_secret("flux-sandbox", key.secret)
+    assert said == ("private key of flux-sandbox stored in the OS keyring "
+                    "(keyring.backends.SecretService.Keyring)")
+    assert key.secret not in said
+    assert KeyringStore().get("flux-sandbox") == key.secret
+    with pytest.raises(UsageError, match="already holds"):
+        ensure_storable("flux-sandbox")
+
+
+def test_generated_key_without_keyring_is_refused_before_generating() -> None:
+    with pytest.raises(KeyringError, match="no OS keyring"):
+        ensure_storable("flux-sandbox")
