@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from sopskit import process
-from sopskit.engine.editcapture import EDITOR_ENV, HOME_ENV, SOCKET_ENV
+from sopskit.engine.editcapture import ACK, EDITOR_ENV, HOME_ENV, SOCKET_ENV
 from sopskit.errors import SopskitError
 
 
@@ -42,11 +42,18 @@ def editor_env() -> dict[str, str]:
     return env
 
 
-def send(path: str) -> None:
-    data = Path(path).read_bytes()
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.connect(os.environ[SOCKET_ENV])
-        conn.sendall(data)
+def send(path: str) -> bool:
+    """Hand the saved content to sopskit; False when it is gone (killed, interrupted): then
+    sopskit reports the failure itself, or nobody is left to tell."""
+    try:
+        data = Path(path).read_bytes()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.connect(os.environ[SOCKET_ENV])
+            conn.sendall(data)
+            conn.shutdown(socket.SHUT_WR)
+            return conn.recv(len(ACK)) == ACK
+    except OSError:
+        return False
 
 
 def main(argv: list[str]) -> int:
@@ -57,8 +64,8 @@ def main(argv: list[str]) -> int:
     except SopskitError as exc:
         print(f"sopskit: error: {exc}", file=sys.stderr)
         return 201
-    if code == 0:
-        send(argv[-1])
+    if code == 0 and not send(argv[-1]):
+        return 1
     return code
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 SOCKET_ENV = "SOPSKIT_EDIT_SOCKET"
 EDITOR_ENV = "SOPSKIT_REAL_EDITOR"
 HOME_ENV = "SOPSKIT_USER_HOME"
+ACK = b"ok"
 
 
 class EditCapture:
@@ -59,6 +60,10 @@ class EditCapture:
                 while chunk := conn.recv(1 << 16):
                     chunks.append(chunk)
                 self.last = b"".join(chunks)
+                # Acknowledge only once stored: the shim (and so sops) waits for this, so
+                # `last` is set before sops can exit.
+                with contextlib.suppress(OSError):
+                    conn.sendall(ACK)
 
     def editor_env(self, user: dict[str, str]) -> dict[str, str]:
         """The environment sops needs to run our shim in front of the user's editor."""

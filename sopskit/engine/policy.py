@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sopskit.engine.registry_policy import from_registry
 from sopskit.errors import ConfigError, UsageError
 from sopskit.recipient import Recipient
 from sopskit.sops.config import CreationRule, find_config, rule_for
@@ -52,16 +53,29 @@ def decide(repo: Path, target: Path, *, age: Sequence[str] = (),
 
 
 def _repository_policy(repo: Path, target: Path, *, required: bool) -> Policy | None:
-    config = find_config(repo)
-    if config is None:
-        if required:
-            raise UsageError(f"no recipients for {target.name}: pass --age/--pgp, or add "
-                             f"keys/registry.yaml or a .sops.yaml at {repo}")
-        return None
-    try:
-        return Policy(rule_for(config, target), sops_config=config)
-    except ConfigError:
-        if required:
-            raise
-        return None
+    """The registry's rule, else the root .sops.yaml's; errors only when `required`."""
+    for source in (_from_registry, _from_sops_yaml):
+        try:
+            found = source(repo, target)
+        except ConfigError:
+            if required:
+                raise
+            continue
+        if found is not None:
+            return found
+    if required:
+        raise UsageError(f"no recipients for {target.name}: pass --age/--pgp, or add "
+                         f"keys/registry.yaml or a .sops.yaml at {repo}")
+    return None
 
+
+def _from_registry(repo: Path, target: Path) -> Policy | None:
+    if not target.is_relative_to(repo.resolve()):
+        return None  # a file outside the repository: its registry does not speak for it
+    rule = from_registry(repo, target)
+    return Policy(rule) if rule is not None else None
+
+
+def _from_sops_yaml(repo: Path, target: Path) -> Policy | None:
+    config = find_config(repo)
+    return Policy(rule_for(config, target), sops_config=config) if config else None
