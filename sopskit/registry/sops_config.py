@@ -25,6 +25,17 @@ from sopskit.repo import find_repo_root
 from sopskit.sopsfile.model import CryptRule
 
 STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
+# sops matches a file outside the config's directory by its absolute path (PR #827), and
+# also when run from the repository for /tmp/x or stdin. Those files are not governed by
+# the registry: a last key-less rule for absolute paths lets `sops -e --age X /tmp/f` work
+# from the repository root, while an in-repository path that no rule matches still gets
+# sops' "no matching creation rules found", and a key-less match still refuses to encrypt
+# (or updatekeys: "empty key group provided") unless keys are named on the command line.
+OUTSIDE_RULE = (
+    "  # files outside the repository (absolute paths, stdin): not governed by the registry;",
+    "  # sops encrypts them only to keys named on its command line (--age/--pgp)",
+    "  - path_regex: '^/'",
+)
 _ALL_STRUCTURED = [Glob.compile(f"**/*{s}").tokens for s in STRUCTURED_SUFFIXES]
 
 
@@ -154,11 +165,9 @@ def render(registry: Registry, *, today: date | None = None, source: str | None 
              "# Edit the registry, then run `sopskit config render`"
              " (CI: `sopskit config render --check`).",
              "creation_rules:"]
-    rendered = entries(registry, today=today)
-    for entry in rendered:
+    for entry in entries(registry, today=today):
         lines.extend(_entry_lines(entry))
-    if not rendered:
-        lines[-1] = "creation_rules: []"
+    lines.extend(OUTSIDE_RULE)
     return "\n".join(lines) + "\n"
 
 
