@@ -39,6 +39,9 @@ def plan_text(plan: Plan) -> str:
                          f"{', '.join(fp.less_encrypted)} (needs --allow-less-encryption)")
     counts = ", ".join(f"{plan.count(a)} {a}" for a in ACTIONS if plan.count(a))
     lines.append(f"{len(plan.files)} sops file(s) against {plan.source}: {counts or 'none'}")
+    if plan.count("unmanaged"):
+        lines.append(f"note: {plan.count('unmanaged')} file(s) match no rule and are left "
+                     "alone; whoever can read them now still can")
     if any(f.changes for f in plan.files):
         lines.append("nothing written: run with --apply to carry this out")
     return "\n".join(lines)
@@ -49,6 +52,7 @@ def result_dict(result: Result) -> dict[str, Any]:
     return {"version": 1, "source": result.plan.source,
             "summary": {"files": len(result.outcomes), "done": statuses["done"],
                         "failed": statuses["failed"], "blocked": statuses["blocked"],
+                        "skipped": statuses["skipped"],
                         "done_before_resume": len(result.earlier),
                         "temp_files_removed": result.temps_removed},
             "files": [_outcome_dict(o) for o in result.outcomes],
@@ -86,6 +90,8 @@ def result_text(result: Result, describe: Describe = str) -> str:
     statuses = Counter(o.status for o in result.outcomes)
     summary = (f"{len(result.outcomes)} file(s): {statuses['done']} done and proved, "
                f"{statuses['failed']} failed, {statuses['blocked']} blocked")
+    if statuses["skipped"]:
+        summary += f", {statuses['skipped']} unmanaged (no rule) left alone"
     if result.earlier:
         summary += f"; {len(result.earlier)} finished before the interruption"
     if result.temps_removed:
@@ -111,7 +117,7 @@ class Progress:
 
     def __call__(self, outcome: Outcome) -> None:
         self.done += 1
-        self.failed += outcome.status != "done"
+        self.failed += outcome.status in ("failed", "blocked")
         if self.enabled:
             failed = f" ({self.failed} failed)" if self.failed else ""
             self.stream.write(f"\rrekey {self.done}/{self.total}{failed}")

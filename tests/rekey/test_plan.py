@@ -105,3 +105,26 @@ def test_plan_text_and_json_name_keys_and_write_nothing(world: World) -> None:
     assert entry["added"] == [f"age:{world.keys['flux-sandbox-2'].recipient}"]
     after = {p: p.read_bytes() for p in world.root.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_a_file_no_rule_covers_is_left_alone_unless_a_removed_key_reads_it(
+        tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    # a file outside every rule, e.g. a Flux decryption Secret kept for the admins
+    world.encrypt("clusters/sandbox/db.yaml", content("yaml", 1))
+    (world.root / "ops").mkdir()
+    (world.root / "clusters/sandbox/db.yaml").rename(world.root / "ops/sops-age.yaml")
+    drop_catch_all(world)
+    plan = make_plan(world.root, [], load_desired(world.root))
+    assert [(f.path, f.action) for f in plan.files] == [("ops/sops-age.yaml", "unmanaged")]
+    world.set_status("flux-sandbox", "revoked")
+    drop_catch_all(world)
+    plan = make_plan(world.root, [], load_desired(world.root))
+    assert plan.files[0].action == "error"
+    assert "flux-sandbox (revoked) can still read it" in plan.files[0].reasons[0]
+
+
+def drop_catch_all(world: World) -> None:
+    path = world.root / "keys" / "registry.yaml"
+    text = path.read_text()
+    path.write_text(text.replace('  - path: "**"\n    clusters: [sandbox, production]\n', ""))

@@ -27,7 +27,7 @@ from sopskit.sops.runner import Sops
 from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.document import SopsDocument, parse
 
-Status = Literal["done", "failed", "blocked"]
+Status = Literal["done", "failed", "blocked", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,8 @@ def apply_file(fp: FilePlan, ctx: Context) -> Outcome:
     note = ctx.notes.get(fp.path)
     if fp.action == "error":
         return Outcome(fp.path, fp.action, "failed", "; ".join(fp.reasons), note=note)
+    if fp.action == "unmanaged":
+        return Outcome(fp.path, fp.action, "skipped", "; ".join(fp.reasons), note=note)
     if fp.less_encrypted and not ctx.allow_less_encryption:
         return Outcome(fp.path, fp.action, "blocked",
                        f"re-encryption would leave {len(fp.less_encrypted)} encrypted value(s)"

@@ -124,7 +124,7 @@ def load(directory: Path) -> JournalState | None:
         raise InputError("not a sopskit rekey journal (delete it to start over)", path=path)
     state = JournalState(path, records[0])
     for rec in records[1:]:
-        if rec.get("kind") == "file" and rec.get("status") == "done":
+        if rec.get("kind") == "file" and rec.get("status") in ("done", "skipped"):
             state.done[rec["path"]] = rec
         elif rec.get("kind") == "finished":
             state.finished = True

@@ -7,6 +7,8 @@ Action kinds (docs/runbooks/key-rotation.md explains when each is right):
 - `updatekeys+rotate`: a recipient removed (retired, revoked, or no longer listed): whoever
   held it may have kept the data key, so the key must change (sops issues #365, #484);
 - `rotate`: a new data key only (`--rotate-data-key always`);
+- `unmanaged`: no rule covers the path (e.g. a Flux decryption Secret kept for admins):
+  left alone, listed; an `error` instead when a retired or revoked key can still read it;
 - `re-encrypt`: the file's crypt rule or `mac_only_encrypted` differs from the wanted one,
   which neither `updatekeys` nor `rotate` changes (they keep the file's rule, #938, #1153):
   decrypted and encrypted again in memory. When that would leave in plaintext a value that
@@ -27,17 +29,18 @@ from typing import Literal
 
 from sopskit.engine.rekey.desired import Desired
 from sopskit.engine.rekey.scope import Found, find_files
-from sopskit.errors import SopskitError
+from sopskit.errors import ConfigError, SopskitError
 from sopskit.recipient import Recipient
+from sopskit.registry.resolve import NoMatchingRule
 from sopskit.sops.config import CreationRule
 from sopskit.sopsfile.document import SopsDocument, parse
 from sopskit.sopsfile.encvalue import looks_encrypted
 from sopskit.sopsfile.model import DEFAULT_CRYPT_RULE, Format, Metadata
 
 Action = Literal["nothing", "updatekeys", "updatekeys+rotate", "rotate", "re-encrypt",
-                 "error"]
+                 "unmanaged", "error"]
 ACTIONS: tuple[Action, ...] = ("nothing", "updatekeys", "updatekeys+rotate", "rotate",
-                               "re-encrypt", "error")
+                               "re-encrypt", "unmanaged", "error")
 RotateMode = Literal["auto", "always", "never"]
 ROTATING: frozenset[Action] = frozenset({"updatekeys+rotate", "rotate", "re-encrypt"})
 
@@ -70,7 +73,7 @@ class FilePlan:
 
     @property
     def changes(self) -> bool:
-        return self.action not in ("nothing", "error")
+        return self.action not in ("nothing", "unmanaged", "error")
 
 
 @dataclass(frozen=True)
@@ -157,10 +160,26 @@ def decide(doc: SopsDocument, rule: CreationRule, mode: RotateMode,
     return "nothing", ()
 
 
+def unmanaged(doc: SopsDocument, data: bytes, desired: Desired, why: str) -> FilePlan:
+    """A file no rule covers: left alone, unless a key that lost access can still read it."""
+    stale = sorted(desired.describe(r) for r in doc.metadata.recipients
+                   if desired.status(r) not in (None, "active"))
+    if stale:
+        return FilePlan(doc.path, doc.format, "error", doc.metadata.recipients,
+                        reasons=(f"{why}, yet {', '.join(stale)} can still read it: add a "
+                                 "rule for it",), digest=digest(data))
+    return FilePlan(doc.path, doc.format, "unmanaged", doc.metadata.recipients,
+                    doc.metadata.recipients, (why + ": left alone",), digest=digest(data))
+
+
 def plan_document(doc: SopsDocument, data: bytes, desired: Desired,
                   mode: RotateMode) -> FilePlan:
     """The plan of one parsed file."""
-    rule = desired.rule(doc.path, doc.format)
+    try:
+        rule = desired.rule(doc.path, doc.format)
+    except ConfigError as exc:  # registry.NoMatchingRule, or no .sops.yaml creation rule
+        return unmanaged(doc, data, desired, "no rule covers this path" if isinstance(
+            exc, NoMatchingRule) else exc.message)
     action, reasons = decide(doc, rule, mode, desired)
     less = newly_plaintext(doc, rule) if action == "re-encrypt" else ()
     return FilePlan(doc.path, doc.format, action, doc.metadata.recipients, rule.recipients,

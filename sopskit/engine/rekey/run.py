@@ -47,7 +47,7 @@ class Result:
 
     @property
     def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status != "done"]
+        return [o for o in self.outcomes if o.status in ("failed", "blocked")]
 
     @property
     def exit_code(self) -> ExitCode:
