@@ -10,6 +10,15 @@ import pytest
 
 from tests.identity.secret_service import SecretService, missing_tools
 
+KEYRING_FIXTURES = {"secret_service", "locked_service", "silent_bus"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that use a Secret Service `keyring` (select them with -m keyring)."""
+    for item in items:
+        if KEYRING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.keyring)
+
 
 @pytest.fixture(scope="session")
 def secret_service_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretService]:

@@ -76,6 +76,7 @@ def test_passphrase_protected_ssh_key_is_refused(tmp_path: Path) -> None:
         read_key_file(tmp_path / "id", source="x")
 
 
+@pytest.mark.slow  # three scrypt passes (age's work factor): ~2 s each
 def test_age_encrypted_keys_file_needs_a_passphrase(tmp_path: Path) -> None:
     key = age_key()
     path = tmp_path / "keys.txt.age"
