@@ -105,3 +105,11 @@ def test_generated_key_handed_to_the_keyring(secret_service: SecretService) -> N
 def test_generated_key_without_keyring_is_refused_before_generating() -> None:
     with pytest.raises(KeyringError, match="no OS keyring"):
         ensure_storable("flux-sandbox")
+
+
+def test_status_says_when_discover_leaves_the_keyring_alone(
+        secret_service: SecretService, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    status = keyring_status()
+    assert status.usable  # doctor still checks it works
+    assert status.default_skip == "keyring not consulted: CI is set (pass --keyring to use it)"
