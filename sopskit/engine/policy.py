@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyrage
+
 from sopskit.engine.registry_policy import from_registry
 from sopskit.errors import ConfigError, UsageError
-from sopskit.recipient import Recipient
+from sopskit.recipient import Recipient, is_pgp_fingerprint
 from sopskit.sops.config import CreationRule, find_config, rule_for
 
 
@@ -32,10 +34,28 @@ class Policy:
 
 
 def option_recipients(age: Sequence[str], pgp: Sequence[str]) -> frozenset[Recipient]:
-    """Recipients given on the command line (comma-separated lists allowed, as in sops)."""
-    out = {Recipient.age(a) for v in age for a in v.split(",") if a.strip()}
-    out |= {Recipient.pgp(p) for v in pgp for p in v.split(",") if p.strip()}
-    return frozenset(out)
+    """Recipients given on the command line (comma-separated lists allowed, as in sops),
+    each checked so that a typo is a usage error naming it, not a sops failure."""
+    ages = [a.strip() for v in age for a in v.split(",") if a.strip()]
+    pgps = [p.strip() for v in pgp for p in v.split(",") if p.strip()]
+    for recipient in ages:
+        _check_age(recipient)
+    for fp in pgps:
+        if not is_pgp_fingerprint(fp):
+            raise UsageError(f"not a PGP fingerprint (40 hex digits): {fp}")
+    return frozenset({Recipient.age(a) for a in ages} | {Recipient.pgp(p) for p in pgps})
+
+
+def _check_age(recipient: str) -> None:
+    """age X25519 (`age1...`) or ssh public keys, as sops' age/keysource.go accepts."""
+    if recipient.startswith(("ssh-ed25519 ", "ssh-rsa ")):
+        return
+    if recipient.startswith("age1") and "1" in recipient[4:]:
+        return  # plugin or post-quantum recipient (age1<name>1...): sops decides
+    try:
+        pyrage.x25519.Recipient.from_str(recipient)
+    except pyrage.RecipientError:
+        raise UsageError(f"not an age recipient (age1...): {recipient}") from None
 
 
 def decide(repo: Path, target: Path, *, age: Sequence[str] = (),

@@ -102,3 +102,20 @@ def test_crypt_rule_mismatch_is_refused(tmp_path: Path, age: AgeKey) -> None:
                      identities=ids(age), output=src)
     assert err.value.check == "crypt-rule"
     assert src.read_text() == "kind: Secret\nstringData:\n  pw: secret\n"
+
+
+@pytest.mark.parametrize(("age_opt", "pgp_opt"), [
+    (["age1notvalid"], []), ([], ["not-a-fingerprint"]), (["age1qqq,"], []),
+])
+def test_invalid_option_recipients_are_usage_errors(tmp_path: Path, age_opt: list[str],
+                                                    pgp_opt: list[str]) -> None:
+    with pytest.raises(UsageError, match="not a"):
+        decide(tmp_path, tmp_path / "x.yaml", age=age_opt, pgp=pgp_opt)
+
+
+def test_comma_lists_and_ssh_recipients_accepted(tmp_path: Path) -> None:
+    a, b = age_key(), age_key()
+    ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq7 user@host"
+    policy = decide(tmp_path, tmp_path / "x.yaml", age=[f"{a.recipient},{b.recipient}", ssh])
+    assert policy.recipients == {Recipient.age(a.recipient), Recipient.age(b.recipient),
+                                 Recipient.age(ssh)}
