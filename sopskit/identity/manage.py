@@ -29,7 +29,10 @@ def new_identity(*, from_file: Path | None = None, text: str | None = None,
     else:
         found = parse_keys_text(text or "", source="stdin")
         where = "stdin"
-    if len(found.age) != 1 or found.age[0].kind != "x25519":
+    if any(i.kind == "ssh" for i in found.age):
+        raise InputError("an ssh key is not stored in the keyring: name it with --identity "
+                         "FILE or SOPS_AGE_SSH_PRIVATE_KEY_FILE", path=where)
+    if len(found.age) != 1:
         raise InputError(f"expected exactly one age identity (AGE-SECRET-KEY-1...), found "
                          f"{len(found.age)}", path=where)
     return found.age[0]

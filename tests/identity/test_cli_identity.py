@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pyrage
@@ -153,3 +154,11 @@ def test_list_shows_files_and_environment_without_secrets(tmp_path: Path,
     assert cli_key.secret not in done.stdout and env_key.secret not in done.stdout
     assert "keyring not consulted: SOPS_AGE_KEY is set" in done.stdout
     assert os.environ["HOME"] == str(isolated_env)
+
+
+def test_ssh_key_is_not_stored(tmp_path: Path) -> None:
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
+                   check=True, capture_output=True, timeout=60)
+    done = run_cli("identity", "add", "laptop", "--from-file", key)
+    assert done.code == 3 and "an ssh key is not stored in the keyring" in done.stderr
