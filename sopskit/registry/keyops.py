@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyrage
 
-from sopskit.errors import InputError, UsageError
+from sopskit.errors import UsageError
 from sopskit.registry import edit, fields, pgpkey
 from sopskit.registry.model import Registry
 from sopskit.registry.private import PrivateDestination, check_destination, store_private
@@ -167,7 +167,8 @@ def remove_key(registry_path: Path, repo: Path, name: str, *, force: bool) -> li
                          path=registry_path)
     planned = edit.plan_remove(registry_path, name)
     planned.commit()
-    if key.public_key is not None:
-        with contextlib.suppress(OSError, InputError):
-            key.public_key.unlink()
+    managed = (registry_path.parent / "pgp" / f"{name}.asc").resolve()
+    if key.public_key is not None and key.public_key == managed:  # the copy sopskit made
+        with contextlib.suppress(OSError):
+            managed.unlink()
     return needs
