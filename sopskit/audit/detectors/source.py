@@ -1,0 +1,87 @@
+"""The text of one file as detectors see it, and what a detector returns (`Hit`)."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from sopskit.audit.finding import Severity
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A detector's raw result. `secret` is only fingerprinted, never shown; `detail` is
+    shown and must not contain any part of the value. `last_line` is the end of the value's
+    span (other hits inside it are the same secret seen by a less specific detector)."""
+
+    rule: str
+    line: int | None
+    secret: str
+    detail: str = ""
+    severity: Severity | None = None
+    last_line: int | None = None
+
+
+@dataclass
+class Source:
+    """A decoded text file: repository-relative path, text, and line lookups."""
+
+    path: str
+    text: str
+    _starts: list[int] | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        name = self.name
+        return name[name.rfind("."):].lower() if "." in name else ""
+
+    def line_starts(self) -> list[int]:
+        if self._starts is None:
+            starts = [0]
+            find = self.text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            self._starts = starts
+        return self._starts
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of a character offset."""
+        return bisect.bisect_right(self.line_starts(), offset)
+
+    def line_bounds(self, offset: int) -> tuple[int, int]:
+        """Start and end offsets of the line holding `offset` (end excludes the newline)."""
+        start = self.text.rfind("\n", 0, offset) + 1
+        end = self.text.find("\n", offset)
+        return start, (len(self.text) if end == -1 else end)
+
+
+_DOC_SEP = re.compile(r"^---[ \t]*(?:#.*)?$", re.M)
+_KIND = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z0-9]+)", re.M)
+_JSON_KIND = re.compile(r"\"kind\"\s*:\s*\"([A-Za-z0-9]+)\"")
+
+
+def document_kinds(src: Source) -> list[tuple[int, str | None]]:
+    """(start offset, top-level `kind`) of each YAML document, or one entry for JSON."""
+    text = src.text
+    if src.suffix == ".json":
+        m = _JSON_KIND.search(text)
+        return [(0, m.group(1) if m else None)]
+    starts = [0] + [m.end() for m in _DOC_SEP.finditer(text)]
+    out: list[tuple[int, str | None]] = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        m = _KIND.search(text, start, end)
+        out.append((start, m.group(1) if m else None))
+    return out
+
+
+def kind_at(kinds: list[tuple[int, str | None]], offset: int) -> str | None:
+    index = bisect.bisect_right([s for s, _ in kinds], offset) - 1
+    return kinds[max(index, 0)][1]

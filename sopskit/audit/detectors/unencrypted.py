@@ -1,0 +1,56 @@
+"""A file whose name promises sops encryption (`*.sops.*`, `*.enc.*`, the registry's
+`encrypted_files`, or a `.sops.yaml` rule selecting only such names) but has no metadata.
+
+Plain manifests under a rule's path are not findings by themselves: rules say who reads a
+path, not that every file there is a secret (issue 4).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+DEFAULT_PATTERNS = ("**/*.sops.*", "**/*.enc.*")
+# `name.sops.ext` with a non-empty name: the config file `.sops.yaml` itself promises nothing.
+_DEFAULT_NAME = re.compile(r"(?:^|/)[^/]+\.(?:sops|enc)\.[^/]+$")
+# A creation rule whose regex spells `.sops.` or `.enc.` in the file name only selects
+# files that promise encryption.
+_PROMISING_REGEX = re.compile(r"(?:\\\.|\.)(?:sops|enc)(?:\\\.|\.|\\b|$)")
+
+
+class Matcher(Protocol):
+    def match(self, relpath: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Promise:
+    """Which repository-relative paths must hold sops content."""
+
+    globs: tuple[str, ...] = DEFAULT_PATTERNS
+    regexes: tuple[str, ...] = ()
+    registry_globs: tuple[Matcher, ...] | None = None  # the registry's, when there is one
+
+    def promised(self, relpath: str) -> bool:
+        if self.registry_globs is not None:
+            return any(g.match(relpath) for g in self.registry_globs)
+        if self.globs == DEFAULT_PATTERNS:
+            if _DEFAULT_NAME.search(relpath):
+                return True
+        elif any(fnmatch.fnmatchcase(relpath, g) for g in self.globs):
+            return True
+        return any(re.search(r, relpath) for r in self.regexes)
+
+
+def promising_regexes(path_regexes: list[str]) -> tuple[str, ...]:
+    """The `.sops.yaml` path_regex values that select only encrypted-looking names."""
+    out = []
+    for regex in path_regexes:
+        try:
+            re.compile(regex)
+        except re.error:
+            continue
+        if _PROMISING_REGEX.search(regex):
+            out.append(regex)
+    return tuple(out)

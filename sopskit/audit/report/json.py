@@ -1,0 +1,24 @@
+"""The JSON report: the contract CI scripts rely on (issue 5). Keys are exactly these."""
+
+from __future__ import annotations
+
+import json
+
+from sopskit.audit.result import AuditResult
+
+VERSION = 1
+
+
+def as_dict(result: AuditResult) -> dict[str, object]:
+    return {
+        "version": VERSION,
+        "summary": {"files_scanned": result.files_scanned,
+                    "files_skipped": result.files_skipped,
+                    "findings": len(result.findings),
+                    "by_severity": result.by_severity()},
+        "findings": [f.as_dict() for f in result.findings],
+    }
+
+
+def render(result: AuditResult) -> str:
+    return json.dumps(as_dict(result), indent=2) + "\n"

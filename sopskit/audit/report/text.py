@@ -1,0 +1,45 @@
+"""The human report: findings grouped by file, coloured on a terminal, one summary line."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from sopskit.audit.finding import Finding, Severity
+from sopskit.audit.result import AuditResult
+
+_COLOURS = {Severity.CRITICAL: "\x1b[1;35m", Severity.HIGH: "\x1b[1;31m",
+            Severity.MEDIUM: "\x1b[33m", Severity.LOW: "\x1b[36m"}
+_BOLD, _RESET = "\x1b[1m", "\x1b[0m"
+
+
+def render(result: AuditResult, *, colour: bool = False) -> str:
+    lines: list[str] = []
+    for path, group in groupby(result.findings, key=lambda f: f.path):
+        lines.append(_paint(path, _BOLD, colour))
+        lines.extend(_finding(f, colour) for f in group)
+        lines.append("")
+    lines.extend(f"note: {n}" for n in result.notes)
+    lines.append(summary(result))
+    return "\n".join(lines) + "\n"
+
+
+def _finding(f: Finding, colour: bool) -> str:
+    where = f"{f.line:>5}" if f.line else "    -"
+    sev = _paint(f"{f.severity.label:<8}", _COLOURS[f.severity], colour)
+    return f"  {where}  {sev} {f.rule}: {f.message}"
+
+
+def _paint(text: str, code: str, colour: bool) -> str:
+    return f"{code}{text}{_RESET}" if colour else text
+
+
+def summary(result: AuditResult) -> str:
+    counts = ", ".join(f"{n} {s}" for s, n in result.by_severity().items() if n)
+    found = f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''}"
+    skipped = ""
+    if result.files_skipped:
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(result.skipped_by_reason.items()))
+        skipped = f", {result.files_skipped} skipped ({reasons})"
+    accepted = f", {result.accepted} accepted by the baseline" if result.accepted else ""
+    return (f"{found}{f' ({counts})' if counts else ''} in {result.files_scanned} files "
+            f"scanned{skipped}{accepted}")

@@ -1,0 +1,259 @@
+"""`run_audit(options) -> AuditResult`: scope, per-file scan (in parallel for large scans),
+then the repository-level checks (recipients, integrity with a key, rotation, config) and
+the baseline. Library code: no printing; errors are SopskitError subclasses."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sopskit.audit import baseline as baseline_mod
+from sopskit.audit import config_drift, integrity, recipients, rotation, scope
+from sopskit.audit.detectors.unencrypted import DEFAULT_PATTERNS, Promise, promising_regexes
+from sopskit.audit.finding import Finding
+from sopskit.audit.pgpexpiry import key_expiry
+from sopskit.audit.result import AuditResult
+from sopskit.audit.scan import DEFAULT_MAX_FILE_SIZE, FileResult, ScanSettings, scan_bytes
+from sopskit.errors import InputError, SopskitError, UsageError
+from sopskit.identity.model import Identities
+from sopskit.registry.locate import registry_path
+from sopskit.registry.model import Registry
+from sopskit.sops.config import find_config
+
+PARALLEL_MIN_FILES = 400  # below this, starting workers costs more than it saves
+_CHUNK = 64
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    repo: Path
+    paths: tuple[Path, ...] = ()
+    staged: bool = False
+    since: str | None = None
+    max_data_key_age: int = 365
+    expiry_warning: int = 30
+    jobs: int | None = None  # None: one per CPU for large scans
+    identities: Identities | None = None
+    registry: Path | None = None  # explicit registry file
+    baseline: Path | None = None
+    today: date | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+
+
+@dataclass
+class Collected:
+    """Every finding before the baseline, and what was scanned."""
+
+    findings: list[Finding]
+    files_scanned: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    options: AuditOptions
+    now: datetime
+    registry: Registry | None = None
+    registry_rel: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def today(self) -> date:
+        return self.options.today or self.now.date()
+
+
+def run_audit(options: AuditOptions) -> AuditResult:
+    """The audit with the baseline applied (`options.baseline`, else the repository's
+    `.sopskit-baseline.json` when it exists)."""
+    collected = collect(options)
+    path = options.baseline or _default_baseline(options.repo)
+    new, accepted = collected.findings, list[Finding]()
+    if path is not None:
+        new, accepted = baseline_mod.load(path).split(collected.findings, _today(options))
+    skipped = sum(collected.skipped.values())
+    return AuditResult(new, collected.files_scanned, skipped, collected.skipped, len(accepted),
+                       collected.notes)
+
+
+def _today(options: AuditOptions) -> date:
+    return options.today or datetime.now(UTC).date()
+
+
+def _default_baseline(repo: Path) -> Path | None:
+    path = repo / baseline_mod.DEFAULT_NAME
+    return path if path.is_file() else None
+
+
+def collect(options: AuditOptions) -> Collected:
+    """Every finding in scope (inline allows applied, baseline not)."""
+    if options.staged and options.since:
+        raise UsageError("use either --staged or --since, not both")
+    ctx = _Context(options, datetime.now(UTC))
+    settings = ScanSettings(_load_registry(ctx), options.max_file_size)
+    files = _scope(options)
+    results = _scan(files, settings, options.jobs)
+    sops_files = [r for r in results if r.sops is not None]
+    findings = [f for r in results for f in r.findings]
+    findings += _sops_checks(ctx, files, sops_files)
+    if not (options.staged or options.since):
+        findings += _repo_checks(ctx)
+    skipped = dict(files.skipped)
+    for r in results:
+        if r.skipped:
+            skipped[r.skipped] = skipped.get(r.skipped, 0) + 1
+    scanned = sum(1 for r in results if not r.skipped)
+    unique = sorted(set(findings + ctx.findings), key=Finding.sort_key)
+    return Collected(unique, scanned, skipped, ctx.notes)
+
+
+def _load_registry(ctx: _Context) -> Promise:
+    repo = ctx.options.repo
+    path = registry_path(repo, ctx.options.registry)
+    if path is None:
+        return Promise(DEFAULT_PATTERNS, promising_regexes(_sops_config_regexes(repo)))
+    rel = _relative(repo, path)
+    ctx.registry_rel = rel
+    ctx.registry, problems = config_drift.load(path, rel)
+    ctx.findings += problems
+    if ctx.registry is None or not ctx.registry.defaults.encrypted_files:
+        return Promise(DEFAULT_PATTERNS)
+    return Promise(registry_globs=tuple(ctx.registry.defaults.encrypted_files))
+
+
+def _relative(repo: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _sops_config_regexes(repo: Path) -> list[str]:
+    from sopskit import yamlio
+
+    config = find_config(repo)
+    if config is None:
+        return []
+    try:
+        data = yamlio.load(config.read_text(encoding="utf-8"), path=str(config))
+    except (OSError, UnicodeDecodeError, InputError):
+        return []
+    rules = data.get("creation_rules") if isinstance(data, dict) else None
+    return [str(r["path_regex"]) for r in rules or [] if isinstance(r, dict)
+            and r.get("path_regex")]
+
+
+def _scope(options: AuditOptions) -> scope.Scope:
+    if options.staged:
+        return scope.staged(options.repo, options.paths)
+    if options.since:
+        return scope.since(options.repo, options.since, options.paths)
+    return scope.working_tree(options.repo, options.paths)
+
+
+def _scan(files: scope.Scope, settings: ScanSettings, jobs: int | None) -> list[FileResult]:
+    results = [scan_bytes(rel, data, settings) for rel, data in files.blobs.items()]
+    items = sorted(files.disk.items())
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or (jobs is None and len(items) < PARALLEL_MIN_FILES):
+        return results + scan_paths(settings, items)
+    chunks = [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+    context = multiprocessing.get_context("fork" if os.name == "posix" else None)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for part in pool.map(scan_paths, [settings] * len(chunks), chunks):
+            results += part
+    return results
+
+
+def scan_paths(settings: ScanSettings, items: list[tuple[str, Path]]) -> list[FileResult]:
+    """Read and scan files from disk (a worker's unit of work)."""
+    out = []
+    for rel, path in items:
+        out.append(_scan_disk(rel, path, settings))
+    return out
+
+
+def _scan_disk(rel: str, path: Path, settings: ScanSettings) -> FileResult:
+    try:
+        size = path.stat().st_size
+        if size > settings.max_file_size:
+            return FileResult(rel, skipped="size")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=rel) from None
+    return scan_bytes(rel, data, settings)
+
+
+def _sops_checks(ctx: _Context, files: scope.Scope,
+                 sops_files: list[FileResult]) -> list[Finding]:
+    out: list[Finding] = []
+    if ctx.registry is not None:
+        for r in sops_files:
+            assert r.sops is not None
+            out += recipients.check(ctx.registry, r.path, r.sops, today=ctx.today)
+    out += _keyed_integrity(ctx, files, sops_files)
+    if not ctx.options.staged and scope.is_git_repo(ctx.options.repo):
+        out += _rotation(ctx, [r.path for r in sops_files])
+    return out
+
+
+def _read(files: scope.Scope, rel: str) -> bytes:
+    return files.blobs[rel] if rel in files.blobs else files.disk[rel].read_bytes()
+
+
+def _keyed_integrity(ctx: _Context, files: scope.Scope,
+                     sops_files: list[FileResult]) -> Iterator[Finding]:
+    ids = ctx.options.identities
+    if ids is None or not (ids.age or ids.gnupghome):
+        if sops_files:
+            ctx.notes.append("MAC not checked: no identity available (key-less checks only)")
+        return
+    unchecked = 0
+    for r in sops_files:
+        checked, found = integrity.with_key(r.path, _read(files, r.path), ids)
+        unchecked += not checked
+        yield from found
+    if unchecked:
+        ctx.notes.append(f"MAC not checked for {unchecked} sops file(s): no identity opens them")
+
+
+def _rotation(ctx: _Context, paths: list[str]) -> list[Finding]:
+    if not paths:
+        return []
+    ages = rotation.key_ages(ctx.options.repo, paths, ctx.options.identities)
+    return list(rotation.stale(ages, max_days=ctx.options.max_data_key_age, now=ctx.now))
+
+
+def _repo_checks(ctx: _Context) -> list[Finding]:
+    if ctx.registry is None or ctx.registry_rel is None:
+        return []
+    out = config_drift.drift(ctx.options.repo, ctx.registry, today=ctx.today)
+    for key in ctx.registry.keys.values():
+        if key.status != "active":
+            continue
+        out += _key_expiry(ctx, key.name, key.expires, key.line, "registry")
+        if key.public_key is not None and key.public_key.is_file():
+            out += _key_expiry(ctx, key.name, _pgp_expiry(key.public_key), key.line, "PGP key")
+    return out
+
+
+def _pgp_expiry(path: Path) -> date | None:
+    try:
+        return key_expiry(path)
+    except SopskitError:
+        return None  # gpg missing: the registry date still applies
+
+
+def _key_expiry(ctx: _Context, name: str, expires: date | None, line: int | None,
+                source: str) -> list[Finding]:
+    if expires is None or ctx.registry_rel is None:
+        return []
+    found = rotation.expiry(name, expires, path=ctx.registry_rel, line=line, today=ctx.today,
+                            warning_days=ctx.options.expiry_warning, source=source)
+    return [found] if found else []

@@ -1,0 +1,143 @@
+"""Scanning one file: skip rules, every plaintext detector, sops structure checks, inline
+allows, and the merge of overlapping hits into findings. Runs in worker processes, so its
+inputs (`ScanSettings`) and outputs (`FileResult`) are plain picklable values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from sopskit.audit import allow
+from sopskit.audit.detectors import generic, kubernetes, private_keys, providers, sopsfiles
+from sopskit.audit.detectors.source import Hit, Source
+from sopskit.audit.detectors.unencrypted import Promise
+from sopskit.audit.finding import Finding, Severity
+from sopskit.audit.fingerprint import secret_fingerprint, subject_fingerprint
+from sopskit.audit.rules import rule
+from sopskit.sopsfile.model import Metadata
+
+DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
+VENDORED = frozenset(("vendor", "node_modules", "third_party", "bower_components", ".terraform",
+                      ".venv", "venv", "site-packages", "__pycache__", ".git"))
+# More specific detectors first: when two hits are the same secret, the first one is kept.
+PRECEDENCE = ("sops-plaintext-value", "flux-age-key", "gcp-service-account",
+              "k8s-secret-plaintext", "private-key", "pgp-private-key", "putty-private-key",
+              "age-secret-key", "aws-secret-access-key", "azure-storage-key",
+              "kubeconfig-credential", "docker-config-auth")
+_RANK = {r: i for i, r in enumerate(PRECEDENCE)}
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    promise: Promise = field(default_factory=Promise)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    skipped: str | None = None  # why the file was not scanned: binary, size, vendored
+    sops: Metadata | None = None  # the metadata of a parsed sops file
+    sops_broken: bool = False
+
+
+def skip_reason(relpath: str, size: int, settings: ScanSettings) -> str | None:
+    if any(part in VENDORED for part in relpath.split("/")[:-1]):
+        return "vendored"
+    if size > settings.max_file_size:
+        return "size"
+    return None
+
+
+def scan_bytes(relpath: str, data: bytes, settings: ScanSettings) -> FileResult:
+    """Every check of one file's content (no git, no keys)."""
+    reason = skip_reason(relpath, len(data), settings)
+    if reason is None and b"\x00" in data[:8192]:
+        reason = "binary"
+    if reason is not None:
+        return FileResult(relpath, skipped=reason)
+    result = FileResult(relpath)
+    parsed = sopsfiles.parse_candidate(data, relpath)
+    hits: list[Hit] = []
+    if parsed is not None:
+        result.sops = parsed.document.metadata if parsed.document else None
+        result.sops_broken = parsed.document is None
+        hits += sopsfiles.check(parsed, None)
+    elif settings.promise.promised(relpath):
+        hits.append(Hit("unencrypted-file", None, ""))
+    src = Source(relpath, data.decode("utf-8", "replace"))
+    hits += plaintext_hits(src)
+    result.findings = to_findings(src, merge(hits))
+    return result
+
+
+def plaintext_hits(src: Source) -> list[Hit]:
+    out: list[Hit] = []
+    for detector in (kubernetes.detect, private_keys.detect, providers.detect, generic.detect):
+        out.extend(detector(src))
+    return out
+
+
+def merge(hits: list[Hit]) -> list[Hit]:
+    """Fold a hit into a more specific hit of the same secret at the same place; the kept
+    one takes the higher severity (a private key in a Secret is critical, not just high)."""
+    kept: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: _RANK.get(h.rule, len(_RANK))):
+        for i, k in enumerate(kept):
+            if _same_secret(hit, k):
+                kept[i] = _fold(k, hit)
+                break
+        else:
+            kept.append(hit)
+    return kept
+
+
+def _severity(hit: Hit) -> Severity:
+    return hit.severity or rule(hit.rule).severity
+
+
+def _fold(kept: Hit, other: Hit) -> Hit:
+    if _severity(other) <= _severity(kept) or other.rule == "generic-secret":
+        return kept
+    detail = f"{kept.detail} ({rule(other.rule).title})" if kept.detail else kept.detail
+    return replace(kept, severity=_severity(other), detail=detail)
+
+
+_WHOLE_VALUE = frozenset(("k8s-secret-plaintext", "flux-age-key", "sops-plaintext-value"))
+
+
+def _same_secret(hit: Hit, kept: Hit) -> bool:
+    if hit.line is None or kept.line is None or not hit.secret or not kept.secret:
+        return False
+    last = kept.last_line or kept.line
+    if not kept.line <= hit.line <= last:
+        return False
+    if kept.rule in _WHOLE_VALUE or last > kept.line:
+        return True  # the hit is inside the value the kept hit reports
+    return hit.secret in kept.secret or kept.secret in hit.secret
+
+
+def to_findings(src: Source, hits: list[Hit]) -> list[Finding]:
+    lines: list[str] | None = None
+    out = []
+    for hit in hits:
+        if hit.line is not None and "sopskit:" in src.text:
+            lines = lines if lines is not None else src.text.split("\n")
+            if allow.is_allowed(lines, hit.line, hit.rule):
+                continue
+        out.append(finding(src.path, hit))
+    return out
+
+
+def finding(path: str, hit: Hit) -> Finding:
+    r = rule(hit.rule)
+    fp = (secret_fingerprint(r.id, hit.secret) if hit.secret
+          else subject_fingerprint(r.id, path, hit.detail))
+    message = r.title + (f": {hit.detail}" if hit.detail else "")
+    return Finding(path, hit.line, r.id, r.category, hit.severity or r.severity, message, fp)
+
+
+def iter_findings(results: list[FileResult]) -> Iterator[Finding]:
+    for result in results:
+        yield from result.findings

@@ -1,0 +1,157 @@
+"""Which files the audit reads, and how: the working tree (tracked + untracked-not-ignored),
+the index (`--staged`, what is about to be committed) or the files changed since a revision.
+
+All git calls go through `sopskit.process`. Index content is read with one
+`git cat-file --batch` call for every staged blob. Symlinks are never followed: a link's
+target is scanned as its own file when it is in scope, and a link out of the repository is
+not read at all (counted as skipped).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sopskit import process
+from sopskit.errors import InputError, UsageError
+
+GIT_TIMEOUT = 120.0
+
+
+@dataclass
+class Scope:
+    """Files to scan: on disk (`disk`: relpath -> absolute path) or from the index
+    (`blobs`: relpath -> content). `skipped` counts files left out by scope rules."""
+
+    disk: dict[str, Path] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    @property
+    def count(self) -> int:
+        return len(self.disk) + len(self.blobs)
+
+
+def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
+    """Run git in `repo`; a failure is an InputError naming the command."""
+    env = process.base_env({"GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C",
+                            **{k: os.environ[k] for k in ("HOME", "GIT_CONFIG_GLOBAL")
+                               if k in os.environ}})
+    done = process.run(["git", "-C", str(repo), *args], env=env, input=input,
+                       timeout=GIT_TIMEOUT)
+    if done.returncode != 0:
+        first = done.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
+        raise InputError(f"git {args[0]} failed: {first[0] if first else done.returncode}",
+                         path=repo)
+    return done.stdout
+
+
+def is_git_repo(repo: Path) -> bool:
+    return (repo / ".git").exists()
+
+
+def _split0(out: bytes) -> list[str]:
+    return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+
+def _pathspecs(repo: Path, paths: Iterable[Path]) -> list[str]:
+    specs = []
+    for p in paths:
+        absolute = p if p.is_absolute() else Path.cwd() / p
+        rel = os.path.relpath(absolute, repo)
+        if rel.startswith(".."):
+            raise UsageError(f"{p} is outside the repository {repo}")
+        specs.append(":(top,literal)" + Path(rel).as_posix() if rel != "." else ":/")
+    return specs
+
+
+def working_tree(repo: Path, paths: Iterable[Path] = ()) -> Scope:
+    """Tracked files plus untracked files git does not ignore (or a plain walk outside git)."""
+    specs = _pathspecs(repo, paths)
+    if not is_git_repo(repo):
+        return _walk(repo, [repo / s.removeprefix(":(top,literal)") for s in specs
+                            if s != ":/"] or [repo])
+    out = git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+              "--deduplicate", "--", *specs)
+    return _from_disk(repo, _split0(out))
+
+
+def since(repo: Path, rev: str, paths: Iterable[Path] = ()) -> Scope:
+    """Files added, copied, modified or renamed between `rev` and the working tree, plus
+    untracked files git does not ignore."""
+    specs = _pathspecs(repo, paths)
+    changed = git(repo, "diff", "-z", "--name-only", "--no-renames", "--diff-filter=ACMRT",
+                  rev, "--", *specs)
+    untracked = git(repo, "ls-files", "-z", "--others", "--exclude-standard", "--", *specs)
+    return _from_disk(repo, sorted(set(_split0(changed)) | set(_split0(untracked))))
+
+
+def _from_disk(repo: Path, relpaths: list[str]) -> Scope:
+    scope = Scope()
+    for rel in relpaths:
+        path = repo / rel
+        if path.is_symlink():
+            scope.skip("symlink")
+            continue
+        if not path.is_file():
+            continue  # deleted in the working tree, or a submodule
+        scope.disk[rel] = path
+    return scope
+
+
+def _walk(repo: Path, roots: list[Path]) -> Scope:
+    scope = Scope()
+    for root in roots:
+        if root.is_file() and not root.is_symlink():
+            scope.disk[Path(os.path.relpath(root, repo)).as_posix()] = root
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if d != ".git"]
+            for name in filenames:
+                path = Path(dirpath) / name
+                if path.is_symlink():
+                    scope.skip("symlink")
+                    continue
+                scope.disk[Path(os.path.relpath(path, repo)).as_posix()] = path
+    return scope
+
+
+def staged(repo: Path, paths: Iterable[Path] = ()) -> Scope:
+    """The index content of files added, copied, modified or renamed in the index."""
+    specs = _pathspecs(repo, paths)
+    raw = _split0(git(repo, "diff", "--cached", "-z", "--raw", "--no-renames",
+                      "--diff-filter=ACMRT", "--", *specs))
+    scope = Scope()
+    wanted: list[tuple[str, str]] = []
+    for meta, rel in zip(raw[0::2], raw[1::2], strict=True):
+        fields = meta.split()
+        if fields[1] == "120000":
+            scope.skip("symlink")
+        elif fields[1].startswith("100"):
+            wanted.append((rel, fields[3]))
+    scope.blobs = read_blobs(repo, wanted)
+    return scope
+
+
+def read_blobs(repo: Path, wanted: list[tuple[str, str]]) -> dict[str, bytes]:
+    """relpath -> content for (relpath, blob id) pairs, in one `git cat-file --batch`."""
+    if not wanted:
+        return {}
+    out = git(repo, "cat-file", "--batch", input="".join(f"{b}\n" for _, b in wanted).encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for rel, _ in wanted:
+        header_end = out.index(b"\n", pos)
+        header = out[pos:header_end].split()
+        if len(header) != 3:
+            raise InputError("git cat-file: blob missing from the object store", path=rel)
+        size = int(header[2])
+        blobs[rel] = out[header_end + 1: header_end + 1 + size]
+        pos = header_end + 1 + size + 1
+    return blobs
+
