@@ -21,3 +21,7 @@ ALL += registry_cmds.COMMANDS
 from sopskit.cli import rekey_cmds  # noqa: E402
 
 ALL += rekey_cmds.COMMANDS
+
+from sopskit.cli import audit_cmd  # noqa: E402
+
+ALL += audit_cmd.COMMANDS
