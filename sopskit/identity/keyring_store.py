@@ -120,9 +120,9 @@ def refusal(backend: keyring.backend.KeyringBackend) -> str | None:
     return None
 
 
-def select_backend(env: Mapping[str, str]) -> keyring.backend.KeyringBackend:
-    """The backend `keyring` would use (PYTHON_KEYRING_BACKEND in `env` first), refused
-    when it is not a real OS keyring. Call it through `bounded`: probing D-Bus can block."""
+def pick_backend(env: Mapping[str, str]) -> keyring.backend.KeyringBackend:
+    """The backend `keyring` would use (PYTHON_KEYRING_BACKEND in `env` first; of a chainer,
+    its first acceptable member). Call it through `bounded`: probing D-Bus can block."""
     name = env.get("PYTHON_KEYRING_BACKEND")
     try:
         backend = keyring.core.load_keyring(name) if name else keyring.get_keyring()
@@ -135,10 +135,16 @@ def select_backend(env: Mapping[str, str]) -> keyring.backend.KeyringBackend:
         raise KeyringError(f"no usable OS keyring (cannot reach it: {exc.strerror or exc}); "
                            f"{ALTERNATIVES}") from exc
     if isinstance(backend, chainer.ChainerBackend):
-        usable = [b for b in backend.backends if refusal(b) is None]
-        if not usable:
+        members = list(backend.backends)
+        usable = [b for b in members if refusal(b) is None]
+        if not (usable or members):
             raise KeyringError(f"no usable OS keyring; {ALTERNATIVES}")
-        backend = usable[0]
+        backend = (usable or members)[0]
+    return backend
+
+
+def accept(backend: keyring.backend.KeyringBackend) -> keyring.backend.KeyringBackend:
+    """`backend`, or KeyringError when sopskit refuses it (fail, null, keyrings.alt)."""
     reason = refusal(backend)
     if reason is not None:
         raise KeyringError(f"{reason}; {ALTERNATIVES}")
@@ -148,11 +154,13 @@ def select_backend(env: Mapping[str, str]) -> keyring.backend.KeyringBackend:
 class KeyringStore:
     """The sopskit service in one OS keyring backend. Every method may raise KeyringError."""
 
-    def __init__(self, env: Mapping[str, str] | None = None, *,
-                 timeout: float | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, *, timeout: float | None = None,
+                 backend: keyring.backend.KeyringBackend | None = None) -> None:
         env = os.environ if env is None else env
         self.timeout = timeout if timeout is not None else timeout_from(env)
-        self.backend = bounded(lambda: select_backend(env), "opening the keyring", self.timeout)
+        if backend is None:
+            backend = bounded(lambda: pick_backend(env), "opening the keyring", self.timeout)
+        self.backend = accept(backend)
 
     @property
     def name(self) -> str:
@@ -210,12 +218,13 @@ def keyring_status(env: Mapping[str, str] | None = None) -> KeyringStatus:
     env = os.environ if env is None else env
     default_skip = keyring_skip_reason(env, None)
     try:
-        store = KeyringStore(env)
+        backend = bounded(lambda: pick_backend(env), "opening the keyring", timeout_from(env))
     except KeyringError as exc:
         configured = env.get("PYTHON_KEYRING_BACKEND", "")
         return KeyringStatus(configured, False, exc.message, (), default_skip)
+    name = backend_name(backend)
     try:
-        names = store.names()
+        names = KeyringStore(env, backend=backend).names()
     except KeyringError as exc:
-        return KeyringStatus(store.name, False, exc.message, (), default_skip)
-    return KeyringStatus(store.name, True, None, tuple(names), default_skip)
+        return KeyringStatus(name, False, exc.message, (), default_skip)
+    return KeyringStatus(name, True, None, tuple(names), default_skip)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
 from sopskit.errors import KeyringError, UsageError
+from sopskit.identity.discover import discover
 from sopskit.identity.keyring_store import KeyringStore, keyring_status
 from sopskit.identity.manage import ensure_storable, store_secret
 from tests.helpers import age_key
@@ -113,3 +115,17 @@ def test_status_says_when_discover_leaves_the_keyring_alone(
     status = keyring_status()
     assert status.usable  # doctor still checks it works
     assert status.default_skip == "keyring not consulted: CI is set (pass --keyring to use it)"
+
+
+def test_plaintext_keyring_is_never_used(monkeypatch: pytest.MonkeyPatch,
+                                         isolated_env: Path) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    with pytest.raises(KeyringError) as err:
+        KeyringStore().put("ops-admin", age_key().secret)
+    assert "refusing keyrings.alt.file.PlaintextKeyring" in err.value.message
+    assert "SOPS_AGE_KEY_FILE" in err.value.message
+    assert not any(p.is_file() for p in isolated_env.rglob("*"))  # nothing written anywhere
+    status = keyring_status()
+    assert status.backend == "keyrings.alt.file.PlaintextKeyring" and not status.usable
+    ids = discover()
+    assert any("keyring skipped: refusing keyrings.alt" in n for n in ids.notes)
