@@ -111,3 +111,17 @@ def test_rendered_rules_agree_with_resolve(example: tuple[Registry, Path], path:
     assert rule.recipients == expected.recipients
     assert rule.crypt_rule == expected.crypt_rule or expected.format == "binary"
     assert rule.mac_only_encrypted == expected.mac_only_encrypted
+
+
+def test_keys_example_holds_public_material_only() -> None:
+    files = [p for p in EXAMPLE.parent.rglob("*") if p.is_file()]
+    assert sorted(p.relative_to(EXAMPLE.parent).as_posix() for p in files) == [
+        "README.md", "pgp/release-bot.asc", "registry.yaml"]
+    for path in files:
+        text = path.read_text()
+        assert "PRIVATE KEY" not in text and "AGE-SECRET-KEY" not in text
+    registry = load_registry(EXAMPLE)
+    assert {k.status for k in registry.keys.values()} == {"active", "retired"}
+    assert {k.type for k in registry.keys.values()} == {"age", "pgp"}
+    assert registry.keys["release-bot"].public_key == (EXAMPLE.parent / "pgp" /
+                                                       "release-bot.asc").resolve()
