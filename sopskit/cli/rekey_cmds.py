@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -9,10 +10,13 @@ import click
 from sopskit.cli import rekey_render as render
 from sopskit.cli.context import AppContext, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
+from sopskit.engine import paths
+from sopskit.engine.flux_secret import flux_secret, write
 from sopskit.engine.rekey import run
 from sopskit.engine.rekey.apply import Context, default_jobs
-from sopskit.engine.rekey.desired import load_desired
+from sopskit.engine.rekey.desired import load_desired, require_registry
 from sopskit.engine.rekey.plan import make_plan
+from sopskit.engine.runbook import rotate_key_runbook, to_text
 from sopskit.errors import ExitCode, UsageError
 from sopskit.sops.binary import locate
 from sopskit.sops.runner import Sops
@@ -72,4 +76,52 @@ def rekey_cmd(app: AppContext, paths: tuple[Path, ...], do_apply: bool,  # noqa:
     return int(result.exit_code)
 
 
-COMMANDS: list[click.Command] = [rekey_cmd]
+@click.group("runbook")
+def runbook_group() -> None:
+    """Step-by-step procedures, with the exact commands for this repository."""
+
+
+@runbook_group.command("rotate-key")
+@click.argument("name")
+@click.option("--to", "new", metavar="NEW", help="Name of the new key (default NAME-YYYYMM).")
+@click.option("--registry", type=PathArg, help="Registry file (default keys/registry.yaml).")
+@pass_app
+def rotate_key_cmd(app: AppContext, name: str, new: str | None,
+                   registry: Path | None) -> None:
+    """The ordered steps to replace key NAME without breaking any cluster."""
+    book = rotate_key_runbook(app.repo, require_registry(app.repo, registry), name, new)
+    click.echo(to_text(book), nl=False)
+
+
+@click.group("flux")
+def flux_group() -> None:
+    """Flux-specific files: the cluster decryption Secret."""
+
+
+@flux_group.command("secret")
+@click.argument("cluster")
+@click.option("--out", type=PathArg, help="Write the encrypted manifest here (else stdout).")
+@click.option("--registry", type=PathArg, help="Registry file (default keys/registry.yaml).")
+@identity_options
+@pass_app
+def flux_secret_cmd(app: AppContext, cluster: str, out: Path | None,  # noqa: PLR0917
+                    registry: Path | None, identity_files: tuple[Path, ...],
+                    use_keyring: bool | None) -> None:
+    """The `sops-age` Secret for CLUSTER, encrypted to the admin keys, ready to commit."""
+    identities = identities_for_command(app, identity_files, use_keyring)
+    secret = flux_secret(require_registry(app.repo, registry), cluster, identities,
+                         Sops(locate(app.sops_binary), identities))
+    for skipped in secret.skipped:
+        click.echo(f"sopskit: skipped {skipped}", err=True)
+    if out is None:
+        sys.stdout.buffer.write(secret.ciphertext)
+        sys.stdout.buffer.flush()
+        return
+    write(secret, paths.target(app.repo, out))
+    if app.verbosity >= 0:
+        click.echo(f"wrote {paths.display(app.repo, paths.target(app.repo, out))}: "
+                   f"{', '.join(k + '.agekey' for k in secret.included)}, encrypted to "
+                   f"{', '.join(secret.admins)}", err=True)
+
+
+COMMANDS: list[click.Command] = [rekey_cmd, runbook_group, flux_group]

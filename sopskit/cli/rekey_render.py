@@ -40,8 +40,8 @@ def plan_text(plan: Plan) -> str:
     counts = ", ".join(f"{plan.count(a)} {a}" for a in ACTIONS if plan.count(a))
     lines.append(f"{len(plan.files)} sops file(s) against {plan.source}: {counts or 'none'}")
     if plan.count("unmanaged"):
-        lines.append(f"note: {plan.count('unmanaged')} file(s) match no rule and are left "
-                     "alone; whoever can read them now still can")
+        lines.append(f"note: {plan.count('unmanaged')} file(s) left alone (no rule covers "
+                     "them, or Flux decryption secrets): whoever reads them now still can")
     if any(f.changes for f in plan.files):
         lines.append("nothing written: run with --apply to carry this out")
     return "\n".join(lines)

@@ -84,3 +84,11 @@ def load_desired(repo: Path, registry_file: Path | None = None) -> Desired:
                          "keys/registry.yaml (sopskit init) or a .sops.yaml")
     return Desired(repo, sops_config=config)
 
+
+
+def require_registry(repo: Path, registry_file: Path | None = None) -> Registry:
+    """The repository's registry; UsageError when it has none."""
+    path = registry_path(repo, registry_file)
+    if path is None:
+        raise UsageError(f"no key registry in {repo} (keys/registry.yaml): run sopskit init")
+    return load_registry(path)

@@ -172,9 +172,21 @@ def unmanaged(doc: SopsDocument, data: bytes, desired: Desired, why: str) -> Fil
                     doc.metadata.recipients, (why + ": left alone",), digest=digest(data))
 
 
+def is_flux_decryption_secret(doc: SopsDocument) -> bool:
+    """A Secret holding `*.agekey` / `*.asc` entries: private keys for a cluster, which
+    must stay encrypted to the admins only, whatever rule covers its path."""
+    return any(len(leaf.path) == 2 and leaf.path[0] in ("data", "stringData")
+               and leaf.path[1].endswith((".agekey", ".asc")) for leaf in doc.leaves())
+
+
 def plan_document(doc: SopsDocument, data: bytes, desired: Desired,
                   mode: RotateMode) -> FilePlan:
     """The plan of one parsed file."""
+    if doc.format in ("yaml", "json") and is_flux_decryption_secret(doc):
+        return FilePlan(doc.path, doc.format, "unmanaged", doc.metadata.recipients,
+                        doc.metadata.recipients, ("a Flux decryption secret: left alone; "
+                                                  "regenerate it with `sopskit flux secret`",),
+                        digest=digest(data))
     try:
         rule = desired.rule(doc.path, doc.format)
     except ConfigError as exc:  # registry.NoMatchingRule, or no .sops.yaml creation rule

@@ -1,0 +1,107 @@
+"""The Flux decryption Secret of a cluster, encrypted for the admins, ready to commit.
+
+Flux's kustomize-controller reads age private keys from a Secret (`sops-age` in
+`flux-system` by convention) whose entries end in `.agekey` (PGP ones in `.asc`). We
+build it from the registry: one `<key name>.agekey` per active age key that names the
+cluster itself (keys serving every cluster, `"*"`, are the admins': they never go into a
+cluster), for each of which the identity store holds the private part. The manifest
+exists only in memory and on sops' stdin; the file is encrypted to the admin keys with
+`encrypted_regex: ^(data|stringData)$` and verified before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sopskit.engine import check
+from sopskit.engine.safewrite import replace_verified
+from sopskit.errors import UsageError
+from sopskit.identity.model import Identities
+from sopskit.registry.model import ALL_CLUSTERS, Key, Registry
+from sopskit.registry.resolve import today_utc
+from sopskit.sops.config import CreationRule
+from sopskit.sops.runner import Sops
+from sopskit.sopsfile.model import CryptRule
+
+SECRET_NAME = "sops-age"  # noqa: S105 - the Secret's name, Flux's convention
+NAMESPACE = "flux-system"
+K8S_REGEX = CryptRule("encrypted_regex", "^(data|stringData)$")
+
+
+@dataclass(frozen=True)
+class FluxSecret:
+    cluster: str
+    ciphertext: bytes = field(repr=False)
+    included: tuple[str, ...]  # key names with an entry
+    skipped: tuple[str, ...]  # "name: why", for keys of the cluster left out
+    admins: tuple[str, ...]  # key names the file is encrypted to
+
+
+def cluster_keys(registry: Registry, cluster: str) -> list[Key]:
+    """Active keys that name `cluster` itself (not the every-cluster admin keys)."""
+    if cluster not in registry.clusters:
+        known = ", ".join(registry.clusters) or "none"
+        raise UsageError(f"no cluster {cluster!r} in the registry (clusters: {known})",
+                         path=registry.path)
+    return [k for k in registry.keys.values() if cluster in k.clusters and k.status == "active"
+            and not k.expired(today_utc())]
+
+
+def admin_keys(registry: Registry) -> list[Key]:
+    """Active keys serving every cluster: who may read a cluster's decryption secret."""
+    return [k for k in registry.keys.values() if ALL_CLUSTERS in k.clusters
+            and k.status == "active" and not k.expired(today_utc())]
+
+
+def manifest(entries: dict[str, str]) -> bytes:
+    """The Secret manifest (names and values JSON-quoted: valid YAML double-quoted)."""
+    lines = ["apiVersion: v1", "kind: Secret", "metadata:", f"  name: {SECRET_NAME}",
+             f"  namespace: {NAMESPACE}", "type: Opaque", "stringData:"]
+    lines += [f"  {json.dumps(name + '.agekey')}: {json.dumps(secret)}"
+              for name, secret in sorted(entries.items())]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _entries(keys: list[Key], identities: Identities) -> tuple[dict[str, str], list[str]]:
+    entries: dict[str, str] = {}
+    skipped: list[str] = []
+    for key in keys:
+        ident = identities.find(key.recipient.id) if key.type == "age" else None
+        if key.type != "age":
+            skipped.append(f"{key.name}: PGP keys are added by hand as {key.name}.asc "
+                           f"(gpg --export-secret-keys --armor {key.recipient.id})")
+        elif ident is None or ident.kind != "x25519":
+            skipped.append(f"{key.name}: no private key for it in the identity store")
+        else:
+            entries[key.name] = ident.secret
+    return entries, skipped
+
+
+def flux_secret(registry: Registry, cluster: str, identities: Identities,
+                sops: Sops) -> FluxSecret:
+    """The encrypted `sops-age` Secret for `cluster`; UsageError when it would be empty
+    or nobody could decrypt it."""
+    admins = admin_keys(registry)
+    if not admins:
+        raise UsageError("no active key serves every cluster (clusters: [\"*\"]): nobody to "
+                         "encrypt the decryption secret to", path=registry.path)
+    entries, skipped = _entries(cluster_keys(registry, cluster), identities)
+    if not entries:
+        raise UsageError(f"no private key of cluster {cluster} is held here"
+                         + (f" ({'; '.join(skipped)})" if skipped else ""))
+    plain = manifest(entries)
+    rule = CreationRule.single({k.recipient for k in admins}, crypt_rule=K8S_REGEX)
+    out = sops.encrypt(plain, filename=f"{SECRET_NAME}.yaml", rule=rule)
+    check.check_bytes(out, path=f"{cluster} {SECRET_NAME}", fmt="yaml", identities=identities,
+                      expect=check.Expect(recipients=rule.recipients,
+                                          crypt=(K8S_REGEX, False), plaintext=plain))
+    return FluxSecret(cluster, out, tuple(sorted(entries)), tuple(skipped),
+                      tuple(sorted(k.name for k in admins)))
+
+
+def write(secret: FluxSecret, out: Path) -> None:
+    """Write the encrypted manifest to `out` (temp, fsync, atomic rename)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    replace_verified(out, secret.ciphertext, lambda _p: None)  # checked in flux_secret()

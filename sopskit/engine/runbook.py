@@ -1,0 +1,279 @@
+"""`sopskit runbook rotate-key`: the ordered steps to replace one key in this repository.
+
+The order is what keeps every cluster able to decrypt at every moment: the new key goes
+into the clusters' decryption secrets and into the files first; only when every cluster
+has reconciled files readable by the new key (a tag-tracking cluster only after a new tag)
+is the old key retired, the data keys rotated, and the old key taken out of the clusters.
+The steps are data (`Step`); `to_text` renders them. Which clusters track tags is read
+from the registry's cluster descriptions ("tracks release tags"), else guessed from the
+name (`prod...`); the rendering says which.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sopskit.engine import git_tags
+from sopskit.engine.rekey.scope import find_files
+from sopskit.errors import InputError, UsageError
+from sopskit.recipient import Recipient
+from sopskit.registry.model import ALL_CLUSTERS, Cluster, Key, Registry
+from sopskit.registry.resolve import today_utc
+from sopskit.sopsfile.document import parse
+
+FLUX_SECRET_DIR = "keys/flux"  # noqa: S105 - a directory, outside Flux's paths
+
+
+@dataclass(frozen=True)
+class Tracking:
+    cluster: str
+    kind: Literal["branch", "tag"]
+    ref: str  # the branch, or the latest tag (or "" when there is none yet)
+    guessed: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    commands: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    done: str | None = None  # set when the repository shows the step is already done
+
+
+@dataclass(frozen=True)
+class Runbook:
+    key: str
+    new: str
+    clusters: tuple[Tracking, ...]
+    steps: tuple[Step, ...]
+
+
+def tracking(cluster: Cluster, tag: str | None) -> Tracking:
+    """Whether a cluster reconciles a branch or release tags (from its description)."""
+    text = cluster.description.lower()
+    branch = re.search(r"tracks\s+(?:the\s+)?([\w./-]+)\s+branch|tracks\s+([\w./-]+)$", text)
+    if "tag" in text:
+        return Tracking(cluster.name, "tag", tag or "", False)
+    if branch:
+        return Tracking(cluster.name, "branch", branch.group(1) or branch.group(2), False)
+    if cluster.name.lower().startswith("prod"):
+        return Tracking(cluster.name, "tag", tag or "", True)
+    return Tracking(cluster.name, "branch", "main", True)
+
+
+def files_readable_by(repo: Path, recipient: Recipient) -> list[str]:
+    """Sops files in the working tree that `recipient` can read now."""
+    out = []
+    for found in find_files(repo, []):
+        if found.error is not None:
+            continue
+        try:
+            doc = parse(found.data, path=found.shown, fmt=found.format)
+        except InputError:
+            continue
+        if recipient in doc.metadata.recipients:
+            out.append(found.shown)
+    return out
+
+
+def still_needing(at_tag: Mapping[str, frozenset[Recipient]], old: Key,
+                  new: Key | None) -> list[str]:
+    """Files at the tag readable by `old` but not by `new` (all of them while `new` is
+    not registered): removing `old` from a cluster on that tag breaks them."""
+    return sorted(p for p, rs in at_tag.items() if old.recipient in rs
+                  and (new is None or new.recipient not in rs))
+
+
+def default_new_name(name: str) -> str:
+    base = re.sub(r"-\d{4,8}$", "", name)
+    return f"{base}-{today_utc():%Y%m}"
+
+
+def _clusters_of(registry: Registry, key: Key) -> tuple[str, ...]:
+    return tuple(registry.clusters) if ALL_CLUSTERS in key.clusters else key.clusters
+
+
+def _secret_path(cluster: str) -> str:
+    return f"{FLUX_SECRET_DIR}/{cluster}-sops-age.sops.yaml"
+
+
+def _secret_commands(cluster: str) -> tuple[str, ...]:
+    path = _secret_path(cluster)
+    return (f"sopskit flux secret {cluster} --out {path}",
+            f"sopskit decrypt {path} | kubectl --context {cluster} apply -f -")
+
+
+def step_generate(key: Key, new: str, registry: Registry) -> Step:
+    clusters = " ".join(f"--cluster {c}" for c in key.clusters)
+    owner = f" --owner {key.owner}" if key.owner else ""
+    done = f"{new} is in the registry" if new in registry.keys else None
+    return Step(f"Create {new} and register it",
+                (f"sopskit keys generate {new} --type {key.type} {clusters}{owner} "
+                 f"--print-private | sopskit identity add {new} --stdin",
+                 "sopskit config render"),
+                ("the private key goes straight into your identity store (OS keyring); "
+                 "keep an offline backup as your team's policy says",), done=done)
+
+
+def step_add_to_clusters(key: Key, new: str, clusters: tuple[str, ...]) -> Step:
+    if ALL_CLUSTERS in key.clusters:
+        return Step(f"Clusters: nothing to add for {new}",
+                    notes=(f"{key.name} serves every cluster: an admin key, never stored in "
+                           "a cluster. The clusters' decryption secrets are encrypted to the "
+                           "admin keys: regenerate them in step 7.",))
+    commands = tuple(c for cluster in clusters for c in _secret_commands(cluster))
+    return Step(f"Put {new}'s private key into each cluster's Flux decryption secret, "
+                f"next to {key.name}", commands,
+                (f"the `sops-age` Secret in flux-system then holds {key.name}.agekey and "
+                 f"{new}.agekey; Flux tries every *.agekey (*.asc for PGP) entry",
+                 f"keep {FLUX_SECRET_DIR}/ out of every Flux Kustomization path"))
+
+
+def step_rekey(title: str, key_word: str) -> Step:
+    return Step(title, ("sopskit rekey", "sopskit rekey --apply"),
+                (f"the plan should show {key_word}; --apply prints the proof per file",))
+
+
+def step_commit(message: str) -> Step:
+    return Step("Commit", ("git add -A keys .sops.yaml && git add -u",
+                           f'git commit -m "{message}"'))
+
+
+def step_roll_out(trackings: tuple[Tracking, ...], when: str) -> Step:
+    commands: list[str] = []
+    notes: list[str] = []
+    for t in trackings:
+        if t.kind == "branch":
+            commands += [f"git push origin HEAD:{t.ref}",
+                         f"flux reconcile source git flux-system --context {t.cluster}",
+                         f"flux get kustomizations --context {t.cluster}"]
+            notes.append(f"{t.cluster} tracks {t.ref}: wait until every Kustomization is "
+                         "Ready at the pushed commit")
+        else:
+            tag = "<next-tag>"
+            commands += [f'git tag -a {tag} -m "{when}" && git push origin {tag}',
+                         f"flux get sources git --context {t.cluster}",
+                         f"flux get kustomizations --context {t.cluster}"]
+            notes.append(f"{t.cluster} tracks release tags (latest: {t.ref or 'none'}): wait "
+                         f"until it has reconciled {tag}, not just until the push")
+        if t.guessed:
+            notes.append(f"({t.cluster}: tracking guessed from its name; say `tracks ...` "
+                         "in its registry description)")
+    return Step(f"Roll out and wait ({when})", tuple(commands), tuple(notes))
+
+
+def step_retire(key: Key) -> Step:
+    verb = "revoke" if key.status == "revoked" else "retire"
+    done = f"{key.name} is {key.status} in the registry" if key.status != "active" else None
+    return Step(f"{verb.capitalize()} {key.name}: it stops being a recipient",
+                (f"sopskit keys {verb} {key.name}", "sopskit config render"), done=done)
+
+
+def step_remove_from_clusters(key: Key, clusters: tuple[str, ...],
+                              warnings: tuple[str, ...]) -> Step:
+    if ALL_CLUSTERS in key.clusters:
+        commands = tuple(c for cluster in clusters for c in _secret_commands(cluster))
+        return Step(f"Re-encrypt the clusters' decryption secrets without {key.name}",
+                    commands, ("the secrets are encrypted to the admin keys; the generated "
+                               "files no longer list the retired one",), warnings)
+    commands = tuple(c for cluster in clusters for c in _secret_commands(cluster))
+    commands += tuple(f"kubectl --context {c} -n flux-system patch secret sops-age "
+                      f"--type=json -p '[{{\"op\":\"remove\",\"path\":\"/data/{key.name}"
+                      ".agekey\"}]'" for c in clusters)
+    return Step(f"Remove {key.name} from the clusters' decryption secrets", commands,
+                ("regenerating the secret leaves the retired key out; the kubectl patch "
+                 "does the same in place",), warnings)
+
+
+def step_verify(trackings: tuple[Tracking, ...]) -> Step:
+    commands: tuple[str, ...] = ("sopskit rekey", "sopskit verify --require-mac .",
+                                 "sopskit audit")
+    commands += tuple(f"flux get kustomizations --context {t.cluster}" for t in trackings)
+    return Step("Verify", commands, ("`sopskit rekey` must plan nothing for every file; "
+                                     "every Kustomization Ready",))
+
+
+def step_destroy(key: Key) -> Step:
+    return Step(f"Destroy {key.name}'s private key",
+                (f"sopskit identity remove {key.name}",),
+                ("delete every other copy (backups, password manager, CI variables); "
+                 "keep the public entry in the registry (as "
+                 f"{'retired' if key.status == 'active' else key.status}) for the audit "
+                 "trail",))
+
+
+def step_change_values(key: Key, files: list[str]) -> Step:
+    shown = files[:20] + ([f"... and {len(files) - 20} more"] if len(files) > 20 else [])
+    return Step(f"{key.name} is revoked (leaked or its holder left): change the values "
+                "themselves",
+                tuple(f"sopskit edit {f}" for f in files[:20]),
+                ("re-encryption does not help: git history keeps the old ciphertexts, "
+                 f"which {key.name} opens. Change every secret in these files at its source "
+                 "(database passwords, API tokens, certificates), then store the new values:",
+                 *shown))
+
+
+def _tag_warning(repo: Path, tag: str | None, key: Key, new: Key | None,
+                 trackings: tuple[Tracking, ...]) -> tuple[str, ...]:
+    tagged = [t.cluster for t in trackings if t.kind == "tag"]
+    if not tag or not tagged:
+        return ()
+    needing = still_needing(git_tags.recipients_at(repo, tag), key, new)
+    if not needing:
+        return ()
+    names = ", ".join(needing[:5]) + (f" and {len(needing) - 5} more" if len(needing) > 5
+                                      else "")
+    verb = "reconciles" if len(tagged) == 1 else "reconcile"
+    return (f"{', '.join(tagged)} {verb} tag {tag}, where {len(needing)} file(s) are "
+            f"encrypted to {key.name} and not to {new.name if new else 'its successor'} "
+            f"({names}): removing {key.name} from those clusters now breaks them. Cut and "
+            "reconcile a new tag first (the roll-out step above), then run this runbook "
+            "again to re-check.",)
+
+
+def rotate_key_runbook(repo: Path, registry: Registry, name: str,
+                       new: str | None = None) -> Runbook:
+    """The runbook to replace key `name` by `new` (default `<name>-<YYYYMM>`)."""
+    key = registry.keys.get(name)
+    if key is None:
+        raise UsageError(f"no key {name!r} in the registry", path=registry.path)
+    new_name = new or default_new_name(name)
+    clusters = _clusters_of(registry, key)
+    tag = git_tags.latest_tag(repo)
+    trackings = tuple(tracking(registry.clusters[c], tag) for c in clusters
+                      if c in registry.clusters)
+    warnings = _tag_warning(repo, tag, key, registry.keys.get(new_name), trackings)
+    steps = [step_generate(key, new_name, registry), step_add_to_clusters(key, new_name,
+                                                                          clusters),
+             step_rekey(f"Re-key the files for {new_name}", f"`updatekeys` adding {new_name}"),
+             step_commit(f"keys: add {new_name} (replaces {name})"),
+             step_roll_out(trackings, f"files readable by {new_name}"), step_retire(key),
+             step_rekey(f"Re-key without {name}: new data keys",
+                        f"`updatekeys+rotate` removing {name}"),
+             step_commit(f"keys: {name} retired, data keys rotated"),
+             step_roll_out(trackings, f"files without {name}"),
+             step_remove_from_clusters(key, clusters, warnings), step_verify(trackings),
+             step_destroy(key)]
+    if key.status == "revoked":
+        steps.insert(0, step_change_values(key, files_readable_by(repo, key.recipient)))
+    return Runbook(name, new_name, trackings, tuple(steps))
+
+
+def to_text(book: Runbook) -> str:
+    """The runbook as numbered Markdown-ish text."""
+    where = ", ".join(f"{t.cluster} ({'tag' if t.kind == 'tag' else 'branch'} "
+                      f"{t.ref or 'none yet'})" for t in book.clusters)
+    lines = [f"# Rotate {book.key} -> {book.new}", "", f"Clusters: {where or 'none'}", ""]
+    for n, step in enumerate(book.steps, start=1):
+        done = f"  [already done: {step.done}]" if step.done else ""
+        lines.append(f"{n}. {step.title}{done}")
+        lines += [f"     $ {c}" for c in step.commands]
+        lines += [f"     - {note}" for note in step.notes]
+        lines += [f"     WARNING: {w}" for w in step.warnings]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

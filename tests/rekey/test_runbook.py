@@ -1,0 +1,106 @@
+"""`runbook rotate-key` for a sandbox key and a production key (tag-tracking, with the
+warning about files on the tag), a revoked key, and `flux secret`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sopskit import yamlio
+from tests.helpers import git, run_cli, run_sops
+from tests.rekey.world import World, make_world
+
+
+def numbered(text: str) -> list[str]:
+    return [line.split(". ", 1)[1] for line in text.splitlines()
+            if line[:1].isdigit() and ". " in line]
+
+
+def test_sandbox_key_runbook_pushes_main_and_keeps_the_order(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    world.populate(2)
+    world.commit()
+    r = run_cli("--repo", world.root, "runbook", "rotate-key", "flux-sandbox", "--to", "fs2",
+                env=world.env())
+    assert r.code == 0, r.stderr
+    titles = numbered(r.stdout)
+    order = ["Create fs2", "Put fs2's private key", "Re-key the files for fs2", "Commit",
+             "Roll out", "Retire flux-sandbox", "Re-key without flux-sandbox", "Commit",
+             "Roll out", "Remove flux-sandbox", "Verify", "Destroy flux-sandbox"]
+    assert len(titles) == len(order)
+    assert all(t.startswith(o) for t, o in zip(titles, order, strict=True)), titles
+    assert "sopskit keys generate fs2 --type age --cluster sandbox" in r.stdout
+    assert "sopskit flux secret sandbox --out keys/flux/sandbox-sops-age.sops.yaml" in r.stdout
+    assert "git push origin HEAD:main" in r.stdout and "git tag" not in r.stdout
+    assert "/data/flux-sandbox.agekey" in r.stdout
+    assert "WARNING" not in r.stdout
+
+
+def tag(world: World, name: str) -> None:
+    git(world.root, "tag", "-a", name, "-m", name)
+
+
+def test_production_key_runbook_warns_while_the_tag_needs_the_old_key(
+        tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    world.populate(3, "clusters/production/apps")
+    world.populate(2)
+    world.commit()
+    tag(world, "v1.0.0")
+    args = ("--repo", world.root, "runbook", "rotate-key", "flux-production", "--to", "fp2")
+    first = run_cli(*args, env=world.env())
+    assert first.code == 0, first.stderr
+    assert "production (tag v1.0.0)" in first.stdout
+    assert "git tag -a <next-tag>" in first.stdout and "git push origin HEAD:main" not in \
+        first.stdout
+    warning = next(x for x in first.stdout.splitlines() if "WARNING" in x)
+    assert "tag v1.0.0" in warning and "3 file(s)" in warning
+    assert "clusters/production/apps/f000.yaml" in warning
+    assert "clusters/sandbox" not in warning
+
+    world.add_key("fp2", "[production]")  # steps 1-4: register, re-key, commit, tag
+    assert run_cli("--repo", world.root, "rekey", "--apply", env=world.env()).code == 0
+    world.commit("add fp2")
+    tag(world, "v1.1.0")
+    again = run_cli(*args, env=world.env())
+    assert "already done: fp2 is in the registry" in again.stdout
+    assert "WARNING" not in again.stdout
+    assert "production (tag v1.1.0)" in again.stdout
+
+
+def test_a_revoked_key_runbook_starts_with_changing_the_values(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    files = world.populate(3)
+    world.set_status("flux-sandbox", "revoked")
+    r = run_cli("--repo", world.root, "runbook", "rotate-key", "flux-sandbox", env=world.env())
+    titles = numbered(r.stdout)
+    assert titles[0].startswith("flux-sandbox is revoked")
+    assert "git history keeps the old ciphertexts" in r.stdout
+    assert all(f"sopskit edit {f}" in r.stdout for f in files)
+    assert any("already done: flux-sandbox is revoked" in t for t in titles)
+
+
+def test_flux_secret_holds_the_cluster_keys_for_the_admins_only(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    world.add_key("flux-sandbox-2", "[sandbox]")
+    world.add_key("flux-sandbox-old", "[sandbox]", status="retired")
+    out = world.root / "keys/flux/sandbox-sops-age.sops.yaml"
+    r = run_cli("--repo", world.root, "flux", "secret", "sandbox", "--out", out,
+                env=world.env("ops-admin", "flux-sandbox", "flux-sandbox-old"))
+    assert r.code == 0, r.stderr
+    assert "skipped flux-sandbox-2: no private key" in r.stderr
+    admin = world.keys["ops-admin"]
+    meta = yamlio.load(out.read_text(), path="x")["sops"]
+    assert [a["recipient"] for a in meta["age"]] == [admin.recipient]
+    for name in ("flux-sandbox", "ops-admin"):
+        done = run_sops("--decrypt", out, env={"SOPS_AGE_KEY": world.keys[name].secret})
+        assert (done.returncode == 0) == (name == "ops-admin")
+    plain = yamlio.load(run_sops("--decrypt", out, env={"SOPS_AGE_KEY": admin.secret})
+                        .stdout.decode(), path="x")
+    assert plain["metadata"] == {"name": "sops-age", "namespace": "flux-system"}
+    assert plain["stringData"] == {"flux-sandbox.agekey": world.keys["flux-sandbox"].secret}
+    # a catch-all rule covers keys/flux/, yet rekey never re-encrypts it to the clusters
+    plan = json.loads(run_cli("--repo", world.root, "rekey", "--format", "json",
+                              env=world.env()).stdout)
+    entry = next(f for f in plan["files"] if f["path"].startswith("keys/flux/"))
+    assert entry["action"] == "unmanaged"
