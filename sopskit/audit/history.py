@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sopskit.audit.scope import git
+from sopskit.errors import InputError
 
 ZERO = "0" * 40
 _BATCH = 400
@@ -23,6 +24,8 @@ class Change:
 def changes(repo: Path, paths: list[str], *, max_count: int = 200) -> dict[str, list[Change]]:
     """path -> its changes, newest first (at most `max_count` commits per batch scanned)."""
     out: dict[str, list[Change]] = {p: [] for p in paths}
+    if not has_commits(repo):
+        return out
     for i in range(0, len(paths), _BATCH):
         batch = paths[i:i + _BATCH]
         text = git(repo, "-c", "core.quotePath=false", "log", "--raw", "--no-abbrev",
@@ -30,6 +33,14 @@ def changes(repo: Path, paths: list[str], *, max_count: int = 200) -> dict[str, 
                    *(":(top,literal)" + p for p in batch)).decode("utf-8", "surrogateescape")
         _parse(text, out)
     return out
+
+
+def has_commits(repo: Path) -> bool:
+    try:
+        git(repo, "rev-parse", "--verify", "--quiet", "HEAD")
+    except InputError:
+        return False
+    return True
 
 
 def _parse(text: str, out: dict[str, list[Change]]) -> None:

@@ -1,0 +1,78 @@
+"""Data-key age from real git histories built with the real sops: `rotate` makes a new
+data key, `set` (an edit) and `updatekeys`-like metadata changes do not."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.audit import fakes
+from tests.audit.repos import commit, new_repo, sops_encrypt, sops_run, write
+from tests.helpers import AgeKey, run_cli
+
+DOC = "kind: Secret\nstringData:\n  a: {a}\n  b: {b}\n"
+REGEX = ("--encrypted-regex", "^(data|stringData)$")
+
+
+def _ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _history(tmp_path: Path, age: AgeKey, second: str) -> tuple[Path, str]:
+    """A file encrypted 800 days ago, then changed 10 days ago by `second`."""
+    repo = new_repo(tmp_path / "r")
+    path = sops_encrypt(repo, "s.sops.yaml", DOC.format(a=fakes.password(), b=fakes.password()),
+                        age=[age.recipient], extra=REGEX)
+    commit(repo, "add", date=_ago(800))
+    if second == "rotate":
+        path.write_bytes(sops_run(repo, "rotate", str(path), key=age.secret))
+    elif second == "set":
+        sops_run(repo, "set", str(path), '["stringData"]["a"]', json.dumps(fakes.password()),
+                 key=age.secret)
+    commit(repo, second, date=_ago(10))
+    return repo, write(tmp_path, "keys.txt", age.secret + "\n").as_posix()
+
+
+def _rotation(repo: Path, *args: str) -> list[dict]:
+    res = run_cli("--repo", repo, "audit", "--format", "json", *args)
+    return [f for f in json.loads(res.stdout)["findings"] if f["rule"] == "data-key-stale"]
+
+
+def test_edit_keeps_the_old_data_key(tmp_path: Path, age: AgeKey) -> None:
+    repo, _ = _history(tmp_path, age, "set")
+    found = _rotation(repo)
+    assert [f["path"] for f in found] == ["s.sops.yaml"]
+    assert "800 days ago" in found[0]["message"] and "(inferred)" in found[0]["message"]
+    assert _rotation(repo, "--max-data-key-age", "900") == []
+
+
+def test_rotate_makes_a_new_data_key(tmp_path: Path, age: AgeKey) -> None:
+    repo, _ = _history(tmp_path, age, "rotate")
+    assert _rotation(repo) == []
+    assert "10 days ago" in _rotation(repo, "--max-data-key-age", "5")[0]["message"]
+
+
+def test_exact_with_an_identity(tmp_path: Path, age: AgeKey) -> None:
+    repo, keys = _history(tmp_path, age, "set")
+    found = _rotation(repo, "--identity", keys, "--no-keyring")
+    assert len(found) == 1 and "800 days ago" in found[0]["message"]
+    assert "(exact)" in found[0]["message"]
+    rotated, keys2 = _history(tmp_path / "2", age, "rotate")
+    assert "(exact)" in _rotation(rotated, "--identity", keys2, "--max-data-key-age", "5")[0][
+        "message"]
+
+
+def test_metadata_only_change_is_not_a_rotation(tmp_path: Path, age: AgeKey) -> None:
+    repo, _ = _history(tmp_path, age, "set")
+    path = repo / "s.sops.yaml"
+    path.write_text(path.read_text().replace("lastmodified:", "lastmodified:", 1) + "\n")
+    commit(repo, "touch", date=_ago(1))
+    assert "800 days ago" in _rotation(repo)[0]["message"]
+
+
+def test_uncommitted_files_have_no_age(tmp_path: Path, age: AgeKey) -> None:
+    repo = new_repo(tmp_path / "r")
+    sops_encrypt(repo, "s.sops.yaml", DOC.format(a="x1", b="y1"), age=[age.recipient],
+                 extra=REGEX)
+    assert _rotation(repo, "--max-data-key-age", "0") == []
