@@ -7,16 +7,39 @@ prints the ciphertext, which is verified natively before it replaces anything.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sopskit import process
 from sopskit.engine import check, paths
 from sopskit.engine.policy import Policy
 from sopskit.engine.safewrite import replace_verified
-from sopskit.errors import UsageError
+from sopskit.errors import InputError, UsageError
 from sopskit.identity.model import Identities
+from sopskit.registry.pgpkey import scratch_home
+from sopskit.sops.config import CreationRule
 from sopskit.sops.runner import Sops
 from sopskit.sopsfile.document import detect_format, looks_like_sops
+
+
+@contextlib.contextmanager
+def encrypting_sops(sops: Sops, rule: CreationRule) -> Iterator[Sops]:
+    """`sops`, or, when the rule knows every PGP recipient's public key file, the same sops
+    with a scratch GNUPGHOME holding just those public keys (encrypting needs no secret
+    key, and the user's keyring may lack a colleague's or a cluster's key)."""
+    if not rule.pgp_key_files:
+        yield sops
+        return
+    with scratch_home() as home:
+        for key_file in rule.pgp_key_files:
+            done = process.run(["gpg", "--batch", "--no-tty", "--homedir", home, "--import",
+                                key_file], env=process.base_env({"GNUPGHOME": str(home)}),
+                               timeout=60)
+            if done.returncode != 0:
+                raise InputError("gpg could not import this public key file", path=key_file)
+        yield Sops(sops.binary, Identities(sops.identities.age, home), timeout=sops.timeout)
 
 
 @dataclass(frozen=True)
@@ -44,7 +67,9 @@ def encrypt_file(source: Path, policy: Policy, *, repo: Path, sops: Sops,
         ciphertext = sops.encrypt(plaintext, filename=str(source), config=policy.sops_config,
                                   path=shown)
     else:
-        ciphertext = sops.encrypt(plaintext, filename=str(source), rule=policy.rule, path=shown)
+        with encrypting_sops(sops, policy.rule) as encrypter:
+            ciphertext = encrypter.encrypt(plaintext, filename=str(source), rule=policy.rule,
+                                           path=shown)
     expect = check.Expect(recipients=policy.recipients, plaintext=plaintext,
                           crypt=(policy.rule.crypt_rule, policy.rule.mac_only_encrypted))
     if output is None:

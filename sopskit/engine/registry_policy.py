@@ -22,5 +22,8 @@ def from_registry(repo: Path, target: Path) -> CreationRule | None:
         return None
     res = resolve(load_registry(path), relative_posix(repo, target))
     groups = res.key_groups or (res.recipients,)
+    pgp = [k for k in res.keys if k.type == "pgp"]
+    files = tuple(k.public_key for k in pgp if k.public_key is not None)
     return CreationRule(groups, res.crypt_rule, res.mac_only_encrypted, res.shamir_threshold,
-                        source=f"{path.name} rule {res.rule_index}")
+                        source=f"{path.name} rule {res.rule_index}",
+                        pgp_key_files=files if len(files) == len(pgp) else ())

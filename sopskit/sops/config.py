@@ -34,6 +34,9 @@ class CreationRule:
     mac_only_encrypted: bool = False
     shamir_threshold: int | None = None
     source: str = ""  # where the rule came from, for messages
+    # Armored public key files of every PGP recipient, when known (the registry's
+    # `public_key`): encryption then needs nothing from the user's keyring.
+    pgp_key_files: tuple[Path, ...] = ()
 
     @property
     def recipients(self) -> frozenset[Recipient]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.helpers import age_key
+from pathlib import Path
+
+from tests.helpers import GpgHome, age_key
 from tests.integration.conftest import World
 
 
@@ -65,3 +67,42 @@ def test_path_without_registry_rule_is_refused(world: World) -> None:
     assert result.code == 3
     assert "no rule of the registry matches elsewhere/x.yaml" in result.stderr
     assert path.read_text() == "pw: nowhere\n"
+
+
+def test_pgp_public_key_from_registry_not_from_keyring(world: World, gpg_home: GpgHome,
+                                                       tmp_path: Path) -> None:
+    """The user's keyring lacks the cluster's PGP key; the registry's public_key file is
+    enough to encrypt, and the key's owner (gpg_home) can decrypt the result."""
+    fp: str = gpg_home.fp  # type: ignore[attr-defined]
+    world.write("keys/pgp/cluster.asc", gpg_home.export_public(fp))
+    world.write("keys/registry.yaml", f"""version: 1
+clusters:
+  production: {{description: tags}}
+keys:
+  me:
+    type: age
+    recipient: {world.key.recipient}
+    owner: me@example.com
+    clusters: ["*"]
+    created: 2026-01-01
+  cluster-pgp:
+    type: pgp
+    fingerprint: {fp}
+    public_key: pgp/cluster.asc
+    owner: ops@example.com
+    clusters: [production]
+    created: 2026-01-01
+rules:
+  - path: "**"
+    clusters: [production]
+""")
+    empty = tmp_path / "empty-gnupg"
+    empty.mkdir(mode=0o700)
+    path = world.write("app.env", "TOKEN=pgp-reg-secret\n")
+    result = world.cli("encrypt", "-i", path, env={**world.env, "GNUPGHOME": str(empty)})
+    assert result.code == 0, result.stderr
+    assert fp in path.read_text()
+    owner = {**world.env, "GNUPGHOME": str(gpg_home.path)}
+    owner.pop("SOPS_AGE_KEY_FILE")
+    assert world.cli("decrypt", path, env=owner).stdout == "TOKEN=pgp-reg-secret\n"
+    assert not any(empty.iterdir())  # nothing imported into the user's keyring
