@@ -189,16 +189,34 @@ def witness(seq: Seq, others: Sequence[Seq], *, inside: bool) -> str | None:
     return None
 
 
+def _literal_end(seq: Seq, *, prefix: bool) -> str:
+    """The literal text every match of `seq` starts (or ends) with."""
+    out = []
+    for tok in (seq if prefix else reversed(seq)):
+        if not isinstance(tok, Lit):
+            break
+        out.append(tok.ch)
+    return "".join(out if prefix else reversed(out))
+
+
+def may_overlap(a: Seq, b: Seq) -> bool:
+    """False only when the literal prefixes or suffixes rule out any common path (cheap)."""
+    pa, pb = _literal_end(a, prefix=True), _literal_end(b, prefix=True)
+    sa, sb = _literal_end(a, prefix=False), _literal_end(b, prefix=False)
+    return (pa.startswith(pb) or pb.startswith(pa)) and (sa.endswith(sb) or sb.endswith(sa))
+
+
 def covered(seq: Seq, earlier: Sequence[Seq]) -> bool:
     """True when every valid path matching `seq` matches one of `earlier` (exact)."""
-    if not earlier:
+    relevant = [e for e in earlier if may_overlap(seq, e)]
+    if not relevant:
         return False
-    return witness(seq, earlier, inside=False) is None
+    return witness(seq, relevant, inside=False) is None
 
 
 def overlaps(a: Seq, b: Seq) -> bool:
     """True when some valid path matches both."""
-    return witness(a, [b], inside=True) is not None
+    return may_overlap(a, b) and witness(a, [b], inside=True) is not None
 
 
 # --- restricting a glob to names with a given suffix ------------------------------------------
