@@ -60,7 +60,7 @@ def _findings(repo: Path, *args: str) -> list[dict]:
 
 
 def test_recipients_against_the_registry(world: tuple[Path, dict[str, AgeKey], str]) -> None:
-    repo, keys, pw = world
+    repo, _, _ = world
     got = {(f["path"].rsplit("/", 1)[-1], f["rule"], f["severity"]) for f in _findings(repo)
            if f["category"] in ("recipients", "config")}
     assert got == {("missing.sops.yaml", "recipient-missing", "high"),
