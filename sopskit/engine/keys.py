@@ -8,16 +8,21 @@ which `rekey_file` uses whenever the change fits a single key group.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sopskit.engine import check, paths
+from sopskit.engine.encrypt import encrypting_sops
 from sopskit.engine.safewrite import replace_file_verified, replace_verified, temp_beside
+from sopskit.errors import NoIdentityError
 from sopskit.identity.model import Identities
 from sopskit.recipient import Recipient
 from sopskit.sops.config import CreationRule
 from sopskit.sops.runner import Sops
+from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.document import detect_format
 
 
@@ -50,9 +55,9 @@ def updatekeys(source: Path, rule: CreationRule, *, repo: Path, sops: Sops,
     shown = paths.display(repo, source)
     before = _current(source, shown, identities, require_key=False)
     expect = check.Expect(recipients=rule.recipients, key_same_as=before.data_key)
-    with temp_beside(source) as temp:
+    with temp_beside(source) as temp, _wrapping_sops(sops, rule, before, identities) as wrap:
         shutil.copyfile(source, temp)
-        sops.updatekeys(temp, rule=rule)
+        wrap.updatekeys(temp, rule=rule)
         replace_file_verified(source, temp, lambda p: _verify(p, shown, source, identities,
                                                               expect))
 
@@ -98,10 +103,31 @@ def rekey_file(source: Path, rule: CreationRule, *, repo: Path, sops: Sops,
     if rotate_key:
         if calls:  # updatekeys rewrote the file: read it again
             before = _current(source, shown, identities, require_key=True)
-        _rotate(source, shown, before, sops=sops, identities=identities, add=added,
-                remove=removed)
+        with _wrapping_sops(sops, rule, before, identities) as wrap:
+            _rotate(source, shown, before, sops=wrap, identities=identities, add=added,
+                    remove=removed)
         calls += 1
     return Rekeyed(shown, wanted - current, current - wanted, rotate_key, calls)
+
+
+@contextlib.contextmanager
+def _wrapping_sops(sops: Sops, rule: CreationRule, before: check.Checked,
+                   identities: Identities) -> Iterator[Sops]:
+    """sops with a scratch GNUPGHOME of the rule's PGP public keys (encrypt.encrypting_sops)
+    when age identities alone open the file: that home holds no secret key."""
+    if rule.pgp_key_files and _age_opens(before, identities):
+        with encrypting_sops(sops, rule) as wrapped:
+            yield wrapped
+    else:
+        yield sops
+
+
+def _age_opens(before: check.Checked, identities: Identities) -> bool:
+    try:
+        recover_data_key(before.document.metadata, Identities(identities.age), path="")
+    except NoIdentityError:
+        return False
+    return True
 
 
 def _as_stored(before: check.Checked, remove: frozenset[Recipient]) -> frozenset[Recipient]:

@@ -97,3 +97,21 @@ def test_rekey_without_rotation_uses_updatekeys(tmp_path: Path, age: AgeKey) -> 
                       identities=ids(age), rotate_key=False)
     assert done.sops_calls == 1 and not done.rotated
     assert state(path, ids(new))[1] == key_before
+
+
+def test_rekey_to_pgp_key_known_only_by_its_file(tmp_path: Path, age: AgeKey,
+                                                 gpg_home: GpgHome) -> None:
+    """The new PGP recipient is not in any keyring the operation uses; its public key file
+    (the registry's `public_key`) is enough, since age opens the file."""
+    fp: str = gpg_home.fp  # type: ignore[attr-defined]
+    key_file = tmp_path / "cluster.asc"
+    key_file.write_bytes(gpg_home.export_public(fp))
+    path = make(tmp_path, age)
+    wanted = CreationRule.single({Recipient.age(age.recipient), Recipient.pgp(fp)},
+                                 pgp_key_files=(key_file,))
+    for rotate_key in (False, True):
+        done = rekey_file(path, wanted, repo=tmp_path, sops=Sops(locate(None), ids(age)),
+                          identities=ids(age), rotate_key=rotate_key)
+        assert done.sops_calls == 1
+    recipients, _ = state(path, Identities(gnupghome=gpg_home.path))
+    assert recipients == wanted.recipients
