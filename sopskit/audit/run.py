@@ -53,6 +53,7 @@ class Collected:
     files_scanned: int
     skipped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    sops_files: tuple[str, ...] = ()  # paths of the files with sops metadata
 
 
 @dataclass
@@ -110,7 +111,8 @@ def collect(options: AuditOptions) -> Collected:
             skipped[r.skipped] = skipped.get(r.skipped, 0) + 1
     scanned = sum(1 for r in results if not r.skipped)
     unique = sorted(set(findings + ctx.findings), key=Finding.sort_key)
-    return Collected(unique, scanned, skipped, ctx.notes)
+    sops_paths = tuple(sorted(r.path for r in results if r.sops is not None or r.sops_broken))
+    return Collected(unique, scanned, skipped, ctx.notes, sops_paths)
 
 
 def _load_registry(ctx: _Context) -> Promise:

@@ -202,6 +202,12 @@ DECOYS: dict[str, Callable[[dict[str, str]], tuple[str, str]]] = {
                                         "  secretName: my-tls\n  password:\n"),
     "url without password": lambda k: ("u.yaml", "repo: https://user@github.com/x/y\n"
                                        "db: postgres://app:${DB_PASSWORD}@db/app\n"),
+    "app env substitution": lambda k: ("frigate.yaml", "mqtt:\n  user: mqtt\n"
+                                       "  password: \"{FRIGATE_MQTT_PASSWORD}\"\n"),
+    "prose in a comment": lambda k: ("s.yaml", "# API_TOKEN: top right corner, then Tokens\n"
+                                     "kind: ConfigMap\n"),
+    "password equals the user name": lambda k: ("hr.yaml", "env:\n  USER: unifipoller\n"
+                                                "  PASS: \"unifipoller\"\n"),
     "unsigned jwt": lambda k: ("j.txt", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4eHh4eHgifQ."
                                "c2lnbmF0dXJlLW5vdC1yZWFs\n"),
 }

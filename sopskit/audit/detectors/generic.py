@@ -82,7 +82,7 @@ def _line(src: Source, start: int, end: int) -> Iterator[Hit]:
             yield from _env_value(src, end, env.group(1))
         return
     code = src.suffix in _CODE
-    prose = src.suffix in _PROSE
+    prose = src.suffix in _PROSE or line.lstrip().startswith(("#", "//", ";"))
     for m in _ASSIGN.finditer(line):
         if not is_secret_key(m.group("key")):
             continue
@@ -93,8 +93,25 @@ def _line(src: Source, start: int, end: int) -> Iterator[Hit]:
         value = (_block_value(src, end) if _BLOCK.match(raw)
                  else values.unquote(raw) if quoted else values.unquote(raw).rstrip("\"'"))
         hit = _judge(src, start + m.start("key"), m.group("key"), value)
-        if hit:
+        if hit and not _is_user_name(src, start, value):
             yield hit
+
+
+_USER = re.compile(r"(?i)user(?:name)?[\"']?[ \t]*[:=][ \t]*[\"']?([^\s\"',;]+)")
+
+
+def _is_user_name(src: Source, line_start: int, value: str) -> bool:
+    """The value repeats the user name set within 3 lines: a default credential that anyone
+    reading the user name knows (`user: unifipoller` / `pass: unifipoller`)."""
+    before = src.text.rfind("\n", 0, max(line_start - 1, 0))
+    for _ in range(2):
+        before = src.text.rfind("\n", 0, max(before, 0))
+    end = line_start
+    for _ in range(4):
+        nxt = src.text.find("\n", end + 1)
+        end = len(src.text) if nxt == -1 else nxt
+    window = src.text[max(before, 0):end]
+    return any(m.group(1) == value for m in _USER.finditer(window))
 
 
 def _env_value(src: Source, name_end: int, key: str) -> Iterator[Hit]:
