@@ -503,11 +503,16 @@ def _threshold(ctx: Ctx, where: str, raw: Mapping[Any, Any],
 
 def _idle_rule_warnings(registry: Registry) -> list[str]:
     """Rules no active key serves: sops would refuse to encrypt there."""
-    from sopskit.registry.resolve import recipients_of_rule  # resolve imports model only
+    from sopskit.registry.resolve import groups_of_rule  # resolve imports model only
 
     out = []
     for rule in registry.rules:
-        if not recipients_of_rule(registry, rule, today=None):
+        groups = groups_of_rule(registry, rule, today=None)
+        if not any(groups):
             out.append(f"{rule.label} ({rule.path}): no active key serves it; files there"
                        " cannot be encrypted")
+        elif not all(groups):
+            empty = ", ".join(str(i) for i, g in enumerate(groups) if not g)
+            out.append(f"{rule.label}.key_groups[{empty}]: no active key in the group; sops"
+                       " refuses to encrypt with an empty key group")
     return out

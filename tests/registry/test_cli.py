@@ -136,7 +136,8 @@ def test_remove_refused_while_needed(repo: Path, keys: Keys) -> None:
     secret = repo / "clusters" / "sandbox" / "db.env"
     secret.parent.mkdir(parents=True)
     enc = run_sops("encrypt", "--age", keys.flux_sandbox.recipient, "--input-type", "dotenv",
-                   "--output-type", "dotenv", "/dev/stdin", env={}, input=b"PASSWORD=hunter2\n")
+                   "--output-type", "dotenv", "/dev/stdin", env={}, input=b"PASSWORD=hunter2\n",
+                   cwd=repo)
     assert enc.returncode == 0, enc.stderr
     secret.write_bytes(enc.stdout)
     assert run_cli("keys", "retire", "flux-sandbox", cwd=repo).code == 0

@@ -274,3 +274,15 @@ rules:
     registry = load_registry(write(tmp_path, text))
     assert registry.warnings == ("rules[0] (clusters/production/**): no active key serves it;"
                                  " files there cannot be encrypted",)
+
+
+def test_empty_key_group_is_a_warning(tmp_path: Path, keys: Keys) -> None:
+    rules = """\
+  - path: clusters/production/**
+    key_groups:
+      - [production]
+      - {keys: [old-admin]}
+"""
+    registry = load_registry(write(tmp_path, registry_text(keys, rules=rules)))
+    assert registry.warnings == ("rules[0].key_groups[1]: no active key in the group; sops"
+                                 " refuses to encrypt with an empty key group",)
