@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sopskit.engine import paths
+from sopskit.engine.safewrite import TEMP_PREFIX
 from sopskit.errors import ExitCode, InputError, NoIdentityError, SopskitError, UnsafePathError
 from sopskit.identity.model import Identities
 from sopskit.sopsfile.datakey import recover_data_key
@@ -40,6 +41,8 @@ def _sops_files(repo: Path, root: Path) -> Iterator[Item]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
         for name in sorted(filenames):
+            if name.startswith(TEMP_PREFIX):
+                continue  # an interrupted sopskit's temp file, not a file of the repository
             path = Path(dirpath) / name
             shown = paths.display(repo, path)
             try:
