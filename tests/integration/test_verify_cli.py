@@ -88,3 +88,11 @@ def test_unreadable_paths_are_operational_errors(world: World, tmp_path: Path) -
     files = json.loads(result.stdout)["files"]
     assert [f["ok"] for f in files] == [True, False, False]
     assert [f["errors"][0]["check"] for f in files[1:]] == ["read", "path"]
+
+
+def test_doctor_without_sops_reports_and_exits_3(world: World, tmp_path: Path) -> None:
+    result = world.cli("--sops-binary", tmp_path / "missing-sops", "doctor")
+    assert result.code == 3
+    assert "sops: PROBLEM: " in result.stdout and "gpg: 2." in result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "sops binary not found" in result.stderr
