@@ -51,6 +51,9 @@ def rekey_cmd(app: AppContext, paths: tuple[Path, ...], do_apply: bool,  # noqa:
     desired = load_desired(app.repo, registry)
     if not (do_apply or resume):
         plan = make_plan(app.repo, paths, desired, mode)  # type: ignore[arg-type]
+        if run.pending(app.repo):
+            click.echo("sopskit: an interrupted `rekey --apply` has files left: "
+                       "`sopskit rekey --resume` finishes it", err=True)
         click.echo(render.dumps(render.plan_dict(plan)) if fmt == "json"
                    else render.plan_text(plan))
         return int(ExitCode.FINDINGS if plan.errors else ExitCode.OK)

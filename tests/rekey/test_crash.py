@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -94,3 +95,31 @@ def test_kill_9_then_resume(tmp_path: Path) -> None:
         plan = run_cli("--repo", repo, "rekey", env=env)
         assert "100 nothing" in plan.stdout
     assert interrupted >= 1  # at least one kill landed mid-run
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    files = world.populate(60)
+    old = recipients(world, "ops-admin", "flux-sandbox")
+    world.set_status("flux-sandbox", "retired")
+    new = recipients(world, "ops-admin")
+    env = world.env()
+    proc = subprocess.Popen([sys.executable, "-m", "sopskit", "--repo", str(world.root),
+                             "rekey", "--apply", "--jobs", "2"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    admin = world.identities("ops-admin")
+    if proc.returncode == 0:  # it had finished before the signal: nothing to resume
+        assert assert_valid(world.root, files, admin, [old, new]) == 60
+        return
+    assert proc.returncode == 130
+    assert "rekey --resume" in err and "Traceback" not in err
+    assert assert_valid(world.root, files, admin, [old, new]) < 60
+    plan = run_cli("--repo", world.root, "rekey", env=env)
+    assert "rekey --resume" in plan.stderr
+    r = run_cli("--repo", world.root, "rekey", "--resume", env=env)
+    assert r.code == 0, r.stdout + r.stderr
+    assert assert_valid(world.root, files, admin, [old, new]) == 60
+    assert_no_plaintext(world.root)

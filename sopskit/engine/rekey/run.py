@@ -61,6 +61,12 @@ def _refuse_over_interrupted(state: JournalState | None) -> None:
                          "over)", path=state.path)
 
 
+def pending(repo: Path) -> bool:
+    """Whether an interrupted apply left files to do (for a hint; takes no lock)."""
+    state = journal_mod.load(state_dir(repo))
+    return state is not None and not state.finished and bool(state.remaining)
+
+
 def apply(repo: Path, given: Iterable[Path], desired: Desired, ctx: Context, *,
           options: Options, on_outcome: OnOutcome | None = None,
           on_plan: OnPlan | None = None) -> Result:
