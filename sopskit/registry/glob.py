@@ -112,37 +112,36 @@ def _parse_items(p: str, i: int, *, top: bool) -> tuple[list[object], int]:
     """Items up to the end, or (inside braces) up to an unescaped `,` or `}`."""
     out: list[object] = []
     while i < len(p):
-        ch = p[i]
-        if not top and ch in ",}":
+        if not top and p[i] in ",}":
             return out, i
-        if ch == "\\":
-            if i + 1 == len(p):
-                raise GlobError("trailing backslash")
-            out.append(Lit(p[i + 1]))
-            i += 2
-        elif ch == "*":
-            j = i
-            while j < len(p) and p[j] == "*":
-                j += 1
-            out.append(_Stars(j - i))
-            i = j
-        elif ch == "?":
-            out.append(AnyChar())
-            i += 1
-        elif ch == "[":
-            cls, i = _parse_class(p, i)
-            out.append(cls)
-        elif ch == "{":
-            braces, i = _parse_braces(p, i)
-            out.append(braces)
-        elif ch in "}],":
-            raise GlobError(f"unbalanced {ch!r} at column {i + 1} (escape it as \\{ch})")
-        else:
-            out.append(Lit(ch))
-            i += 1
+        item, i = _parse_one(p, i)
+        out.append(item)
     if not top:
         raise GlobError("unterminated '{'")
     return out, i
+
+
+def _parse_one(p: str, i: int) -> tuple[object, int]:
+    """One item starting at `p[i]` and the index after it."""
+    ch = p[i]
+    if ch == "\\":
+        if i + 1 == len(p):
+            raise GlobError("trailing backslash")
+        return Lit(p[i + 1]), i + 2
+    if ch == "*":
+        j = i
+        while j < len(p) and p[j] == "*":
+            j += 1
+        return _Stars(j - i), j
+    if ch == "?":
+        return AnyChar(), i + 1
+    if ch == "[":
+        return _parse_class(p, i)
+    if ch == "{":
+        return _parse_braces(p, i)
+    if ch in "}],":
+        raise GlobError(f"unbalanced {ch!r} at column {i + 1} (escape it as \\{ch})")
+    return Lit(ch), i + 1
 
 
 def _parse_braces(p: str, i: int) -> tuple[_Braces, int]:

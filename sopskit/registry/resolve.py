@@ -142,21 +142,23 @@ def resolve(registry: Registry, relpath: str, *, today: date | None = None,
         raise NoMatchingRule(path, registry)
     day = today or today_utc()
     fmt = fmt or sops_format(path)
-    groups = groups_of_rule(registry, rule, today=day)
     keys = recipients_of_rule(registry, rule, today=day)
     excluded = _excluded(registry, rule, keys, day)
-    warnings = tuple(f"key {e.key.name} expired on {e.key.expires}: treated as retired"
-                     for e in excluded if e.reason == "expired")
-    position = registry.rules.index(rule)
     return Resolution(
         path=path, rule_index=rule.index, rule=rule,
         clusters=rule_clusters(registry, rule.clusters),
         recipients=frozenset(k.recipient for k in keys), keys=keys,
         crypt_rule=registry.crypt_rule_for(rule, fmt),
         mac_only_encrypted=fmt != "binary" and registry.mac_only_encrypted(rule),
-        key_groups=groups,
+        key_groups=groups_of_rule(registry, rule, today=day),
         shamir_threshold=rule.shamir_threshold if rule.key_groups else None,
-        excluded=excluded, format=fmt, warnings=warnings, tried=registry.rules[:position])
+        excluded=excluded, format=fmt, warnings=_expiry_warnings(excluded),
+        tried=registry.rules[:registry.rules.index(rule)])
+
+
+def _expiry_warnings(excluded: tuple[Excluded, ...]) -> tuple[str, ...]:
+    return tuple(f"key {e.key.name} expired on {e.key.expires}: treated as retired"
+                 for e in excluded if e.reason == "expired")
 
 
 def _excluded(registry: Registry, rule: Rule, chosen: tuple[Key, ...],
