@@ -125,3 +125,31 @@ def test_less_encryption_needs_the_flag(tmp_path: Path) -> None:
     assert code == 0 and same("yaml", out, content("yaml", 1))
     text = path.read_text()
     assert "user: app1" in text and MARKER not in text  # user now plaintext, password not
+
+
+def test_key_groups_with_a_threshold_are_applied_and_proved(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    files = world.populate(5)
+    world.extra_rules = ("  - path: clusters/sandbox/apps/**\n    clusters: [sandbox]\n"
+                         "    key_groups:\n      - clusters: [sandbox]\n"
+                         "      - keys: [ops-admin]\n    shamir_threshold: 2\n")
+    world.write_registry()
+    plan = json.loads(run_cli("--repo", world.root, "rekey", "--format", "json",
+                              env=world.env()).stdout)
+    assert plan["summary"]["updatekeys"] == 5
+    r = run_cli("--repo", world.root, "rekey", "--apply", env=world.env())
+    assert r.code == 0, r.stdout + r.stderr
+    both = {"SOPS_AGE_KEY": world.keys["ops-admin"].secret + "\n"
+            + world.keys["flux-sandbox"].secret}
+    for n, rel in enumerate(files):
+        meta = yamlio.load(run_sops("filestatus", world.root / rel, env=both).stdout.decode(),
+                           path="x")
+        assert meta == {"encrypted": True}
+        store = STORES[n % len(STORES)]
+        kind = {"env": "dotenv", "bin": "binary"}.get(store, store)
+        done = run_sops("--decrypt", "--input-type", kind, "--output-type", kind,
+                        world.root / rel, env=both)
+        assert done.returncode == 0 and same(store, done.stdout, content(store, n))
+        # ops-admin serves every cluster, so it is in both groups; flux-sandbox only in one
+        code, _ = sops_decrypt(world.root / rel, world.keys["flux-sandbox"].secret)
+        assert code != 0  # one share is below the threshold of 2

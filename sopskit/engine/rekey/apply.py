@@ -109,7 +109,9 @@ def apply_file(fp: FilePlan, ctx: Context) -> Outcome:
             _write(fp, source, doc, old_key, ctx)
     except SopskitError as exc:
         return Outcome(fp.path, fp.action, "failed", str(exc), note=note)
-    expected = Expected(fp.wanted, fp.removed, old_key if fp.rotates else None)
+    expected = Expected(fp.wanted, fp.removed, old_key if fp.rotates else None,
+                        fp.rule.key_groups if fp.rule else (),
+                        fp.rule.shamir_threshold if fp.rule else None)
     proof = prove(source, fp.path, fp.format, expected, ctx.identities)
     status: Status = "done" if proof.ok else "failed"
     error = None if proof.ok else "the proof failed after the write: " + _why(proof)

@@ -52,6 +52,8 @@ class Expected:
     recipients: frozenset[Recipient]
     removed: frozenset[Recipient] = frozenset()
     old_key: bytes | None = field(default=None, repr=False)  # set when the plan rotated
+    key_groups: tuple[frozenset[Recipient], ...] = ()  # checked when there are several
+    threshold: int | None = None
 
 
 def prove(path: Path, shown: str, fmt: Format, expected: Expected,
@@ -61,7 +63,7 @@ def prove(path: Path, shown: str, fmt: Format, expected: Expected,
         doc = parse(path.read_bytes(), path=shown, fmt=fmt)
     except (OSError, SopskitError) as exc:
         return FileProof(shown, False, False, None, problems=(f"cannot read it: {exc}",))
-    problems = tuple(str(p) for p in check_structure(doc))
+    problems = tuple(str(p) for p in check_structure(doc)) + _group_problems(doc, expected)
     recipients_ok = doc.metadata.recipients == expected.recipients
     key = _key(doc, identities)
     mac_ok = None
@@ -74,6 +76,18 @@ def prove(path: Path, shown: str, fmt: Format, expected: Expected,
         rotated = None if key is None else key != expected.old_key
     removed = {str(r): lockout(doc, r, identities) for r in sorted(expected.removed)}
     return FileProof(shown, recipients_ok, mac_ok, rotated, removed, problems)
+
+
+def _group_problems(doc: SopsDocument, expected: Expected) -> tuple[str, ...]:
+    """Several key groups (Shamir): the same groups and threshold as wanted."""
+    if len(expected.key_groups) <= 1:
+        return ()
+    meta = doc.metadata
+    if frozenset(g.recipients() for g in meta.key_groups) != frozenset(expected.key_groups):
+        return ("key groups differ from the wanted ones",)
+    if meta.threshold != (expected.threshold or len(expected.key_groups)):
+        return (f"Shamir threshold is {meta.threshold}, not {expected.threshold}",)
+    return ()
 
 
 def _key(doc: SopsDocument, identities: Identities) -> bytes | None:
