@@ -12,6 +12,7 @@ action, the expected exit code).
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -63,6 +64,7 @@ class Step:
     expect: int = 0
     shown: str = ""  # the command line shown for an `action` step
     action: Callable[[Demo], str] | None = None
+    env: tuple[tuple[str, str], ...] = ()  # extra environment, shown as VAR=value prefixes
 
 
 def _age_key(demo: Demo) -> None:
@@ -144,6 +146,9 @@ STEPS: list[Step] = [
     Step("Verify them: structure, values, recipients and MAC",
          ("verify", "--require-mac", *ENCRYPTED)),
     Step("Decrypt one (natively; sops is not needed to read)", ("decrypt", ENCRYPTED[1])),
+    Step("Edit it with your $EDITOR (here a sed one-liner); the result is verified first",
+         ("edit", ENCRYPTED[1]), env=(("EDITOR", "sed -i s/LOG_LEVEL=info/LOG_LEVEL=debug/"),)),
+    Step("The change is in, everything else as before", ("decrypt", ENCRYPTED[1])),
     Step("Someone edits a value by hand",
          shown=f"vi {ENCRYPTED[2]}   # flips one character of an encrypted value",
          action=tamper(ENCRYPTED[2])),
@@ -159,9 +164,10 @@ def run_step(demo: Demo, step: Step, echo: Callable[[str], None]) -> None:
         if out:
             echo(out.rstrip("\n"))
         return
-    echo(f"$ sopskit {' '.join(step.argv)}")
+    prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in step.env)
+    echo(f"$ {prefix}sopskit {' '.join(step.argv)}")
     done = process.run([sys.executable, "-m", "sopskit", "--repo", demo.root, *step.argv],
-                       env=demo.env, cwd=demo.root, timeout=120)
+                       env={**demo.env, **dict(step.env)}, cwd=demo.root, timeout=120)
     text = (done.stdout + done.stderr).decode("utf-8", "replace").rstrip("\n")
     if text:
         echo(text)
