@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.representer import RoundTripRepresenter
 
 from sopskit import yamlio
 from sopskit.errors import ConfigError, InputError, UsageError
@@ -64,13 +65,20 @@ def guess_indent(text: str) -> tuple[int, int]:
     return mapping or 2, 2 if offset is None else offset
 
 
+class _NullKeepingRepresenter(RoundTripRepresenter):
+    """Writes `null` where ruamel would leave a value empty (`encrypted_regex: null` stays).
+    A subclass, because add_representer on ruamel's class would change every dump."""
+
+
+_NullKeepingRepresenter.add_representer(
+    type(None), lambda r, _d: r.represent_scalar("tag:yaml.org,2002:null", "null"))
+
+
 def _dump(data: Any, original: str) -> str:
     mapping, offset = guess_indent(original)
     yaml = yamlio.round_trip()
     yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
-    # Keep an explicit `null` (ruamel would write an empty value, e.g. `encrypted_regex:`).
-    yaml.representer.add_representer(
-        type(None), lambda r, _d: r.represent_scalar("tag:yaml.org,2002:null", "null"))
+    yaml.Representer = _NullKeepingRepresenter
     buf = io.StringIO()
     yaml.dump(data, buf)
     return buf.getvalue()
