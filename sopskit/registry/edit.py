@@ -9,12 +9,13 @@ same directory, fsync, rename), keeping its permissions.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import itertools
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -101,6 +102,18 @@ def plan(path: Path, mutate: Callable[[Any], None]) -> PlannedEdit:
     except ConfigError as exc:
         raise ConfigError("this change would make the registry invalid; nothing was written",
                           path=path, problems=exc.problems) from None
+
+
+@contextlib.contextmanager
+def registry_lock(path: Path) -> Iterator[None]:
+    """Serialise read-modify-write cycles of two sopskit processes on one registry (an
+    advisory lock on its directory: the file itself is replaced, so it cannot hold one)."""
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def write_atomic(path: Path, text: str) -> None:

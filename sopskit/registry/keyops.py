@@ -79,7 +79,8 @@ def add_key(registry_path: Path, name: str, source: KeySource, meta: KeyMeta) ->
     new = edit.NewKey(name, kind, public, list(meta.clusters), meta.owner, today_utc(),
                       meta.expires, public_key)
     try:
-        return edit.plan_add(registry_path, new).commit()
+        with edit.registry_lock(registry_path):
+            return edit.plan_add(registry_path, new).commit()
     except BaseException:
         if copy_to is not None:
             copy_to.unlink(missing_ok=True)
@@ -138,18 +139,20 @@ def generate_key(registry_path: Path, name: str, kind: str, meta: KeyMeta,
 def _register_generated(registry_path: Path, name: str, new: edit.NewKey, secret: str, *,
                         destination: PrivateDestination | None, asc: Path) -> Generated:
     try:
-        planned = edit.plan_add(registry_path, new)
-        stored = store_private(name, secret, destination) if destination else "not stored"
+        with edit.registry_lock(registry_path):
+            planned = edit.plan_add(registry_path, new)
+            stored = store_private(name, secret, destination) if destination else "not stored"
+            return Generated(planned.commit(), new.public, stored, secret)
     except BaseException:
         if new.type == "pgp":
             with contextlib.suppress(OSError):
                 asc.unlink()
         raise
-    return Generated(planned.commit(), new.public, stored, secret)
 
 
 def set_status(registry_path: Path, name: str, status: str) -> Registry:
-    return edit.plan_status(registry_path, name, status).commit()
+    with edit.registry_lock(registry_path):
+        return edit.plan_status(registry_path, name, status).commit()
 
 
 def remove_key(registry_path: Path, repo: Path, name: str, *, force: bool) -> list[str]:
@@ -165,8 +168,8 @@ def remove_key(registry_path: Path, repo: Path, name: str, *, force: bool) -> li
         raise UsageError(f"key {name!r} is still needed by: {'; '.join(needs)}. Retire or"
                          " revoke it, rekey those files, then remove it (or pass --force)",
                          path=registry_path)
-    planned = edit.plan_remove(registry_path, name)
-    planned.commit()
+    with edit.registry_lock(registry_path):
+        edit.plan_remove(registry_path, name).commit()
     managed = (registry_path.parent / "pgp" / f"{name}.asc").resolve()
     if key.public_key is not None and key.public_key == managed:  # the copy sopskit made
         with contextlib.suppress(OSError):

@@ -238,3 +238,17 @@ def test_init(tmp_path: Path) -> None:
     assert run_cli("init", cwd=empty).code == 2
     named = run_cli("init", "--cluster", "sandbox", cwd=empty)
     assert named.code == 0 and "sandbox" in load_registry(empty / REG).clusters
+
+
+def test_concurrent_adds_all_land(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    new = {f"k{i}": age_key().recipient for i in range(4)}
+    procs = [subprocess.Popen([sys.executable, "-m", "sopskit", "keys", "add", name, "--age",
+                               recipient, "--cluster", "sandbox"], cwd=repo, env=clean_env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for name, recipient in new.items()]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    keys = load_registry(repo / REG).keys
+    assert {n: keys[n].recipient.id for n in new} == new
