@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -87,10 +88,9 @@ def add_key(registry_path: Path, name: str, source: KeySource, meta: KeyMeta) ->
         raise
 
 
-def _checked(check: object, value: str) -> str:
-    assert callable(check)
+def _checked(check: Callable[[str], str], value: str) -> str:
     try:
-        return str(check(value))
+        return check(value)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
