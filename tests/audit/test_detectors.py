@@ -208,6 +208,8 @@ DECOYS: dict[str, Callable[[dict[str, str]], tuple[str, str]]] = {
                                      "kind: ConfigMap\n"),
     "password equals the user name": lambda k: ("hr.yaml", "env:\n  USER: unifipoller\n"
                                                 "  PASS: \"unifipoller\"\n"),
+    "shell substitution": lambda k: ("run.sh", 'TOKEN="$(cat /run/secrets/token)"\n'
+                                     "PASSWORD=`vault read -field=pw db`\n"),
     "unsigned jwt": lambda k: ("j.txt", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4eHh4eHgifQ."
                                "c2lnbmF0dXJlLW5vdC1yZWFs\n"),
 }

