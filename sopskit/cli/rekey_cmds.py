@@ -10,12 +10,13 @@ import click
 from sopskit.cli import rekey_render as render
 from sopskit.cli.context import AppContext, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
+from sopskit.cli.rekey_ages import audit_ages
 from sopskit.engine import paths
 from sopskit.engine.flux_secret import flux_secret, write
 from sopskit.engine.rekey import run
 from sopskit.engine.rekey.apply import Context, default_jobs
-from sopskit.engine.rekey.desired import load_desired, require_registry
-from sopskit.engine.rekey.plan import make_plan
+from sopskit.engine.rekey.desired import Desired, load_desired, require_registry
+from sopskit.engine.rekey.plan import DEFAULT_MAX_AGE_DAYS, Plan, RotateMode, make_plan
 from sopskit.engine.runbook import rotate_key_runbook, to_text
 from sopskit.errors import ExitCode, UsageError
 from sopskit.sops.binary import locate
@@ -31,7 +32,10 @@ PathArg = click.Path(path_type=Path)
               help="Files re-keyed in parallel (default: the number of cores).")
 @click.option("--rotate-data-key", "mode", type=click.Choice(["auto", "always", "never"]),
               default="auto", show_default=True,
-              help="auto: new data key whenever a recipient is removed.")
+              help="auto: new data key when a recipient is removed or the key is too old.")
+@click.option("--max-data-key-age", "max_age", type=click.IntRange(min=0),
+              default=DEFAULT_MAX_AGE_DAYS, show_default=True, metavar="DAYS",
+              help="auto: also rotate data keys older than this (age from git history).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted --apply.")
 @click.option("--allow-less-encryption", is_flag=True,
               help="Apply re-encryptions that leave today's encrypted values in plaintext.")
@@ -40,9 +44,9 @@ PathArg = click.Path(path_type=Path)
 @identity_options
 @pass_app
 def rekey_cmd(app: AppContext, paths: tuple[Path, ...], do_apply: bool,  # noqa: PLR0917
-              jobs: int | None, mode: str, resume: bool, allow_less_encryption: bool,
-              registry: Path | None, fmt: str, identity_files: tuple[Path, ...],
-              use_keyring: bool | None) -> int:
+              jobs: int | None, mode: RotateMode, max_age: int, resume: bool,
+              allow_less_encryption: bool, registry: Path | None, fmt: str,
+              identity_files: tuple[Path, ...], use_keyring: bool | None) -> int:
     """Make every sops file readable by exactly the keys the registry names for its path.
 
     Shows the plan; with --apply, re-keys (and rotates data keys where a recipient goes
@@ -50,33 +54,42 @@ def rekey_cmd(app: AppContext, paths: tuple[Path, ...], do_apply: bool,  # noqa:
     """
     desired = load_desired(app.repo, registry)
     if not (do_apply or resume):
-        plan = make_plan(app.repo, paths, desired, mode)  # type: ignore[arg-type]
-        if run.pending(app.repo):
-            click.echo("sopskit: an interrupted `rekey --apply` has files left: "
-                       "`sopskit rekey --resume` finishes it", err=True)
-        click.echo(render.dumps(render.plan_dict(plan)) if fmt == "json"
-                   else render.plan_text(plan))
-        return int(ExitCode.FINDINGS if plan.errors else ExitCode.OK)
+        return _show_plan(app, make_plan(app.repo, paths, desired, mode, max_age_days=max_age,
+                                         age_of=audit_ages(app.repo, None)), fmt)
     if resume and paths:
         raise UsageError("--resume takes no paths: it finishes the interrupted run's files")
     identities = identities_for_command(app, identity_files, use_keyring)
     ctx = Context(app.repo, Sops(locate(app.sops_binary), identities), identities,
                   allow_less_encryption)
-    progress = render.Progress(enabled=app.verbosity >= 0)
-    try:
-        if resume:
-            result = run.resume(app.repo, desired, ctx, jobs=jobs or default_jobs(),
-                                on_outcome=progress, on_plan=progress.start)
-        else:
-            options = run.Options(mode, jobs or default_jobs(),  # type: ignore[arg-type]
-                                  allow_less_encryption)
-            result = run.apply(app.repo, paths, desired, ctx, options=options,
-                               on_outcome=progress, on_plan=progress.start)
-    finally:
-        progress.close()
+    options = run.Options(mode, jobs or default_jobs(), allow_less_encryption, max_age,
+                          audit_ages(app.repo, identities))
+    result = _run(app, paths, desired, ctx, options, resume=resume)
     click.echo(render.dumps(render.result_dict(result)) if fmt == "json"
                else render.result_text(result, desired.describe_text))
     return int(result.exit_code)
+
+
+def _show_plan(app: AppContext, plan: Plan, fmt: str) -> int:
+    if run.pending(app.repo):
+        click.echo("sopskit: an interrupted `rekey --apply` has files left: "
+                   "`sopskit rekey --resume` finishes it", err=True)
+    click.echo(render.dumps(render.plan_dict(plan)) if fmt == "json"
+               else render.plan_text(plan))
+    return int(ExitCode.FINDINGS if plan.errors else ExitCode.OK)
+
+
+def _run(app: AppContext, paths: tuple[Path, ...], desired: Desired, ctx: Context,
+         options: run.Options, *, resume: bool) -> run.Result:
+    """Apply or resume with a progress counter on the terminal."""
+    progress = render.Progress(enabled=app.verbosity >= 0)
+    try:
+        if resume:
+            return run.resume(app.repo, desired, ctx, jobs=options.jobs,
+                              on_outcome=progress, on_plan=progress.start)
+        return run.apply(app.repo, paths, desired, ctx, options=options,
+                         on_outcome=progress, on_plan=progress.start)
+    finally:
+        progress.close()
 
 
 @click.group("runbook")

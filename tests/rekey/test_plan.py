@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,37 @@ def drop_catch_all(world: World) -> None:
     path = world.root / "keys" / "registry.yaml"
     text = path.read_text()
     path.write_text(text.replace('  - path: "**"\n    clusters: [sandbox, production]\n', ""))
+
+
+def commit_at(world: World, date: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+           "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    for args in (["add", "-A"], ["commit", "-q", "-m", "old secrets"]):
+        subprocess.run(["git", *args], cwd=world.root, env=env, check=True)
+
+
+def test_data_keys_older_than_the_limit_are_rotated(world: World) -> None:
+    commit_at(world, "2023-01-01T00:00:00Z")
+    fresh = world.encrypt("clusters/sandbox/new.yaml", content("yaml", 9))
+    world.commit("new secret")
+    r = run_cli("--repo", world.root, "rekey", "--format", "json", env=world.env())
+    by_path = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    old = by_path["clusters/sandbox/db.yaml"]
+    assert old["action"] == "rotate"
+    assert "days old (> 365; from git history, inferred)" in old["reasons"][0]
+    assert by_path["clusters/sandbox/new.yaml"]["action"] == "nothing"
+    relaxed = run_cli("--repo", world.root, "rekey", "--max-data-key-age", "100000",
+                      "--format", "json", env=world.env())
+    assert json.loads(relaxed.stdout)["summary"]["rotate"] == 0
+    applied = run_cli("--repo", world.root, "rekey", "--apply", "--format", "json",
+                      env=world.env())
+    assert applied.code == 0
+    rotated = {f["path"]: f["proof"]["data_key_rotated"]
+               for f in json.loads(applied.stdout)["files"]}
+    assert rotated == {"clusters/sandbox/db.yaml": True, "clusters/sandbox/app.env": True,
+                       "clusters/production/api.json": True,
+                       f"clusters/sandbox/{fresh.name}": None}
+    # rotated but not committed yet: the history says nothing about the files on disk
+    again = run_cli("--repo", world.root, "rekey", "--format", "json", env=world.env())
+    assert json.loads(again.stdout)["summary"]["rotate"] == 0

@@ -6,7 +6,7 @@ Action kinds (docs/runbooks/key-rotation.md explains when each is right):
   re-wrapped (`sops updatekeys`, sops-format.md 3.5);
 - `updatekeys+rotate`: a recipient removed (retired, revoked, or no longer listed): whoever
   held it may have kept the data key, so the key must change (sops issues #365, #484);
-- `rotate`: a new data key only (`--rotate-data-key always`);
+- `rotate`: a new data key only (`--rotate-data-key always`, or a data key too old);
 - `unmanaged`: no rule covers the path (e.g. a Flux decryption Secret kept for admins):
   left alone, listed; an `error` instead when a retired or revoked key can still read it;
 - `re-encrypt`: the file's crypt rule or `mac_only_encrypted` differs from the wanted one,
@@ -14,15 +14,16 @@ Action kinds (docs/runbooks/key-rotation.md explains when each is right):
   decrypted and encrypted again in memory. When that would leave in plaintext a value that
   is encrypted today, the plan marks the file and only `--allow-less-encryption` applies it.
 
-sopskit cannot tell how old a data key is (sops records no such date; the audit derives it
-from git history), so `--rotate-data-key auto` rotates exactly when a recipient goes away.
+`--rotate-data-key auto` rotates when a recipient goes away, and when the caller supplies
+data-key ages (sops records none; the audit derives them from git history) for a key older
+than the limit.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -42,6 +43,18 @@ Action = Literal["nothing", "updatekeys", "updatekeys+rotate", "rotate", "re-enc
 ACTIONS: tuple[Action, ...] = ("nothing", "updatekeys", "updatekeys+rotate", "rotate",
                                "re-encrypt", "unmanaged", "error")
 RotateMode = Literal["auto", "always", "never"]
+DEFAULT_MAX_AGE_DAYS = 365  # the audit's --max-data-key-age default
+
+
+@dataclass(frozen=True)
+class KeyAge:
+    """How old a file's data key is (derived from git history by the caller)."""
+
+    days: int
+    method: str  # "exact" (data keys compared) or "inferred"
+
+
+AgeOf = Callable[[list[str]], Mapping[str, KeyAge]]
 ROTATING: frozenset[Action] = frozenset({"updatekeys+rotate", "rotate", "re-encrypt"})
 
 
@@ -127,18 +140,22 @@ def newly_plaintext(doc: SopsDocument, rule: CreationRule) -> tuple[str, ...]:
     return tuple(out)
 
 
-def decide(doc: SopsDocument, rule: CreationRule, mode: RotateMode,
-           desired: Desired) -> tuple[Action, tuple[str, ...]]:
-    """The action for `doc` and the reasons, in words."""
+def _regroup(meta: Metadata, rule: CreationRule) -> bool:
+    return _groups(meta) != frozenset(rule.key_groups) or (
+        len(rule.key_groups) > 1
+        and meta.threshold != (rule.shamir_threshold or len(rule.key_groups)))
+
+
+def decide(doc: SopsDocument, rule: CreationRule, mode: RotateMode, desired: Desired, *,
+           rotate_anyway: str | None = None) -> tuple[Action, tuple[str, ...]]:
+    """The action for `doc` and the reasons, in words. `rotate_anyway` says why the data
+    key must change even with the same recipients (`always`, or a data key too old)."""
     meta = doc.metadata
     added = rule.recipients - meta.recipients
     removed = meta.recipients - rule.recipients
     reasons = [f"add {desired.describe(r)}" for r in sorted(added)]
     reasons += [f"remove {desired.describe(r)}" for r in sorted(removed)]
-    regroup = not added and not removed and (
-        _groups(meta) != frozenset(rule.key_groups)
-        or (len(rule.key_groups) > 1 and meta.threshold != (rule.shamir_threshold
-                                                             or len(rule.key_groups))))
+    regroup = not added and not removed and _regroup(meta, rule)
     if regroup:
         reasons.append("key groups or Shamir threshold differ")
     if crypt_differs(doc, rule):
@@ -151,12 +168,14 @@ def decide(doc: SopsDocument, rule: CreationRule, mode: RotateMode,
         reasons.append("data key NOT rotated (--rotate-data-key never): the removed keys "
                        "can still read these values from git history")
         return "updatekeys", tuple(reasons)
-    if removed or (mode == "always" and (added or regroup)):
+    if rotate_anyway and mode != "never":
+        reasons.append(rotate_anyway)
+    if removed or (rotate_anyway and mode != "never" and (added or regroup)):
         return "updatekeys+rotate", tuple(reasons)
     if added or regroup:
         return "updatekeys", tuple(reasons)
-    if mode == "always":
-        return "rotate", ("new data key (--rotate-data-key always)",)
+    if rotate_anyway and mode != "never":
+        return "rotate", tuple(reasons)
     return "nothing", ()
 
 
@@ -179,8 +198,18 @@ def is_flux_decryption_secret(doc: SopsDocument) -> bool:
                and leaf.path[1].endswith((".agekey", ".asc")) for leaf in doc.leaves())
 
 
-def plan_document(doc: SopsDocument, data: bytes, desired: Desired,
-                  mode: RotateMode) -> FilePlan:
+def rotation_reason(mode: RotateMode, age: KeyAge | None, max_age_days: int) -> str | None:
+    """Why the data key must change whatever the recipients, or None."""
+    if mode == "always":
+        return "new data key (--rotate-data-key always)"
+    if mode == "auto" and age is not None and age.days > max_age_days:
+        return (f"data key {age.days} days old (> {max_age_days}; from git history, "
+                f"{age.method})")
+    return None
+
+
+def plan_document(doc: SopsDocument, data: bytes, desired: Desired, mode: RotateMode, *,
+                  rotate_anyway: str | None = None) -> FilePlan:
     """The plan of one parsed file."""
     if doc.format in ("yaml", "json") and is_flux_decryption_secret(doc):
         return FilePlan(doc.path, doc.format, "unmanaged", doc.metadata.recipients,
@@ -192,26 +221,37 @@ def plan_document(doc: SopsDocument, data: bytes, desired: Desired,
     except ConfigError as exc:  # registry.NoMatchingRule, or no .sops.yaml creation rule
         return unmanaged(doc, data, desired, "no rule covers this path" if isinstance(
             exc, NoMatchingRule) else exc.message)
-    action, reasons = decide(doc, rule, mode, desired)
+    action, reasons = decide(doc, rule, mode, desired, rotate_anyway=rotate_anyway)
     less = newly_plaintext(doc, rule) if action == "re-encrypt" else ()
     return FilePlan(doc.path, doc.format, action, doc.metadata.recipients, rule.recipients,
                     reasons, less, rule, digest(data))
 
 
-def plan_file(found: Found, desired: Desired, mode: RotateMode) -> FilePlan:
+def plan_file(found: Found, desired: Desired, mode: RotateMode, *,
+              age: KeyAge | None = None, max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> FilePlan:
     """The plan of one found file; an unreadable or unmatched file is an `error` entry."""
     if found.error is not None:
         return FilePlan(found.shown, found.format, "error", reasons=(found.error,))
     try:
         doc = parse(found.data, path=found.shown, fmt=found.format)
-        return plan_document(doc, found.data, desired, mode)
+        return plan_document(doc, found.data, desired, mode,
+                             rotate_anyway=rotation_reason(mode, age, max_age_days))
     except SopskitError as exc:
         return FilePlan(found.shown, found.format, "error", reasons=(exc.message,),
                         digest=digest(found.data))
 
 
 def make_plan(repo: Path, paths: Iterable[Path], desired: Desired,
-              mode: RotateMode = "auto") -> Plan:
-    """The plan for every sops file under `paths` (default: the whole repository)."""
-    files = tuple(plan_file(f, desired, mode) for f in find_files(repo, paths))
+              mode: RotateMode = "auto", *, age_of: AgeOf | None = None,
+              max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> Plan:
+    """The plan for every sops file under `paths` (default: the whole repository).
+
+    With `age_of` (e.g. the audit's data-key ages from git history) and mode `auto`, a data
+    key older than `max_age_days` is rotated too."""
+    found = list(find_files(repo, paths))
+    ages: Mapping[str, KeyAge] = {}
+    if age_of is not None and mode == "auto":
+        ages = age_of([f.shown for f in found if f.error is None])
+    files = tuple(plan_file(f, desired, mode, age=ages.get(f.shown), max_age_days=max_age_days)
+                  for f in found)
     return Plan(files, mode, desired.source)

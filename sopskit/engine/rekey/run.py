@@ -4,7 +4,8 @@ A fresh apply refuses to start over an interrupted one (its journal lists files 
 so that `--rotate-data-key always` never rotates a file twice by accident; `--resume`
 re-plans only the files the journal does not list as done. A file whose bytes changed since
 the interrupted run planned it was (most likely) written by that run: it is re-planned
-without `always`, so it is left alone when it is already as wanted.
+without `always`, so it is left alone when it is already as wanted; an untouched file that
+was planned to rotate (for whatever reason) still is.
 """
 
 from __future__ import annotations
@@ -20,7 +21,17 @@ from sopskit.engine.rekey.apply import Context, Outcome, apply_plan
 from sopskit.engine.rekey.desired import Desired
 from sopskit.engine.rekey.journal import Journal, JournalState, state_dir
 from sopskit.engine.rekey.lock import RekeyLock
-from sopskit.engine.rekey.plan import FilePlan, Plan, RotateMode, digest, make_plan, plan_file
+from sopskit.engine.rekey.plan import (
+    DEFAULT_MAX_AGE_DAYS,
+    ROTATING,
+    AgeOf,
+    FilePlan,
+    Plan,
+    RotateMode,
+    digest,
+    make_plan,
+    plan_file,
+)
 from sopskit.engine.rekey.scope import Found, cleanup_temps
 from sopskit.errors import ExitCode, UsageError
 from sopskit.sopsfile.document import detect_format
@@ -34,6 +45,8 @@ class Options:
     mode: RotateMode = "auto"
     jobs: int = 1
     allow_less_encryption: bool = False
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS
+    age_of: AgeOf | None = None  # data-key ages (e.g. from the audit); None: not considered
 
 
 @dataclass
@@ -74,7 +87,8 @@ def apply(repo: Path, given: Iterable[Path], desired: Desired, ctx: Context, *,
     directory = state_dir(repo)
     with RekeyLock(directory):
         _refuse_over_interrupted(journal_mod.load(directory))
-        plan = make_plan(repo, given, desired, options.mode)
+        plan = make_plan(repo, given, desired, options.mode, age_of=options.age_of,
+                         max_age_days=options.max_age_days)
         if on_plan is not None:
             on_plan(plan)
         journal = Journal.create(directory, plan, {
@@ -107,6 +121,8 @@ def replan(repo: Path, state: JournalState, desired: Desired) -> tuple[Plan, dic
         if digest(data) != entry["digest"]:
             notes[shown] = "changed since the interrupted run planned it (written by it)"
             file_mode = "auto"
+        elif entry["action"] in ROTATING:  # still to rotate, whatever the reason was
+            file_mode = "always"
         files.append(plan_file(Found(shown, path, detect_format(shown), data), desired,
                                file_mode))
     return Plan(tuple(files), mode, desired.source), notes

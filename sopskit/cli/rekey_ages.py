@@ -1,0 +1,40 @@
+"""Data-key ages for `rekey --rotate-data-key auto`, from the audit's git-history reading.
+
+The engine takes ages through a callable so that it does not depend on the audit package;
+this module joins the two. A file changed since the last commit gets no age (its history
+says nothing about what is on disk now, e.g. a rotation not yet committed).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sopskit.audit.history import has_commits
+from sopskit.audit.rotation import key_ages
+from sopskit.audit.scope import git
+from sopskit.engine.rekey.plan import AgeOf, KeyAge
+from sopskit.errors import InputError
+from sopskit.identity.model import Identities
+
+
+def _uncommitted(repo: Path) -> set[str]:
+    try:
+        out = git(repo, "-c", "core.quotePath=false", "diff", "--name-only", "-z", "HEAD")
+    except InputError:
+        return set()
+    return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+
+
+def audit_ages(repo: Path, identities: Identities | None) -> AgeOf:
+    """An `AgeOf` for `make_plan`: exact where `identities` open both versions."""
+
+    def age_of(paths: list[str]) -> dict[str, KeyAge]:
+        if not has_commits(repo):
+            return {}
+        changed = _uncommitted(repo)
+        now = datetime.now(UTC)
+        ages = key_ages(repo, [p for p in paths if p not in changed], identities)
+        return {p: KeyAge(a.days(now), a.method) for p, a in ages.items()}
+
+    return age_of
