@@ -18,7 +18,6 @@ from pathlib import Path
 
 from sopskit.errors import InputError, KeyringError
 from sopskit.identity.gpg import gnupghome
-from sopskit.identity.keyring_store import KeyringStore
 from sopskit.identity.model import AgeIdentity, Identities
 from sopskit.identity.parse import Found, Passphrase, parse_age_secret
 from sopskit.identity.policy import keyring_skip_reason
@@ -60,6 +59,9 @@ def from_keyring(env: Mapping[str, str], use_keyring: bool | None) -> Found:
     if skip is not None:
         return Found(notes=[skip])
     try:
+        # imported here: `keyring` costs ~0.1 s of start-up and most runs never touch it
+        from sopskit.identity.keyring_store import KeyringStore
+
         store = KeyringStore(env)
         entries = store.read_all()
     except KeyringError as exc:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sopskit.errors import InputError, NoIdentityError, UsageError
-from sopskit.identity.keyring_store import KeyringStore, check_name
 from sopskit.identity.model import AgeIdentity
 from sopskit.identity.parse import generate, parse_age_secret, parse_keys_text, read_key_file
 from sopskit.identity.registry_link import RegistryKeys
+
+if TYPE_CHECKING:
+    from sopskit.identity.keyring_store import KeyringStore
 
 
 def new_identity(*, from_file: Path | None = None, text: str | None = None,
@@ -57,7 +60,7 @@ def add_identity(name: str, identity: AgeIdentity, *, env: Mapping[str, str] | N
                  replace: bool = False) -> str:
     """Store `identity` as keyring entry `name`; returns the keyring backend's name."""
     check_name(name)
-    store = KeyringStore(env)
+    store = _store(env)
     if not replace and store.get(name) is not None:
         raise UsageError(f"the keyring already holds an identity named {name!r}; "
                          "pass --force to replace it")
@@ -66,13 +69,13 @@ def add_identity(name: str, identity: AgeIdentity, *, env: Mapping[str, str] | N
 
 
 def remove_identity(name: str, *, env: Mapping[str, str] | None = None) -> None:
-    if not KeyringStore(env).delete(check_name(name)):
+    if not _store(env).delete(check_name(name)):
         raise NoIdentityError(f"the keyring holds no identity named {name!r}")
 
 
 def export_identity(name: str, *, env: Mapping[str, str] | None = None) -> str:
     """The secret of keyring entry `name` (the caller prints it, with a warning)."""
-    secret = KeyringStore(env).get(check_name(name))
+    secret = _store(env).get(check_name(name))
     if secret is None:
         raise NoIdentityError(f"the keyring holds no identity named {name!r}")
     return secret
@@ -82,7 +85,7 @@ def ensure_storable(name: str, *, env: Mapping[str, str] | None = None) -> None:
     """Refuse early (before generating a key) when the keyring cannot take entry `name`:
     no usable keyring (KeyringError) or the name is taken (UsageError)."""
     check_name(name)
-    if KeyringStore(env).get(name) is not None:
+    if _store(env).get(name) is not None:
         raise UsageError(f"the keyring already holds an identity named {name!r}")
 
 
@@ -92,3 +95,16 @@ def store_secret(name: str, secret: str, *, env: Mapping[str, str] | None = None
     identity = parse_age_secret(secret, source=f"keyring:{name}", name=name)
     backend = add_identity(name, identity, env=env)
     return f"private key of {name} stored in the OS keyring ({backend})"
+
+
+def _store(env: Mapping[str, str] | None) -> KeyringStore:
+    # imported on use: `keyring` costs ~0.1 s of start-up that other commands should not pay
+    from sopskit.identity.keyring_store import KeyringStore
+
+    return KeyringStore(env)
+
+
+def check_name(name: str) -> str:
+    from sopskit.identity.keyring_store import check_name as check
+
+    return check(name)
