@@ -131,7 +131,8 @@ def detect_format(path: str | Path, override: str | None = None) -> Format:
     """sops' rule (cmd/sops/formats): the override if it names a store, else the extension."""
     if override in FORMATS:
         return override
-    return _EXTENSIONS.get(os.path.splitext(str(path))[1].lower(), "binary")
+    # case-sensitive like cmd/sops/formats: sops 3.11 treats `a.YAML` as binary
+    return _EXTENSIONS.get(os.path.splitext(str(path))[1], "binary")
 
 
 def looks_like_sops(data: bytes, fmt: Format) -> bool:

@@ -125,7 +125,7 @@ def test_verify_without_identities_checks_structure_only(make_sops: SopsMaker) -
 
 
 @pytest.mark.parametrize(("name", "override", "fmt"), [
-    ("a.yml", None, "yaml"), ("a.JSON", None, "json"), ("x.env", None, "dotenv"),
+    ("a.yml", None, "yaml"), ("a.JSON", None, "binary"), ("x.env", None, "dotenv"),
     ("x.ini", None, "ini"), ("x.txt", None, "binary"), ("noext", None, "binary"),
     ("x.env", "json", "json"), ("x.yaml", "nonsense", "yaml"),
 ])
