@@ -4,6 +4,7 @@ isolated, and a second apply cannot run at the same time."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from sopskit import yamlio
@@ -153,3 +154,29 @@ def test_key_groups_with_a_threshold_are_applied_and_proved(tmp_path: Path) -> N
         # ops-admin serves every cluster, so it is in both groups; flux-sandbox only in one
         code, _ = sops_decrypt(world.root / rel, world.keys["flux-sandbox"].secret)
         assert code != 0  # one share is below the threshold of 2
+
+
+def test_without_a_registry_the_root_sops_yaml_decides(tmp_path: Path) -> None:
+    repo = tmp_path / "plain"
+    (repo / "secrets").mkdir(parents=True)
+    old, new = age_key(), age_key()
+    both = Identities((AgeIdentity(old.secret, old.recipient, "t"),
+                       AgeIdentity(new.secret, new.recipient, "t")))
+    target = repo / "secrets" / "app.env"
+    rule = CreationRule.single({Recipient.age(old.recipient)})
+    target.write_bytes(Sops(locate(None), both).encrypt(b"TOKEN=" + MARKER.encode() + b"\n",
+                                                        filename="app.env", rule=rule))
+    (repo / ".sops.yaml").write_text(f"creation_rules:\n  - age: {new.recipient}\n")
+    env = {**world_env(), "SOPS_AGE_KEY": f"{old.secret}\n{new.secret}"}
+    plan = run_cli("--repo", repo, "rekey", env=env)
+    assert "secrets/app.env" in plan.stdout and "updatekeys+rotate" in plan.stdout
+    assert ".sops.yaml" in plan.stdout
+    r = run_cli("--repo", repo, "rekey", "--apply", env=env)
+    assert r.code == 0, r.stdout + r.stderr
+    assert sops_decrypt(target, new.secret)[0] == 0
+    assert sops_decrypt(target, old.secret)[0] != 0
+    assert (repo / ".sopskit" / "rekey-journal.jsonl").is_file()  # not a git repository
+
+
+def world_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("SOPS")} | {"CI": "true"}
