@@ -14,14 +14,19 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from sopskit.errors import InputError
+
 TEMP_PREFIX = ".sopskit-"
 
 
 @contextlib.contextmanager
 def temp_beside(target: Path, *, suffix: str | None = None) -> Iterator[Path]:
     """A new empty 0600 file in `target`'s directory, removed on exit unless renamed away."""
-    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix if suffix is None
-                                else suffix, dir=target.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix if suffix is None
+                                    else suffix, dir=target.parent)
+    except OSError as exc:
+        raise write_error(exc, target) from None
     os.close(fd)
     path = Path(name)
     try:
@@ -31,24 +36,36 @@ def temp_beside(target: Path, *, suffix: str | None = None) -> Iterator[Path]:
             path.unlink()
 
 
+def write_error(exc: OSError, target: Path) -> InputError:
+    """One line for a write that the filesystem refused (missing dir, permissions, full)."""
+    return InputError(f"cannot write here ({exc.strerror or exc.__class__.__name__})",
+                      path=target)
+
+
 def write_synced(path: Path, data: bytes) -> None:
     """Write `data` to an existing file and fsync it."""
-    with path.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with path.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise write_error(exc, path) from None
 
 
 def commit(temp: Path, target: Path) -> None:
     """Atomically move `temp` over `target`, keeping the target's mode when it exists."""
     with contextlib.suppress(FileNotFoundError):
         os.chmod(temp, target.stat().st_mode & 0o777)
-    os.replace(temp, target)
-    dir_fd = os.open(target.parent, os.O_RDONLY)
     try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        os.replace(temp, target)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        raise write_error(exc, target) from None
 
 
 def replace_verified(target: Path, new_bytes: bytes, verify: Callable[[Path], None]) -> None:

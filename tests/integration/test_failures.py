@@ -229,3 +229,16 @@ def test_edit_result_must_decrypt_to_what_was_saved(world: World, tmp_path: Path
     honest = world.cli("edit", path, env={**world.env, "EDITOR": str(editor)})
     assert honest.code == 0
     assert "password: after" in world.cli("decrypt", path).stdout
+
+
+def test_unwritable_output_is_one_line_exit_3(world: World) -> None:
+    src = world.write("plain.env", f"A={MARK}\n")
+    for args in (["encrypt", "--age", world.key.recipient, src],):
+        result = world.cli(*args, "-o", world.repo / "no-such-dir" / "out.env")
+        assert result.code == 3
+        assert "cannot write here" in result.stderr
+        assert_one_clean_line(result.stderr)
+    enc = encrypted(world, "enc.env", f"A={MARK}\n")
+    result = world.cli("decrypt", enc, "-o", world.repo / "no-such-dir" / "plain.env")
+    assert result.code == 3 and "cannot write here" in result.stderr
+    assert_one_clean_line(result.stderr)
