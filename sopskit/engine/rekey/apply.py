@@ -109,6 +109,14 @@ def apply_file(fp: FilePlan, ctx: Context) -> Outcome:
             _write(fp, source, doc, old_key, ctx)
     except SopskitError as exc:
         return Outcome(fp.path, fp.action, "failed", str(exc), note=note)
+    except OSError as exc:  # the filesystem refused (read-only, full): this file only
+        return Outcome(fp.path, fp.action, "failed",
+                       f"{fp.path}: cannot write it ({exc.strerror or type(exc).__name__})",
+                       note=note)
+    except Exception as exc:  # a bug must not stop the other files; no value in the text
+        return Outcome(fp.path, fp.action, "failed",
+                       f"{fp.path}: internal error ({type(exc).__name__}); please report it",
+                       note=note)
     expected = Expected(fp.wanted, fp.removed, old_key if fp.rotates else None,
                         fp.rule.key_groups if fp.rule else (),
                         fp.rule.shamir_threshold if fp.rule else None)
