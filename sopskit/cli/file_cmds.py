@@ -132,6 +132,8 @@ def verify_cmd(app: AppContext, files: tuple[Path, ...], fmt: str,  # noqa: PLR0
     identities = identities_for_command(app, identity_files, use_keyring)
     reports = verify_paths(app.repo, files, identities, require_mac=require_mac)
     click.echo(render_json(reports) if fmt == "json" else render_text(reports, app.verbosity))
+    if not reports:
+        note(app, "no sops files found in " + ", ".join(map(str, files)))
     code = outcome(reports)
     if code != ExitCode.OK:
         raise click.exceptions.Exit(int(code))
