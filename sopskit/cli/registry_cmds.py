@@ -14,10 +14,11 @@ import click
 from sopskit.cli.context import AppContext, pass_app
 from sopskit.cli.context import app as app_of
 from sopskit.errors import InputError, UsageError
+from sopskit.identity.manage import KeyringDestination
 from sopskit.registry import keyops, report, scaffold
 from sopskit.registry.locate import registry_path
 from sopskit.registry.model import Registry
-from sopskit.registry.private import FileDestination
+from sopskit.registry.private import FileDestination, PrivateDestination
 from sopskit.registry.resolve import NoMatchingRule, resolve, today_utc
 from sopskit.registry.schema import load_registry
 from sopskit.registry.sops_config import render, source_name, write_path
@@ -148,18 +149,17 @@ def keys_add(app: AppContext, *, name: str, age: str | None, pgp_file: Path | No
 @_meta_options
 @click.option("--private-out", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the private key to this new file (mode 0600; never overwritten).")
+@click.option("--store", type=click.Choice(["keyring"]),
+              help="Keep the private key (age only) in the OS keyring, named NAME.")
 @click.option("--print-private", is_flag=True, help="Print the PRIVATE key on stdout.")
 @registry_option
 @pass_app
 def keys_generate(app: AppContext, *, name: str, kind: str, clusters: tuple[str, ...],
                   owner: str | None, expires: str | None, private_out: Path | None,
-                  print_private: bool, registry_file: Path | None) -> None:
+                  store: str | None, print_private: bool, registry_file: Path | None) -> None:
     """Create a key pair, register its public part, and store the private part."""
-    if private_out is None and not print_private:
-        raise UsageError("say where the private key goes: --private-out FILE"
-                         " (or --print-private)")
+    dest = _private_destination(kind, private_out, store, print_private)
     meta = keyops.KeyMeta(clusters, owner, _date(expires))
-    dest = FileDestination(private_out) if private_out else None
     made = keyops.generate_key(_locate(app, registry_file), name, kind, meta, dest)
     _say(app, f"generated {kind} key {name}: {made.public}; {made.stored}")
     if print_private:
@@ -167,6 +167,23 @@ def keys_generate(app: AppContext, *, name: str, kind: str, clusters: tuple[str,
         click.echo(made.secret, nl=False)
     else:
         click.echo(made.public)
+
+
+def _private_destination(kind: str, private_out: Path | None, store: str | None,
+                         print_private: bool) -> PrivateDestination | None:
+    if private_out is not None and store is not None:
+        raise UsageError("give either --private-out FILE or --store keyring, not both")
+    if store == "keyring":
+        if kind != "age":
+            raise UsageError("--store keyring keeps age identities only; use --private-out "
+                             "FILE for a PGP key (then import it into gpg)")
+        return KeyringDestination()
+    if private_out is not None:
+        return FileDestination(private_out)
+    if not print_private:
+        raise UsageError("say where the private key goes: --private-out FILE, --store keyring"
+                         " (or --print-private)")
+    return None
 
 
 def _status_command(status: str, verb: str) -> click.Command:

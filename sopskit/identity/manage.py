@@ -7,12 +7,13 @@ KeyringError naming the alternatives, never a silent fallback.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sopskit.errors import InputError, NoIdentityError, UsageError
 from sopskit.identity.model import AgeIdentity
-from sopskit.identity.parse import generate, parse_age_secret, parse_keys_text, read_key_file
+from sopskit.identity.parse import generate, parse_keys_text, read_key_file
 from sopskit.identity.registry_link import RegistryKeys
 
 if TYPE_CHECKING:
@@ -92,7 +93,11 @@ def ensure_storable(name: str, *, env: Mapping[str, str] | None = None) -> None:
 def store_secret(name: str, secret: str, *, env: Mapping[str, str] | None = None) -> str:
     """Keep a freshly generated age secret as keyring entry `name` (`keys generate --store
     keyring`); says where it went, never the secret."""
-    identity = parse_age_secret(secret, source=f"keyring:{name}", name=name)
+    # the generated text is a keys file (comment lines + one identity), as age-keygen writes
+    found = parse_keys_text(secret, source=f"keyring:{name}", where=f"new key {name}")
+    if len(found.age) != 1:
+        raise InputError(f"expected exactly one age identity for {name}, found {len(found.age)}")
+    identity = replace(found.age[0], name=name)
     backend = add_identity(name, identity, env=env)
     return f"private key of {name} stored in the OS keyring ({backend})"
 
@@ -108,3 +113,17 @@ def check_name(name: str) -> str:
     from sopskit.identity.keyring_store import check_name as check
 
     return check(name)
+
+
+class KeyringDestination:
+    """`keys generate --store keyring`: the private part becomes keyring entry NAME
+    (the registry's PrivateDestination protocol)."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.env = env
+
+    def check(self, name: str) -> None:
+        ensure_storable(name, env=self.env)
+
+    def store(self, name: str, secret: str) -> str:
+        return store_secret(name, secret, env=self.env)

@@ -117,7 +117,7 @@ def generate_key(registry_path: Path, name: str, kind: str, meta: KeyMeta,
     if name in registry.keys:
         raise UsageError(f"the registry already has a key {name!r}", path=registry_path)
     if destination is not None:
-        check_destination(destination)
+        check_destination(name, destination)
     asc = registry_path.parent / "pgp" / f"{name}.asc"
     if kind == "pgp" and asc.exists():
         raise UsageError("a public key file with this name already exists", path=asc)

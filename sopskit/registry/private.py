@@ -1,13 +1,25 @@
-"""Where the private part of a newly generated key goes. The one function to extend with
-new destinations (the identity package adds the OS keyring)."""
+"""Where the private part of a newly generated key goes.
+
+A destination is anything with `check(name)` (refuse early, before a key is generated) and
+`store(name, secret) -> str` (say where it went, never the secret). The registry ships the
+0600-file destination; the identity package supplies the OS-keyring one
+(`sopskit.identity.manage.KeyringDestination`), so the registry does not depend on it.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sopskit.errors import UsageError
+
+
+class PrivateDestination(Protocol):
+    def check(self, name: str) -> None: ...
+
+    def store(self, name: str, secret: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -16,33 +28,35 @@ class FileDestination:
 
     path: Path
 
+    def check(self, name: str) -> None:
+        if self.path.exists():
+            raise UsageError("refusing to overwrite an existing file with a private key",
+                             path=self.path)
+        if not self.path.parent.is_dir():
+            raise UsageError("the directory for the private key does not exist", path=self.path)
 
-PrivateDestination = FileDestination
+    def store(self, name: str, secret: str) -> str:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except FileExistsError:
+            raise UsageError("refusing to overwrite an existing file with a private key",
+                             path=self.path) from None
+        except OSError as exc:
+            raise UsageError(f"cannot create the private key file ({exc.strerror})",
+                             path=self.path) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(secret if secret.endswith("\n") else secret + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        return f"private key of {name} written to {self.path} (mode 0600)"
 
 
-def check_destination(destination: PrivateDestination) -> None:
+def check_destination(name: str, destination: PrivateDestination) -> None:
     """Refuse early (before generating anything) a destination that cannot be used."""
-    if destination.path.exists():
-        raise UsageError("refusing to overwrite an existing file with a private key",
-                         path=destination.path)
-    if not destination.path.parent.is_dir():
-        raise UsageError("the directory for the private key does not exist",
-                         path=destination.path)
+    destination.check(name)
 
 
 def store_private(name: str, secret: str, destination: PrivateDestination) -> str:
     """Hand the private key `secret` of key `name` to `destination`; say where it went."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(destination.path, flags, 0o600)
-    except FileExistsError:
-        raise UsageError("refusing to overwrite an existing file with a private key",
-                         path=destination.path) from None
-    except OSError as exc:
-        raise UsageError(f"cannot create the private key file ({exc.strerror})",
-                         path=destination.path) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(secret if secret.endswith("\n") else secret + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    return f"private key of {name} written to {destination.path} (mode 0600)"
+    return destination.store(name, secret)
