@@ -12,6 +12,7 @@ name (`prod...`); the rendering says which.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,8 +110,8 @@ def _secret_commands(cluster: str) -> tuple[str, ...]:
 
 
 def step_generate(key: Key, new: str, registry: Registry) -> Step:
-    clusters = " ".join(f"--cluster {c}" for c in key.clusters)
-    owner = f" --owner {key.owner}" if key.owner else ""
+    clusters = " ".join(f"--cluster {shlex.quote(c)}" for c in key.clusters)
+    owner = f" --owner {shlex.quote(key.owner)}" if key.owner else ""
     done = f"{new} is in the registry" if new in registry.keys else None
     return Step(f"Create {new} and register it",
                 (f"sopskit keys generate {new} --type {key.type} {clusters}{owner} "

@@ -16,7 +16,7 @@ from sopskit.sops.binary import locate
 from sopskit.sops.config import CreationRule
 from sopskit.sops.runner import Sops
 from sopskit.sopsfile.model import CryptRule
-from tests.helpers import age_key, run_cli, run_sops
+from tests.helpers import GpgHome, age_key, run_cli, run_sops
 from tests.rekey.world import MARKER, STORES, content, make_world
 
 
@@ -180,3 +180,25 @@ def test_without_a_registry_the_root_sops_yaml_decides(tmp_path: Path) -> None:
 
 def world_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("SOPS")} | {"CI": "true"}
+
+
+def test_a_retired_pgp_key_is_removed_and_the_data_key_rotated(tmp_path: Path,
+                                                               gpg_home: GpgHome) -> None:
+    world = make_world(tmp_path)
+    fp = gpg_home.fp  # type: ignore[attr-defined]
+    world.add_pgp_key("release-bot", fp, "[production]", gpg_home.path)
+    files = world.populate(2, "clusters/production/apps")
+    assert f"fp: {fp}" in (world.root / files[0]).read_text()
+    gpg_only = {"GNUPGHOME": str(gpg_home.path)}
+    assert run_sops("--decrypt", world.root / files[0], env=gpg_only).returncode == 0
+    world.set_status("release-bot", "retired")
+    r = run_cli("--repo", world.root, "rekey", "--apply", "--format", "json", env=world.env())
+    assert r.code == 0, r.stdout + r.stderr
+    for entry in json.loads(r.stdout)["files"]:
+        assert entry["action"] == "updatekeys+rotate"
+        assert entry["proof"]["data_key_rotated"] is True
+        assert entry["proof"]["removed_recipients"] == {f"pgp:{fp}": "no stanza for it"}
+    for rel in files:
+        text = (world.root / rel).read_text()
+        assert fp not in text and "pgp" not in text
+        assert run_sops("--decrypt", world.root / rel, env=gpg_only).returncode != 0

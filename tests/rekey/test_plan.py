@@ -164,3 +164,12 @@ def test_data_keys_older_than_the_limit_are_rotated(world: World) -> None:
     # rotated but not committed yet: the history says nothing about the files on disk
     again = run_cli("--repo", world.root, "rekey", "--format", "json", env=world.env())
     assert json.loads(again.stdout)["summary"]["rotate"] == 0
+
+
+def test_paths_limit_the_plan(world: World) -> None:
+    world.set_status("flux-sandbox", "retired")
+    plan = make_plan(world.root, [world.root / "clusters/sandbox/db.yaml",
+                                  world.root / "clusters/production"], load_desired(world.root))
+    assert {f.path: f.action for f in plan.files} == {
+        "clusters/sandbox/db.yaml": "updatekeys+rotate",
+        "clusters/production/api.json": "nothing"}

@@ -104,3 +104,17 @@ def test_flux_secret_holds_the_cluster_keys_for_the_admins_only(tmp_path: Path) 
                               env=world.env()).stdout)
     entry = next(f for f in plan["files"] if f["path"].startswith("keys/flux/"))
     assert entry["action"] == "unmanaged"
+
+
+def test_admin_key_runbook_regenerates_every_cluster_secret(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    world.populate(1)
+    r = run_cli("--repo", world.root, "runbook", "rotate-key", "ops-admin", "--to", "admin-2",
+                env=world.env())
+    assert r.code == 0, r.stderr
+    titles = numbered(r.stdout)
+    assert titles[1].startswith("Clusters: nothing to add for admin-2")
+    assert "Re-encrypt the clusters' decryption secrets without ops-admin" in r.stdout
+    for cluster in ("sandbox", "production"):
+        assert f"sopskit flux secret {cluster} --out" in r.stdout
+    assert "--cluster *" not in r.stdout and "--cluster '*'" in r.stdout

@@ -34,12 +34,14 @@ def content(store: str, n: int) -> str:
 
 
 def registry_text(keys: dict[str, tuple[str, str, str]], extra_rules: str = "") -> str:
-    """keys: name -> (recipient, clusters yaml, status)."""
+    """keys: name -> (recipient or PGP fingerprint, clusters yaml, status)."""
     lines = ["version: 1", "defaults:", "  encrypted_regex: ^(data|stringData)$",
              "clusters:", '  sandbox: {description: "tracks main"}',
              '  production: {description: "tracks release tags"}', "keys:"]
     for name, (recipient, clusters, status) in keys.items():
-        lines += [f"  {name}:", "    type: age", f"    recipient: {recipient}",
+        kind = ("    type: age", f"    recipient: {recipient}") if recipient.startswith(
+            "age1") else ("    type: pgp", f"    fingerprint: {recipient}")
+        lines += [f"  {name}:", *kind,
                   f"    clusters: {clusters}", f"    status: {status}"]
     lines += ["rules:", extra_rules.rstrip("\n"),
               "  - path: clusters/production/**", "    clusters: [production]",
@@ -55,6 +57,8 @@ class World:
     status: dict[str, str] = field(default_factory=dict)
     clusters: dict[str, str] = field(default_factory=dict)
     extra_rules: str = ""
+    pgp: dict[str, str] = field(default_factory=dict)  # name -> fingerprint
+    gnupghome: Path | None = None
 
     def add_key(self, name: str, clusters: str, status: str = "active") -> AgeKey:
         self.keys[name] = age_key()
@@ -63,8 +67,16 @@ class World:
         self.write_registry()
         return self.keys[name]
 
+    def add_pgp_key(self, name: str, fingerprint: str, clusters: str, gnupghome: Path) -> None:
+        self.pgp[name] = fingerprint
+        self.gnupghome = gnupghome
+        self.clusters[name] = clusters
+        self.status[name] = "active"
+        self.write_registry()
+
     def write_registry(self) -> None:
         reg = {n: (k.recipient, self.clusters[n], self.status[n]) for n, k in self.keys.items()}
+        reg |= {n: (fp, self.clusters[n], self.status[n]) for n, fp in self.pgp.items()}
         (self.root / "keys").mkdir(exist_ok=True)
         (self.root / "keys" / "registry.yaml").write_text(registry_text(reg, self.extra_rules))
 
@@ -75,7 +87,8 @@ class World:
     def identities(self, *names: str) -> Identities:
         chosen = names or tuple(self.keys)
         return Identities(tuple(AgeIdentity(self.keys[n].secret, self.keys[n].recipient, "test",
-                                            name=n) for n in chosen))
+                                            name=n) for n in chosen if n in self.keys),
+                          self.gnupghome)
 
     def env(self, *names: str) -> dict[str, str]:
         """A CLI environment holding exactly these private keys (default: all)."""
@@ -83,6 +96,8 @@ class World:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS")}
         env["SOPS_AGE_KEY"] = "\n".join(self.keys[n].secret for n in chosen)
         env["CI"] = "true"
+        if self.gnupghome is not None:
+            env["GNUPGHOME"] = str(self.gnupghome)
         return env
 
     def encrypt(self, relpath: str, text: str) -> Path:
