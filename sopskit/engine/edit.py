@@ -18,6 +18,7 @@ from sopskit.errors import UsageError, VerificationError
 from sopskit.identity.model import Identities
 from sopskit.sops.runner import Sops, editor_env
 from sopskit.sopsfile.document import detect_format
+from sopskit.sopsfile.model import Format
 
 
 def edit_file(source: Path, *, repo: Path, sops: Sops, identities: Identities,
@@ -36,16 +37,22 @@ def edit_file(source: Path, *, repo: Path, sops: Sops, identities: Identities,
         user = editor if editor is not None else editor_env()
         if not sops.edit(temp, editor_env=capture.editor_env(user)):
             return False
-        if capture.last is None:
-            raise VerificationError("could not observe the content saved in the editor; "
-                                    "nothing was replaced", check="roundtrip", path=shown)
-        expect = check.Expect(recipients=before.document.metadata.recipients,
-                              key_same_as=before.data_key, plaintext=capture.last,
-                              require_key=True)
-
-        def verify(written: Path) -> None:
-            check.check_path(written, path=shown, fmt=fmt, identities=identities,
-                             expect=expect)
-
-        replace_file_verified(source, temp, verify)
+        expect = _expect_after_edit(before, capture.last, shown)
+        replace_file_verified(source, temp, lambda written: _verify(
+            written, shown, fmt, identities, expect))
     return True
+
+
+def _expect_after_edit(before: check.Checked, saved: bytes | None, shown: str) -> check.Expect:
+    """Same recipients and data key as before (sops edit keeps both), and exactly the
+    content saved in the editor."""
+    if saved is None:
+        raise VerificationError("could not observe the content saved in the editor; "
+                                "nothing was replaced", check="roundtrip", path=shown)
+    return check.Expect(recipients=before.document.metadata.recipients,
+                        key_same_as=before.data_key, plaintext=saved, require_key=True)
+
+
+def _verify(written: Path, shown: str, fmt: Format, identities: Identities,
+            expect: check.Expect) -> None:
+    check.check_path(written, path=shown, fmt=fmt, identities=identities, expect=expect)

@@ -63,13 +63,7 @@ def encrypt_file(source: Path, policy: Policy, *, repo: Path, sops: Sops,
     fmt = detect_format(str(source))
     if looks_like_sops(plaintext, fmt):
         raise UsageError("file is already encrypted with sops", path=shown)
-    if policy.sops_config is not None:
-        ciphertext = sops.encrypt(plaintext, filename=str(source), config=policy.sops_config,
-                                  path=shown)
-    else:
-        with encrypting_sops(sops, policy.rule) as encrypter:
-            ciphertext = encrypter.encrypt(plaintext, filename=str(source), rule=policy.rule,
-                                           path=shown)
+    ciphertext = _run_sops(plaintext, source, shown, policy, sops)
     expect = check.Expect(recipients=policy.recipients, plaintext=plaintext,
                           crypt=(policy.rule.crypt_rule, policy.rule.mac_only_encrypted))
     if output is None:
@@ -84,3 +78,13 @@ def encrypt_file(source: Path, policy: Policy, *, repo: Path, sops: Sops,
 
     replace_verified(output, ciphertext, verify)
     return Encrypted(shown, ciphertext, output, result[0].mac_checked)
+
+
+def _run_sops(plaintext: bytes, source: Path, shown: str, policy: Policy, sops: Sops) -> bytes:
+    """The real sops encrypts: against the repository's .sops.yaml when that is the source
+    (sops' own rule choice, cross-checked afterwards), else with exactly the policy's rule."""
+    if policy.sops_config is not None:
+        return sops.encrypt(plaintext, filename=str(source), config=policy.sops_config,
+                            path=shown)
+    with encrypting_sops(sops, policy.rule) as encrypter:
+        return encrypter.encrypt(plaintext, filename=str(source), rule=policy.rule, path=shown)

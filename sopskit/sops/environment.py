@@ -49,16 +49,24 @@ def child_env(identities: Identities, *, config: Path | None = None,
     env = process.base_env({k: os.environ[k] for k in _GPG_INHERITED if k in os.environ})
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
                SOPS_DISABLE_VERSION_CHECK="1")
-    secrets = [i.secret for i in identities.age if i.kind == "x25519"]
-    if secrets:
-        env["SOPS_AGE_KEY"] = "\n".join(secrets)
-    if identities.gnupghome is not None:
-        env["GNUPGHOME"] = str(identities.gnupghome)
-    else:
-        env["GNUPGHOME"] = str(home / "no-gnupg")
-        env["SOPS_GPG_EXEC"] = shutil.which("false") or "/bin/false"
+    env.update(_key_vars(identities, home))
     if config is not None:
         env["SOPS_CONFIG"] = str(config)
     if extra:
         env.update(extra)
     return env
+
+
+def _key_vars(identities: Identities, home: Path) -> dict[str, str]:
+    """SOPS_AGE_KEY with the x25519 secrets (ssh identities are for the native engine only)
+    and the GnuPG home, or a gpg that always fails when PGP is not to be used."""
+    out: dict[str, str] = {}
+    secrets = [i.secret for i in identities.age if i.kind == "x25519"]
+    if secrets:
+        out["SOPS_AGE_KEY"] = "\n".join(secrets)
+    if identities.gnupghome is not None:
+        out["GNUPGHOME"] = str(identities.gnupghome)
+    else:
+        out["GNUPGHOME"] = str(home / "no-gnupg")
+        out["SOPS_GPG_EXEC"] = shutil.which("false") or "/bin/false"
+    return out

@@ -35,31 +35,32 @@ DEFAULT_TIMEOUT = 120.0
 EDIT_UNCHANGED = 200  # codes.FileHasNotBeenModified: `edit` saved nothing new
 
 
+# sops exit code -> (error class, message, check for VerificationError); sops-format.md 3.10
+_EXIT: dict[int, tuple[type[SopskitError], str, str]] = {
+    51: (VerificationError, "MAC check failed in sops", "mac"),
+    25: (VerificationError, "a value failed to decrypt (tampered or wrong key)", "value"),
+    128: (NoIdentityError, "none of the available keys can decrypt this file's data key", ""),
+    203: (UsageError, "file is already encrypted with sops", ""),
+    92: (InputError, "file is empty: sops needs at least one document", ""),
+    100: (InputError, "file does not exist", ""),
+    2: (InputError, "sops could not read or parse the input", ""),
+    201: (BinaryError, "the editor could not be run or failed (set $SOPS_EDITOR or $EDITOR)",
+          ""),
+    8: (InternalError, "sopskit passed conflicting options to sops", ""),
+}
+_WITH_DETAIL = (51, 25, 2, 8)  # sops' own (sanitised) words help here; elsewhere they repeat
+
+
 def _error_for(code: int, detail: str, path: str) -> SopskitError:
     """The typed error for a sops exit code (never decided from stderr text)."""
     suffix = f" ({detail})" if detail else ""
-    if code == 51:
-        return VerificationError(f"MAC check failed in sops{suffix}", check="mac", path=path)
-    if code == 25:
-        return VerificationError(f"a value failed to decrypt (tampered or wrong key){suffix}",
-                                 check="value", path=path)
-    if code == 128:
-        return NoIdentityError("none of the available keys can decrypt this file's data key",
-                               path=path)
-    if code == 203:
-        return UsageError("file is already encrypted with sops", path=path)
-    if code == 92:
-        return InputError("file is empty: sops needs at least one document", path=path)
-    if code == 100:
-        return InputError("file does not exist", path=path)
-    if code == 2:
-        return InputError(f"sops could not read or parse the input{suffix}", path=path)
-    if code == 201:
-        return BinaryError("the editor could not be run or failed (set $SOPS_EDITOR or "
-                           "$EDITOR)", path=path)
-    if code == 8:
-        return InternalError(f"sopskit passed conflicting options to sops{suffix}", path=path)
-    return SopsError(f"sops failed with exit code {code}{suffix}", sops_exit=code, path=path)
+    if code not in _EXIT:
+        return SopsError(f"sops failed with exit code {code}{suffix}", sops_exit=code, path=path)
+    cls, message, check = _EXIT[code]
+    message += suffix if code in _WITH_DETAIL else ""
+    if cls is VerificationError:
+        return VerificationError(message, check=check, path=path)
+    return cls(message, path=path)
 
 
 @functools.lru_cache(maxsize=1)
