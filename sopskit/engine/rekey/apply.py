@@ -90,39 +90,53 @@ def _prepare(fp: FilePlan, source: Path, ctx: Context) -> tuple[SopsDocument, by
         return doc, None
 
 
-def apply_file(fp: FilePlan, ctx: Context) -> Outcome:
-    """Carry out one file's plan and prove the result; never raises for a file's failure."""
-    note = ctx.notes.get(fp.path)
+def _not_applied(fp: FilePlan, ctx: Context) -> tuple[Status, str] | None:
+    """Why a file is not touched at all, if it is not."""
     if fp.action == "error":
-        return Outcome(fp.path, fp.action, "failed", "; ".join(fp.reasons), note=note)
+        return "failed", "; ".join(fp.reasons)
     if fp.action == "unmanaged":
-        return Outcome(fp.path, fp.action, "skipped", "; ".join(fp.reasons), note=note)
+        return "skipped", "; ".join(fp.reasons)
     if fp.less_encrypted and not ctx.allow_less_encryption:
-        return Outcome(fp.path, fp.action, "blocked",
-                       f"re-encryption would leave {len(fp.less_encrypted)} encrypted value(s)"
-                       " in plaintext; pass --allow-less-encryption to do it", note=note)
+        return "blocked", (f"re-encryption would leave {len(fp.less_encrypted)} encrypted "
+                           "value(s) in plaintext; pass --allow-less-encryption to do it")
+    return None
+
+
+def _failure(fp: FilePlan, exc: Exception) -> str:
+    """One line for what went wrong with this file; never a value."""
+    if isinstance(exc, SopskitError):
+        return str(exc)
+    if isinstance(exc, OSError):  # the filesystem refused (read-only, full)
+        return f"{fp.path}: cannot write it ({exc.strerror or type(exc).__name__})"
+    return f"{fp.path}: internal error ({type(exc).__name__}); please report it"
+
+
+def _apply_and_prove(fp: FilePlan, ctx: Context) -> tuple[Status, str | None, FileProof]:
     source = ctx.repo / fp.path
-    try:
-        doc, old_key = _prepare(fp, source, ctx)
-        if fp.changes:
-            assert old_key is not None
-            _write(fp, source, doc, old_key, ctx)
-    except SopskitError as exc:
-        return Outcome(fp.path, fp.action, "failed", str(exc), note=note)
-    except OSError as exc:  # the filesystem refused (read-only, full): this file only
-        return Outcome(fp.path, fp.action, "failed",
-                       f"{fp.path}: cannot write it ({exc.strerror or type(exc).__name__})",
-                       note=note)
-    except Exception as exc:  # a bug must not stop the other files; no value in the text
-        return Outcome(fp.path, fp.action, "failed",
-                       f"{fp.path}: internal error ({type(exc).__name__}); please report it",
-                       note=note)
+    doc, old_key = _prepare(fp, source, ctx)
+    if fp.changes:
+        assert old_key is not None
+        _write(fp, source, doc, old_key, ctx)
+    rule = fp.rule
     expected = Expected(fp.wanted, fp.removed, old_key if fp.rotates else None,
-                        fp.rule.key_groups if fp.rule else (),
-                        fp.rule.shamir_threshold if fp.rule else None)
+                        rule.key_groups if rule else (), rule.shamir_threshold if rule else None)
     proof = prove(source, fp.path, fp.format, expected, ctx.identities)
-    status: Status = "done" if proof.ok else "failed"
-    error = None if proof.ok else "the proof failed after the write: " + _why(proof)
+    if proof.ok:
+        return "done", None, proof
+    return "failed", "the proof failed after the write: " + _why(proof), proof
+
+
+def apply_file(fp: FilePlan, ctx: Context) -> Outcome:
+    """Carry out one file's plan and prove the result; never raises for a file's failure
+    (a bug in one file must not stop the others either)."""
+    note = ctx.notes.get(fp.path)
+    skipped = _not_applied(fp, ctx)
+    if skipped is not None:
+        return Outcome(fp.path, fp.action, skipped[0], skipped[1], note=note)
+    try:
+        status, error, proof = _apply_and_prove(fp, ctx)
+    except Exception as exc:  # reported per file, as one line (KeyboardInterrupt passes)
+        return Outcome(fp.path, fp.action, "failed", _failure(fp, exc), note=note)
     return Outcome(fp.path, fp.action, status, error, proof, note)
 
 

@@ -146,11 +146,9 @@ def _regroup(meta: Metadata, rule: CreationRule) -> bool:
         and meta.threshold != (rule.shamir_threshold or len(rule.key_groups)))
 
 
-def decide(doc: SopsDocument, rule: CreationRule, mode: RotateMode, desired: Desired, *,
-           rotate_anyway: str | None = None) -> tuple[Action, tuple[str, ...]]:
-    """The action for `doc` and the reasons, in words. `rotate_anyway` says why the data
-    key must change even with the same recipients (`always`, or a data key too old)."""
-    meta = doc.metadata
+def _describe_changes(meta: Metadata, rule: CreationRule, desired: Desired
+                      ) -> tuple[list[str], bool, bool, bool]:
+    """Reasons in words, and whether recipients are added, removed, or only regrouped."""
     added = rule.recipients - meta.recipients
     removed = meta.recipients - rule.recipients
     reasons = [f"add {desired.describe(r)}" for r in sorted(added)]
@@ -158,25 +156,34 @@ def decide(doc: SopsDocument, rule: CreationRule, mode: RotateMode, desired: Des
     regroup = not added and not removed and _regroup(meta, rule)
     if regroup:
         reasons.append("key groups or Shamir threshold differ")
+    return reasons, bool(added), bool(removed), regroup
+
+
+def _crypt_reason(meta: Metadata, rule: CreationRule) -> str:
+    want = rule.crypt_rule or DEFAULT_CRYPT_RULE
+    have = meta.effective_crypt_rule
+    return (f"crypt rule {have.kind}={have.value!r} -> {want.kind}={want.value!r}"
+            f"{', mac_only_encrypted' if rule.mac_only_encrypted else ''}")
+
+
+def decide(doc: SopsDocument, rule: CreationRule, mode: RotateMode, desired: Desired, *,
+           rotate_anyway: str | None = None) -> tuple[Action, tuple[str, ...]]:
+    """The action for `doc` and the reasons, in words. `rotate_anyway` says why the data
+    key must change even with the same recipients (`always`, or a data key too old)."""
+    reasons, added, removed, regroup = _describe_changes(doc.metadata, rule, desired)
     if crypt_differs(doc, rule):
-        want = rule.crypt_rule or DEFAULT_CRYPT_RULE
-        reasons.append(f"crypt rule {meta.effective_crypt_rule.kind}="
-                       f"{meta.effective_crypt_rule.value!r} -> {want.kind}={want.value!r}"
-                       f"{', mac_only_encrypted' if rule.mac_only_encrypted else ''}")
-        return "re-encrypt", tuple(reasons)
+        return "re-encrypt", (*reasons, _crypt_reason(doc.metadata, rule))
     if removed and mode == "never":
-        reasons.append("data key NOT rotated (--rotate-data-key never): the removed keys "
-                       "can still read these values from git history")
-        return "updatekeys", tuple(reasons)
-    if rotate_anyway and mode != "never":
-        reasons.append(rotate_anyway)
-    if removed or (rotate_anyway and mode != "never" and (added or regroup)):
+        return "updatekeys", (*reasons, "data key NOT rotated (--rotate-data-key never): the "
+                              "removed keys can still read these values from git history")
+    rotate = rotate_anyway if mode != "never" else None
+    if rotate:
+        reasons.append(rotate)
+    if removed or (rotate and (added or regroup)):
         return "updatekeys+rotate", tuple(reasons)
     if added or regroup:
         return "updatekeys", tuple(reasons)
-    if rotate_anyway and mode != "never":
-        return "rotate", tuple(reasons)
-    return "nothing", ()
+    return ("rotate", tuple(reasons)) if rotate else ("nothing", ())
 
 
 def unmanaged(doc: SopsDocument, data: bytes, desired: Desired, why: str) -> FilePlan:
