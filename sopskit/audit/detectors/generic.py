@@ -41,6 +41,7 @@ _CODE = frozenset((".py", ".go", ".js", ".ts", ".jsx", ".tsx", ".java", ".rb", "
                    ".hcl", ".sh", ".bash", ".zsh", ".ps1", ".lua", ".pl", ".groovy", ".j2"))
 _PROSE = frozenset((".md", ".rst", ".adoc", ".txt"))
 _EXPRESSION = re.compile(r"[\s()\[\]`]")  # prose: an unquoted value with these is code or text
+_TEXT = re.compile(r"\s|\\[nt]")
 _BY_REFERENCE = frozenset(("ExternalSecret", "ClusterExternalSecret", "SecretStore",
                            "ClusterSecretStore", "SealedSecret", "PushSecret",
                            "VaultStaticSecret", "VaultDynamicSecret", "OnePasswordItem"))
@@ -90,6 +91,8 @@ def _line(src: Source, start: int, end: int) -> Iterator[Hit]:
         quoted = raw[:1] in "\"'"
         if (code and not quoted) or (prose and not quoted and _EXPRESSION.search(raw)):
             continue
+        if code and _TEXT.search(raw):
+            continue  # a string with spaces or escapes in code is text or a template
         value = (_block_value(src, end) if _BLOCK.match(raw)
                  else values.unquote(raw) if quoted else values.unquote(raw).rstrip("\"'"))
         hit = _judge(src, start + m.start("key"), m.group("key"), value)

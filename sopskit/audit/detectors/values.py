@@ -13,7 +13,7 @@ from collections import Counter
 # Placeholders people commit on purpose (templating, substitution, documentation).
 _TEMPLATED = re.compile(
     r"\$\{[^}]*\}|\$\([A-Za-z_][A-Za-z0-9_]*\)|\{\{.*?\}\}|\{%.*?%\}|%\([a-z_]+\)s|"
-    r"^\$[A-Za-z_][A-Za-z0-9_]*$|^\{[A-Z][A-Z0-9_]*\}$|^<[^<>]+>$|^\[[A-Z_ -]+\]$"
+    r"^\$[A-Za-z_][A-Za-z0-9_]*$|^\{[^{}]*\}$|^<[^<>]+>$|^\[[A-Z_ -]+\]$"
     r"|^__[A-Z0-9_]+__$|^@[A-Z_]+@$|\$\(.+\)|`.+`")  # the last two: shell substitution
 _WORDS = frozenset((
     "changeme", "change-me", "change_me", "changeit", "replace_me", "replace-me", "replaceme",
