@@ -29,6 +29,7 @@ def sanitise(stderr: bytes, *, plaintexts: Iterable[bytes] = ()) -> str:
     line = _BLOB.sub(REDACTED, line)
     secrets = [p for p in plaintexts if p]
     if secrets:
+        line = _redact_lines(line[: MAX_LEN * 4], secrets)
         line = _TOKEN.sub(lambda m: _redact_if_in(m[0], secrets), line)
     if len(line) > MAX_LEN:
         line = line[: MAX_LEN - 3] + "..."
@@ -45,6 +46,20 @@ looking beginning value object array string key keys data decrypt decrypting enc
 encrypting failed config creation rules matching tree metadata sops version with from
 into the and not for
 """.strip()))
+
+
+def _redact_lines(line: str, secrets: list[bytes]) -> str:
+    """Whole plaintext lines, and the value part of `key=value` / `key: value` lines, that
+    sops quoted verbatim (dotenv and INI parse errors do): this also catches values made of
+    short words that the token pass below would keep."""
+    for secret in secrets:
+        for raw in secret.decode("utf-8", "replace").splitlines():
+            parts = [raw.strip(), *(raw.split(sep, 1)[1].strip() for sep in ("=", ":")
+                                    if sep in raw)]
+            for part in parts:
+                if len(part) >= 4 and part in line:
+                    line = line.replace(part, REDACTED)
+    return line
 
 
 def _redact_if_in(token: str, secrets: list[bytes]) -> str:
