@@ -124,3 +124,14 @@ def test_editor_sees_user_home_and_no_keys(world: World, tmp_path: Path) -> None
     assert home_line == f"HOME={world.env['HOME']}"
     assert sops_vars == "0"
     assert world.cli("decrypt", path).stdout == "A=1\nB=2\n"
+
+
+def test_identity_option_instead_of_environment(world: World) -> None:
+    path = world.write("s.env", "TOKEN=id-option-secret\n")
+    assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
+    key_file = world.env["SOPS_AGE_KEY_FILE"]
+    env = {k: v for k, v in world.env.items() if k != "SOPS_AGE_KEY_FILE"}
+    assert world.cli("decrypt", path, env=env).code == 3
+    result = world.cli("decrypt", "--identity", key_file, path, env=env)
+    assert result.code == 0 and result.stdout == "TOKEN=id-option-secret\n"
+    assert world.cli("verify", "--require-mac", "--identity", key_file, path, env=env).code == 0
