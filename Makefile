@@ -29,7 +29,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
-	set -e; for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	rc=0; for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || rc=1; done; exit $$rc
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
