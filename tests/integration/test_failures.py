@@ -242,3 +242,17 @@ def test_unwritable_output_is_one_line_exit_3(world: World) -> None:
     result = world.cli("decrypt", enc, "-o", world.repo / "no-such-dir" / "plain.env")
     assert result.code == 3 and "cannot write here" in result.stderr
     assert_one_clean_line(result.stderr)
+
+
+def test_successful_operations_leave_no_plaintext_on_disk(world: World, tmp_path: Path) -> None:
+    start = time.time()
+    mark = f"{MARK}-{uuid.uuid4().hex}"
+    path = world.write("s.yaml", f"password: {mark}\n")
+    editor = tmp_path / "ed.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/password/passwd/' \"$1\"\n")
+    editor.chmod(0o755)
+    assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
+    assert world.cli("edit", path, env={**world.env, "EDITOR": str(editor)}).code == 0
+    assert mark in world.cli("decrypt", path).stdout
+    for root in (Path("/tmp"), Path("/dev/shm"), world.repo):
+        assert files_containing(root, mark.encode(), start) == []
