@@ -20,8 +20,11 @@ from sopskit.audit.detectors import values
 from sopskit.audit.detectors.source import Hit, Source, document_kinds, kind_at
 from sopskit.audit.finding import Severity
 
-_KEYWORD = re.compile(r"(?i)pass|pwd|secret|token|api[_\-.]?key|private[_\-.]?key|"
-                      r"access[_\-.]?key|credential|auth[_\-.]?key")
+# Searched in the lower-cased text: a case-sensitive alternation is ~3x faster than (?i).
+_KEYWORDS = (r"pass|pwd|secret|token|api[_\-.]?key|private[_\-.]?key|access[_\-.]?key|"
+             r"credential|auth[_\-.]?key")
+_KEYWORD = re.compile(_KEYWORDS)
+_KEYWORD_I = re.compile(_KEYWORDS, re.I)  # non-ASCII text: lower() may change offsets
 _TEMPLATE = r"\$\{[^}\n]*\}|\{\{.*?\}\}"
 _ASSIGN = re.compile(
     r"(?P<q>[\"']?)(?P<key>[A-Za-z_][A-Za-z0-9_.\-/]*)(?P=q)[ \t]*(?::=|:|=)[ \t]*"
@@ -63,7 +66,8 @@ def detect(src: Source) -> Iterator[Hit]:
     text = src.text
     kinds: list[tuple[int, str | None]] | None = None
     done_until = -1
-    for m in _KEYWORD.finditer(text):
+    found = _KEYWORD.finditer(text.lower()) if text.isascii() else _KEYWORD_I.finditer(text)
+    for m in found:
         if m.start() < done_until:
             continue
         start, end = src.line_bounds(m.start())

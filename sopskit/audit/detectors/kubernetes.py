@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,11 +23,14 @@ from sopskit.audit.detectors.source import Hit, Source
 from sopskit.errors import InputError
 
 _FIELDS = ("data", "stringData")
+# A file worth composing: a top-level `kind: Secret`, a List that may hold one, or JSON.
+_CANDIDATE = re.compile(r"^kind:[ \t]*[\"']?Secret[\"']?[ \t]*(?:#.*)?$|^kind:[ \t]*[\"']?\w*List\b"
+                        r"|\"kind\"\s*:\s*\"Secret\"", re.M)
 
 
 def detect(src: Source) -> Iterator[Hit]:
     text = src.text
-    if "Secret" not in text or "kind" not in text:
+    if "Secret" not in text or not _CANDIDATE.search(text):
         return
     try:
         docs = yamlio.compose_all(text, path=src.path)
