@@ -14,7 +14,7 @@ from sopskit.audit.history import has_commits
 from sopskit.audit.rotation import key_ages
 from sopskit.audit.scope import git
 from sopskit.engine.rekey.plan import AgeOf, KeyAge
-from sopskit.errors import InputError
+from sopskit.errors import InputError, SopskitError
 from sopskit.identity.model import Identities
 
 
@@ -30,11 +30,14 @@ def audit_ages(repo: Path, identities: Identities | None) -> AgeOf:
     """An `AgeOf` for `make_plan`: exact where `identities` open both versions."""
 
     def age_of(paths: list[str]) -> dict[str, KeyAge]:
-        if not has_commits(repo):
+        try:
+            if not has_commits(repo):
+                return {}
+            changed = _uncommitted(repo)
+            ages = key_ages(repo, [p for p in paths if p not in changed], identities)
+        except SopskitError:  # no git, or history unreadable: ages unknown, none rotated
             return {}
-        changed = _uncommitted(repo)
         now = datetime.now(UTC)
-        ages = key_ages(repo, [p for p in paths if p not in changed], identities)
         return {p: KeyAge(a.days(now), a.method) for p, a in ages.items()}
 
     return age_of
