@@ -84,7 +84,8 @@ def _proof_words(proof: FileProof | None, describe: Describe) -> str:
 def result_text(result: Result, describe: Describe = str) -> str:
     lines = []
     for o in sorted(result.outcomes, key=lambda o: o.path):
-        detail = o.error if o.status != "done" else _proof_words(o.proof, describe)
+        detail = (o.error or "").removeprefix(f"{o.path}: ") if o.status != "done" \
+            else _proof_words(o.proof, describe)
         note = f" [{o.note}]" if o.note else ""
         lines.append(f"{o.status.upper():<7} {o.path} ({o.action}): {detail}{note}")
     statuses = Counter(o.status for o in result.outcomes)
