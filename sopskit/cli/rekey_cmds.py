@@ -65,7 +65,8 @@ def rekey_cmd(app: AppContext, paths: tuple[Path, ...], do_apply: bool,  # noqa:
                           audit_ages(app.repo, identities))
     result = _run(app, paths, desired, ctx, options, resume=resume)
     click.echo(render.dumps(render.result_dict(result)) if fmt == "json"
-               else render.result_text(result, desired.describe_text))
+               else render.result_text(result, desired.describe_text,
+                                       verbose=app.verbosity > 0))
     return int(result.exit_code)
 
 

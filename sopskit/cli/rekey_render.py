@@ -81,18 +81,24 @@ def _proof_words(proof: FileProof | None, describe: Describe) -> str:
     return ", ".join(parts)
 
 
-def result_text(result: Result, describe: Describe = str) -> str:
-    lines = []
-    for o in sorted(result.outcomes, key=lambda o: o.path):
-        detail = (o.error or "").removeprefix(f"{o.path}: ") if o.status != "done" \
-            else _proof_words(o.proof, describe)
-        note = f" [{o.note}]" if o.note else ""
-        lines.append(f"{o.status.upper():<7} {o.path} ({o.action}): {detail}{note}")
+def _outcome_line(o: Outcome, describe: Describe) -> str:
+    detail = (o.error or "").removeprefix(f"{o.path}: ") if o.status != "done" \
+        else _proof_words(o.proof, describe)
+    note = f" [{o.note}]" if o.note else ""
+    return f"{o.status.upper():<7} {o.path} ({o.action}): {detail}{note}"
+
+
+def result_text(result: Result, describe: Describe = str, *, verbose: bool = False) -> str:
+    """One line per changed, failed or skipped file (every file with `verbose`), a summary."""
+    quiet = [o for o in result.outcomes if o.action == "nothing" and o.status == "done"]
+    lines = [_outcome_line(o, describe) for o in sorted(result.outcomes, key=lambda o: o.path)
+             if verbose or o not in quiet]
     statuses = Counter(o.status for o in result.outcomes)
-    summary = (f"{len(result.outcomes)} file(s): {statuses['done']} done and proved, "
-               f"{statuses['failed']} failed, {statuses['blocked']} blocked")
+    summary = (f"{len(result.outcomes)} file(s): {statuses['done']} done and proved "
+               f"({len(quiet)} needed nothing), {statuses['failed']} failed, "
+               f"{statuses['blocked']} blocked")
     if statuses["skipped"]:
-        summary += f", {statuses['skipped']} unmanaged (no rule) left alone"
+        summary += f", {statuses['skipped']} unmanaged left alone"
     if result.earlier:
         summary += f"; {len(result.earlier)} finished before the interruption"
     if result.temps_removed:
