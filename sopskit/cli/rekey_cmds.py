@@ -137,7 +137,7 @@ def flux_secret_cmd(app: AppContext, cluster: str, out: Path | None,  # noqa: PL
     write(secret, paths.target(app.repo, out))
     if app.verbosity >= 0:
         click.echo(f"wrote {paths.display(app.repo, paths.target(app.repo, out))}: "
-                   f"{', '.join(k + '.agekey' for k in secret.included)}, encrypted to "
+                   f"{', '.join(secret.included)}, encrypted to "
                    f"{', '.join(secret.admins)}", err=True)
 
 

@@ -2,9 +2,10 @@
 
 Flux's kustomize-controller reads age private keys from a Secret (`sops-age` in
 `flux-system` by convention) whose entries end in `.agekey` (PGP ones in `.asc`). We
-build it from the registry: one `<key name>.agekey` per active age key that names the
-cluster itself (keys serving every cluster, `"*"`, are the admins': they never go into a
-cluster), for each of which the identity store holds the private part. The manifest
+build it from the registry: one `<key name>.agekey` per active age key (`<key name>.asc`
+per PGP key, exported from the GnuPG home) that names the cluster itself (keys serving
+every cluster, `"*"`, are the admins': they never go into a cluster), for each of which
+the identity store holds the private part. The manifest
 exists only in memory and on sops' stdin; the file is encrypted to the admin keys with
 `encrypted_regex: ^(data|stringData)$` and verified before anything is written.
 """
@@ -12,9 +13,11 @@ exists only in memory and on sops' stdin; the file is encrypted to the admin key
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sopskit import process
 from sopskit.engine import check
 from sopskit.engine.safewrite import replace_verified
 from sopskit.errors import UsageError
@@ -28,13 +31,14 @@ from sopskit.sopsfile.model import CryptRule
 SECRET_NAME = "sops-age"  # noqa: S105 - the Secret's name, Flux's convention
 NAMESPACE = "flux-system"
 K8S_REGEX = CryptRule("encrypted_regex", "^(data|stringData)$")
+GPG_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
 class FluxSecret:
     cluster: str
     ciphertext: bytes = field(repr=False)
-    included: tuple[str, ...]  # key names with an entry
+    included: tuple[str, ...]  # entry names (`<key>.agekey`, `<key>.asc`)
     skipped: tuple[str, ...]  # "name: why", for keys of the cluster left out
     admins: tuple[str, ...]  # key names the file is encrypted to
 
@@ -56,26 +60,49 @@ def admin_keys(registry: Registry) -> list[Key]:
 
 
 def manifest(entries: dict[str, str]) -> bytes:
-    """The Secret manifest (names and values JSON-quoted: valid YAML double-quoted)."""
+    """The Secret manifest (entry names and values JSON-quoted: valid YAML double-quoted;
+    an armored PGP key keeps its newlines as `\\n` escapes)."""
     lines = ["apiVersion: v1", "kind: Secret", "metadata:", f"  name: {SECRET_NAME}",
              f"  namespace: {NAMESPACE}", "type: Opaque", "stringData:"]
-    lines += [f"  {json.dumps(name + '.agekey')}: {json.dumps(secret)}"
+    lines += [f"  {json.dumps(name)}: {json.dumps(secret)}"
               for name, secret in sorted(entries.items())]
     return ("\n".join(lines) + "\n").encode()
 
 
+def export_pgp(fingerprint: str, gnupghome: Path) -> str | None:
+    """The armored secret key from the GnuPG home (in memory), or None when gpg has none
+    or wants a passphrase (--batch: never prompts)."""
+    gpg = shutil.which("gpg")
+    if gpg is None:
+        return None
+    done = process.run([gpg, "--batch", "--pinentry-mode", "error", "--homedir",
+                        str(gnupghome), "--armor", "--export-secret-keys", fingerprint],
+                       env=process.base_env(), timeout=GPG_TIMEOUT)
+    text = done.stdout.decode("ascii", "replace")
+    ok = done.returncode == 0 and "BEGIN PGP PRIVATE KEY BLOCK" in text
+    return text if ok else None
+
+
+def _secret_of(key: Key, identities: Identities) -> str | None:
+    if key.type == "pgp":
+        home = identities.gnupghome
+        return export_pgp(key.recipient.id, home) if home is not None else None
+    ident = identities.find(key.recipient.id)
+    return ident.secret if ident is not None and ident.kind == "x25519" else None
+
+
 def _entries(keys: list[Key], identities: Identities) -> tuple[dict[str, str], list[str]]:
+    """Flux's entry names (`<name>.agekey`, `<name>.asc`) -> private keys; what was left out."""
     entries: dict[str, str] = {}
     skipped: list[str] = []
     for key in keys:
-        ident = identities.find(key.recipient.id) if key.type == "age" else None
-        if key.type != "age":
-            skipped.append(f"{key.name}: PGP keys are added by hand as {key.name}.asc "
-                           f"(gpg --export-secret-keys --armor {key.recipient.id})")
-        elif ident is None or ident.kind != "x25519":
-            skipped.append(f"{key.name}: no private key for it in the identity store")
+        secret = _secret_of(key, identities)
+        suffix = ".asc" if key.type == "pgp" else ".agekey"
+        if secret is None:
+            skipped.append(f"{key.name}: no private key for it in the identity store"
+                           + (" (or gpg wants a passphrase)" if key.type == "pgp" else ""))
         else:
-            entries[key.name] = ident.secret
+            entries[key.name + suffix] = secret
     return entries, skipped
 
 

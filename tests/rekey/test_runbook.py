@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from sopskit import yamlio
-from tests.helpers import git, run_cli, run_sops
+from tests.helpers import GpgHome, git, run_cli, run_sops
 from tests.rekey.world import World, make_world
 
 
@@ -118,3 +118,26 @@ def test_admin_key_runbook_regenerates_every_cluster_secret(tmp_path: Path) -> N
     for cluster in ("sandbox", "production"):
         assert f"sopskit flux secret {cluster} --out" in r.stdout
     assert "--cluster *" not in r.stdout and "--cluster '*'" in r.stdout
+
+
+def test_flux_secret_exports_a_pgp_cluster_key_as_asc(tmp_path: Path, gpg_home: GpgHome) -> None:
+    world = make_world(tmp_path)
+    fp = gpg_home.fp  # type: ignore[attr-defined]
+    world.add_pgp_key("release-bot", fp, "[production]", gpg_home.path)
+    out = world.root / "keys/flux/production-sops-age.sops.yaml"
+    r = run_cli("--repo", world.root, "flux", "secret", "production", "--out", out,
+                env=world.env())
+    assert r.code == 0, r.stderr
+    assert "flux-production.agekey, release-bot.asc" in r.stderr
+    admin = world.keys["ops-admin"].secret
+    plain = yamlio.load(run_sops("--decrypt", out, env={"SOPS_AGE_KEY": admin}).stdout.decode(),
+                        path="x")
+    armored = plain["stringData"]["release-bot.asc"]
+    assert armored.startswith("-----BEGIN PGP PRIVATE KEY BLOCK-----")
+    imported = GpgHome()
+    try:
+        imported.gpg("--import", input=armored.encode())
+        listed = imported.gpg("--with-colons", "--list-secret-keys").stdout.decode()
+        assert f"fpr:::::::::{fp}:" in listed
+    finally:
+        imported.close()
