@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -19,14 +20,14 @@ from sopskit.engine.verify import outcome, verify_paths
 from sopskit.errors import ExitCode, UsageError
 from sopskit.identity.model import Identities
 from sopskit.sops.binary import locate
-from sopskit.sops.runner import Sops
+from sopskit.sops.runner import Sops, timeout_from
 from sopskit.sopsfile.verify import VerifyReport
 
 PathArg = click.Path(path_type=Path)
 
 
 def sops_for(app: AppContext, identities: Identities) -> Sops:
-    return Sops(locate(app.sops_binary), identities)
+    return Sops(locate(app.sops_binary), identities, timeout=timeout_from(os.environ))
 
 
 def note(app: AppContext, message: str) -> None:

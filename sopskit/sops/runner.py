@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from sopskit import process
@@ -32,6 +32,7 @@ from sopskit.sops.environment import child_env, private_home
 from sopskit.sops.stderr import sanitise
 
 DEFAULT_TIMEOUT = 120.0
+TIMEOUT_ENV = "SOPSKIT_SOPS_TIMEOUT"  # seconds; raise it for PGP smartcards or slow KMS
 EDIT_UNCHANGED = 200  # codes.FileHasNotBeenModified: `edit` saved nothing new
 
 
@@ -61,6 +62,20 @@ def _error_for(code: int, detail: str, path: str) -> SopskitError:
     if cls is VerificationError:
         return VerificationError(message, check=check, path=path)
     return cls(message, path=path)
+
+
+def timeout_from(env: Mapping[str, str]) -> float:
+    """The per-call sops timeout: `SOPSKIT_SOPS_TIMEOUT` seconds, else 120."""
+    raw = env.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise UsageError(f"{TIMEOUT_ENV} must be a positive number of seconds, not {raw!r}")
+    return value
 
 
 @functools.lru_cache(maxsize=1)

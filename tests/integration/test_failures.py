@@ -256,3 +256,14 @@ def test_successful_operations_leave_no_plaintext_on_disk(world: World, tmp_path
     assert mark in world.cli("decrypt", path).stdout
     for root in (Path("/tmp"), Path("/dev/shm"), world.repo):
         assert files_containing(root, mark.encode(), start) == []
+
+
+def test_sops_timeout_from_environment(world: World, tmp_path: Path) -> None:
+    path = world.write("s.yaml", f"password: {MARK}\n")
+    slow = wrapper(tmp_path, 'sleep 20; exec "$REAL" "$@"')
+    result = world.cli("--sops-binary", slow, "encrypt", "-i", "--age", world.key.recipient,
+                       path, env={**world.env, "SOPSKIT_SOPS_TIMEOUT": "1"})
+    assert result.code == 3
+    assert "did not finish within 1s" in result.stderr
+    assert_one_clean_line(result.stderr)
+    assert path.read_text() == f"password: {MARK}\n"

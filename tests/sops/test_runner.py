@@ -108,3 +108,18 @@ def test_edit_with_a_real_editor_program(age: AgeKey, tmp_path: Path) -> None:
         b"battery", b"staple")
     true = shutil.which("true") or "/bin/true"
     assert sops.edit(target, editor_env={"EDITOR": true}) is False
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", 120.0), ("5", 5.0), (" 0.5 ", 0.5)])
+def test_timeout_from_environment(raw: str, expected: float) -> None:
+    from sopskit.sops.runner import timeout_from
+
+    assert timeout_from({"SOPSKIT_SOPS_TIMEOUT": raw}) == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "-3", "soon", "inf", "nan"])
+def test_bad_timeout_is_usage_error(raw: str) -> None:
+    from sopskit.sops.runner import timeout_from
+
+    with pytest.raises(UsageError, match="SOPSKIT_SOPS_TIMEOUT"):
+        timeout_from({"SOPSKIT_SOPS_TIMEOUT": raw})
