@@ -7,6 +7,8 @@ secrets file reaches, so a mistaken 50 MB argument is refused before sops sees i
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from sopskit.errors import InputError
@@ -51,6 +53,24 @@ def read_input(path: Path, *, shown: str) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise _read_error(exc, shown) from None
+
+
+def read_if_small(path: str) -> bytes | None:
+    """The content of a regular file within the size limit, else None (one open, no
+    exception): for scanning many files of which most are not of interest. Symlinks are
+    not followed (one may leave the repository) and a FIFO never blocks the scan."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INPUT_BYTES:
+            return None
+        try:
+            return fh.read()
+        except OSError:
+            return None
 
 
 def _read_error(exc: OSError, shown: str) -> InputError:

@@ -38,19 +38,19 @@ def expand(repo: Path, given: Iterable[Path]) -> Iterator[Item]:
 
 
 def _sops_files(repo: Path, root: Path) -> Iterator[Item]:
+    """Every sops file under `root` (resolved, inside `repo`), each read once. Paths are
+    built as strings: this loop runs once per file of a whole repository."""
+    base = str(repo.resolve()) + os.sep
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
         for name in sorted(filenames):
             if name.startswith(TEMP_PREFIX):
                 continue  # an interrupted sopskit's temp file, not a file of the repository
-            path = Path(dirpath) / name
-            shown = paths.display(repo, path)
-            try:
-                data = paths.read_input(path, shown=shown)
-            except InputError:
-                continue  # unreadable or huge: not a sops file we were asked about
-            if looks_like_sops(data, detect_format(name)):
-                yield shown, path, data
+            full = os.path.join(dirpath, name)
+            data = paths.read_if_small(full)
+            if data is not None and looks_like_sops(data, detect_format(name)):
+                shown = full[len(base):] if full.startswith(base) else full
+                yield shown.replace(os.sep, "/"), Path(full), data
 
 
 def verify_data(data: bytes, *, shown: str, fmt_name: str, identities: Identities,

@@ -41,3 +41,17 @@ def test_oversized_and_missing_files(tmp_path: Path) -> None:
         paths.read_input(tmp_path / "nope.yaml", shown="nope.yaml")
     with pytest.raises(InputError, match="directory"):
         paths.read_input(tmp_path, shown=".")
+
+
+def test_scan_reads_regular_files_only(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "f.yaml").write_text("a: 1\n")
+    os.mkfifo(tmp_path / "pipe.yaml")  # would block a naive open()
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
+    outside.write_text("secret: x\n")
+    (tmp_path / "link.yaml").symlink_to(outside)
+    assert paths.read_if_small(str(tmp_path / "f.yaml")) == b"a: 1\n"
+    assert paths.read_if_small(str(tmp_path / "pipe.yaml")) is None
+    assert paths.read_if_small(str(tmp_path / "link.yaml")) is None
+    assert paths.read_if_small(str(tmp_path / "missing.yaml")) is None
