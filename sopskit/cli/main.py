@@ -9,12 +9,14 @@ from pathlib import Path
 import click
 
 from sopskit import __version__
+from sopskit.cli.commands import LazyGroup
 from sopskit.cli.context import AppContext
 from sopskit.errors import ExitCode, SopskitError
 from sopskit.repo import find_repo_root
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="sopskit")
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path),
               help="Repository root (default: git top level of the working directory).")
@@ -30,17 +32,8 @@ def cli(ctx: click.Context, repo: Path | None, sops_binary: str | None, verbose:
     ctx.obj = AppContext(repo=root, sops_binary=sops_binary, verbosity=-1 if quiet else verbose)
 
 
-def _register() -> None:
-    """Attach every command module's commands to the group."""
-    from sopskit.cli import commands
-
-    for command in commands.ALL:
-        cli.add_command(command)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI and map every outcome to the exit-code table."""
-    _register()
     try:
         code = cli.main(args=argv, prog_name="sopskit", standalone_mode=False)
     except SopskitError as exc:
