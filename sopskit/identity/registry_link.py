@@ -8,7 +8,6 @@ from pathlib import Path
 
 from sopskit.recipient import Recipient
 from sopskit.registry.locate import registry_path
-from sopskit.registry.schema import load_registry
 
 
 @dataclass(frozen=True)
@@ -30,5 +29,9 @@ def load_registry_keys(repo: Path, *, explicit: Path | str | None = None,
     path = registry_path(repo, explicit, env)
     if path is None:
         return None
+    # imported here: the schema (validation, glob automata) is only needed when a registry
+    # exists, and every decrypting command imports this module at start-up
+    from sopskit.registry.schema import load_registry
+
     registry = load_registry(path)
     return RegistryKeys(Path(path), {name: key.recipient for name, key in registry.keys.items()})
