@@ -17,7 +17,7 @@ DEFAULT_PATTERNS = ("**/*.sops.*", "**/*.enc.*")
 _DEFAULT_NAME = re.compile(r"(?:^|/)[^/]+\.(?:sops|enc)\.[^/]+$")
 # A creation rule whose regex spells `.sops.` or `.enc.` in the file name only selects
 # files that promise encryption.
-_PROMISING_REGEX = re.compile(r"(?:\\\.|\.)(?:sops|enc)(?:\\\.|\.|\\b|$)")
+_PROMISING_REGEX = re.compile(r"(?:\\\.|\.)(?:sops|enc)(?:\\\.|\.|\\b|\$|$)")
 
 
 class Matcher(Protocol):
