@@ -25,6 +25,9 @@ ALL_CLUSTERS = "*"
 STRUCTURED: tuple[Format, ...] = ("yaml", "json")
 
 
+# sops reads `.sops.yaml` (and warns about `.sops.yml`): config, never a secret file.
+SOPS_CONFIG_NAMES = frozenset({".sops.yaml", ".sops.yml"})
+
 @dataclass(frozen=True)
 class Cluster:
     name: str
@@ -119,7 +122,12 @@ class Registry:
         return None
 
     def promises_encrypted(self, relpath: str) -> bool:
-        """Whether `relpath` matches `defaults.encrypted_files` (must hold sops content)."""
+        """Whether `relpath` matches `defaults.encrypted_files` (must hold sops content).
+
+        sops' own config file never does, although `**/*.sops.*` matches `.sops.yaml`
+        (`*` may match nothing)."""
+        if relpath.rsplit("/", 1)[-1] in SOPS_CONFIG_NAMES:
+            return False
         return any(g.match(relpath) for g in self.defaults.encrypted_files)
 
     def crypt_rule_for(self, rule: Rule, fmt: Format) -> CryptRule | None:

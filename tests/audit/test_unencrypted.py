@@ -28,3 +28,14 @@ def test_sops_config_rule_that_selects_encrypted_names(tmp_path: Path) -> None:
     commit(repo)
     assert _rules(repo) == {("secrets/db.sops", "unencrypted-file"),
                             ("apps/x.enc.json", "unencrypted-file")}
+
+
+def test_registry_patterns_never_promise_the_sops_config(tmp_path: Path) -> None:
+    """`**/*.sops.*` matches `.sops.yaml` (`*` may match nothing); sops' config is no secret."""
+    repo = new_repo(tmp_path / "r")
+    (repo / "clusters" / "sandbox").mkdir(parents=True)
+    assert run_cli("init", cwd=repo).code == 0  # registry with the default encrypted_files
+    write(repo, "clusters/sandbox/.sops.yaml", "creation_rules: []\n")
+    write(repo, "clusters/sandbox/db.sops.yaml", "kind: Secret\n")
+    commit(repo)
+    assert _rules(repo) == {("clusters/sandbox/db.sops.yaml", "unencrypted-file")}

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from sopskit.registry.model import SOPS_CONFIG_NAMES
+
 DEFAULT_PATTERNS = ("**/*.sops.*", "**/*.enc.*")
 # `name.sops.ext` with a non-empty name: the config file `.sops.yaml` itself promises nothing.
 _DEFAULT_NAME = re.compile(r"(?:^|/)[^/]+\.(?:sops|enc)\.[^/]+$")
@@ -33,6 +35,8 @@ class Promise:
     registry_globs: tuple[Matcher, ...] | None = None  # the registry's, when there is one
 
     def promised(self, relpath: str) -> bool:
+        if relpath.rsplit("/", 1)[-1] in SOPS_CONFIG_NAMES:
+            return False  # sops' config: `*.sops.*` matches `.sops.yaml`, which is no secret
         if self.registry_globs is not None:
             return any(g.match(relpath) for g in self.registry_globs)
         if self.globs == DEFAULT_PATTERNS:
