@@ -1,12 +1,15 @@
-"""`make demo` / `sopskit demo`: the main job on an embedded example, in a temporary directory.
+"""`make demo` / `sopskit demo`: the whole product on an embedded example, in a temporary directory.
 
-Throwaway age and PGP keys (PGP in a scratch GNUPGHOME whose agent is stopped afterwards),
-an example Kubernetes Secret, a dotenv and a JSON file; each step is shown as the command a
-user would type followed by its real output (the real CLI in a subprocess, with the temp
-directory as --repo and a scratch environment: never the user's home or keys).
+A scratch git repository shaped like a Flux repo (clusters/sandbox, clusters/production,
+core/, apps/), throwaway age and PGP keys, and every step shown as the command a user would
+type followed by its real output (the real CLI in a subprocess, with a scratch HOME and
+GNUPGHOME: never the user's files or keys). The demo's age identities go to the OS keyring
+when one is usable (and are removed at the end), else to 0600 files in the temp directory;
+the demo says which.
 
-Later parts add their steps to `STEPS` (a step is data: a title, the argv or a Python
-action, the expected exit code).
+The story: a registry, keys, `.sops.yaml`; encrypt, verify, decrypt, edit; tampering caught;
+a plaintext secret and a retired key found by the audit; the sandbox key replaced with
+`rekey`; the audit clean again; the Flux secret and the rotation runbook.
 """
 
 from __future__ import annotations
@@ -21,37 +24,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-import pyrage
 
 from sopskit import process
+from sopskit.cli.demo_data import FILES, PLANTED, REGISTRY_RULES
+from sopskit.identity.keyring_store import KeyringStore, keyring_status
 
-K8S_MANIFEST = """\
-apiVersion: v1
-kind: Secret
-metadata:
-  name: db-credentials
-  namespace: payments
-type: Opaque
-stringData:
-  username: payments
-  password: demo-Pa55w0rd-not-real
-"""
-DOTENV = "DATABASE_URL=postgres://payments:demo-Pa55w0rd-not-real@db:5432/payments\n" \
-         "STRIPE_KEY=sk_test_demo_not_a_real_key\nLOG_LEVEL=info\n"
-JSON = '{\n  "api_token": "demo-token-0123456789",\n  "replicas": 3,\n  "debug": false\n}\n'
-FILES = {"apps/payments/db-secret.yaml": K8S_MANIFEST, "apps/payments/app.env": DOTENV,
-         "apps/payments/config.json": JSON}
-ENCRYPTED = list(FILES)
+AGE_KEYS = ("ops-admin", "flux-sandbox", "flux-production")
+SANDBOX = "clusters/sandbox/db-credentials.sops.yaml"
+PRODUCTION = "clusters/production/db-credentials.sops.yaml"
+BASE = "core/cert-manager/cloudflare-token.sops.yaml"
+DOTENV = "apps/payments/app.env"
+JSON = "apps/payments/config.json"
+ENCRYPTED = [SANDBOX, PRODUCTION, BASE, DOTENV, JSON]
 
 
 @dataclass
 class Demo:
     """The scratch world a demo runs in."""
 
-    root: Path
+    repo: Path
+    home: Path
     env: dict[str, str]
-    age_recipient: str = ""
-    pgp_fp: str = ""
+    keyring: bool  # identities in the OS keyring (else 0600 files under home)
+    keyring_note: str
+    stored: list[str] = field(default_factory=list)  # keyring entries to remove at the end
     failures: list[str] = field(default_factory=list)
 
 
@@ -67,66 +63,129 @@ class Step:
     env: tuple[tuple[str, str], ...] = ()  # extra environment, shown as VAR=value prefixes
 
 
-def _age_key(demo: Demo) -> None:
-    ident = pyrage.x25519.Identity.generate()
-    key_file = demo.root / ".demo-home" / "age-keys.txt"
-    key_file.write_text(f"# throwaway demo key\n{ident}\n", encoding="utf-8")
-    key_file.chmod(0o600)
-    demo.age_recipient = str(ident.to_public())
-    demo.env["SOPS_AGE_KEY_FILE"] = str(key_file)
+# --- the scratch world ----------------------------------------------------------------------
 
-
-def _pgp_key(demo: Demo) -> None:
-    gpg = shutil.which("gpg")
-    if gpg is None:
-        return
-    args = [gpg, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
-    process.run([*args, "--quick-gen-key", "sopskit demo <demo@sopskit.invalid>",
-                 "future-default", "default", "never"], env=demo.env, timeout=120)
-    out = process.run([gpg, "--with-colons", "--list-secret-keys"], env=demo.env).stdout
-    fprs = [ln.split(":")[9] for ln in out.decode().splitlines() if ln.startswith("fpr:")]
-    demo.pgp_fp = fprs[0]
+def _keyring_choice() -> tuple[bool, str]:
+    """Use the OS keyring only when it answers now and holds none of the demo's names."""
+    status = keyring_status()
+    if not status.usable:
+        return False, f"no usable OS keyring ({status.reason}): identities go to 0600 files"
+    taken = sorted(set(status.entries) & {*AGE_KEYS, "flux-sandbox-2"})
+    if taken:
+        return False, (f"the keyring already holds {', '.join(taken)}: the demo leaves them "
+                       "alone and keeps its identities in 0600 files")
+    return True, f"OS keyring usable ({status.backend}): the demo's identities go there"
 
 
 def setup(root: Path) -> Demo:
-    """Scratch HOME and GNUPGHOME, throwaway keys, the example files and a .sops.yaml."""
-    home, gnupg = root / ".demo-home", Path(tempfile.mkdtemp(prefix="skdemo", dir="/tmp"))
+    """A git repository with the example files, a scratch HOME and GNUPGHOME."""
+    repo, home = root / "repo", root / "home"
     home.mkdir(mode=0o700)
+    (home / "keys").mkdir(mode=0o700)
+    gnupg = Path(tempfile.mkdtemp(prefix="skdemo", dir="/tmp"))  # short: agent socket path
     gnupg.chmod(0o700)
-    env = process.base_env({"HOME": str(home), "GNUPGHOME": str(gnupg),
-                            "XDG_CONFIG_HOME": str(home / ".config"),
-                            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-                            "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
-    demo = Demo(root, env)
-    _age_key(demo)
-    _pgp_key(demo)
+    use_keyring, note = _keyring_choice()
+    extra = {"HOME": str(home), "GNUPGHOME": str(gnupg), "XDG_CONFIG_HOME": str(home / ".cfg"),
+             "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+             "SOPS_DISABLE_VERSION_CHECK": "1", "GIT_CONFIG_NOSYSTEM": "1",
+             "GIT_AUTHOR_NAME": "demo", "GIT_AUTHOR_EMAIL": "demo@example.invalid",
+             "GIT_COMMITTER_NAME": "demo", "GIT_COMMITTER_EMAIL": "demo@example.invalid"}
+    if use_keyring:  # the Secret Service is reached over the user's session bus
+        extra.update({k: v for k, v in os.environ.items()
+                      if k in ("DBUS_SESSION_BUS_ADDRESS", "PYTHON_KEYRING_BACKEND")})
+    else:
+        extra["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+        extra["SOPS_AGE_KEY_FILE"] = str(home / "age-keys.txt")
+    demo = Demo(repo, home, process.base_env(extra), use_keyring, note)
     for rel, text in FILES.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    keys = f"    age: {demo.age_recipient}\n" + (f"    pgp: {demo.pgp_fp}\n" if demo.pgp_fp
-                                                  else "")
-    (root / ".sops.yaml").write_text(
-        "creation_rules:\n  - path_regex: \\.yaml$\n" + keys +
-        "    encrypted_regex: ^(data|stringData)$\n  - path_regex: ''\n" + keys,
-        encoding="utf-8")
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text, encoding="utf-8")
+    (repo / ".gitignore").write_text("*.agekey\n", encoding="utf-8")
+    _git(demo, "init", "-q", "-b", "main")
     return demo
 
 
 def teardown(demo: Demo) -> None:
-    gnupg = demo.env["GNUPGHOME"]
+    """Remove the demo's keyring entries and stop its gpg-agent."""
+    if demo.stored:
+        store = KeyringStore()
+        for name in demo.stored:
+            store.delete(name)
     if shutil.which("gpgconf"):
         process.run(["gpgconf", "--kill", "all"], env=demo.env, timeout=30)
-    shutil.rmtree(gnupg, ignore_errors=True)
+    shutil.rmtree(demo.env["GNUPGHOME"], ignore_errors=True)
 
 
-def show(rel: str) -> Callable[[Demo], str]:
-    return lambda demo: (demo.root / rel).read_text(encoding="utf-8")
+def _git(demo: Demo, *args: str) -> str:
+    done = process.run(["git", *args], env=demo.env, cwd=demo.repo, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"git {args[0]} failed in the demo repository")
+    return done.stdout.decode()
+
+
+# --- actions (shown as the shell command a user would type) ---------------------------------
+
+def show(rel: str, *, start: str = "") -> Callable[[Demo], str]:
+    def act(demo: Demo) -> str:
+        text = (demo.repo / rel).read_text(encoding="utf-8")
+        return text[text.index(start):] if start else text
+    return act
+
+
+def write_rules(demo: Demo) -> str:
+    path = demo.repo / "keys" / "registry.yaml"
+    text = path.read_text(encoding="utf-8")
+    head = text[:text.index("clusters:")]
+    path.write_text(head + REGISTRY_RULES, encoding="utf-8")
+    return REGISTRY_RULES
+
+
+def pgp_key(demo: Demo) -> str:
+    """A PGP key for the release bot in the scratch GNUPGHOME; its public part exported."""
+    args = ["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
+    process.run([*args, "--quick-gen-key", "release-bot <release-bot@example.invalid>",
+                 "future-default", "default", "never"], env=demo.env, timeout=120)
+    out = process.run(["gpg", "--armor", "--export", "release-bot@example.invalid"],
+                      env=demo.env, timeout=60).stdout
+    (demo.home / "release-bot.asc").write_bytes(out)
+    return "(a new ed25519/cv25519 key in the scratch GNUPGHOME)"
+
+
+def generate_age(name: str, cluster: str) -> Step:
+    return Step(f"Generate the age key {name} for {cluster}",
+                action=lambda demo: _generate_age(demo, name, cluster),
+                shown=f"sopskit keys generate {name} --type age --cluster '{cluster}' "
+                      "--store keyring   # or --private-out FILE")
+
+
+def _generate_age(demo: Demo, name: str, cluster: str) -> str:
+    where = (("--store", "keyring") if demo.keyring else
+             ("--private-out", str(demo.home / "keys" / f"{name}.agekey")))
+    text = _sopskit(demo, ("keys", "generate", name, "--type", "age", "--cluster", cluster,
+                           "--owner", "platform-team@example.com", *where), 0)
+    if demo.keyring:
+        demo.stored.append(name)
+    else:  # what SOPS_AGE_KEY_FILE points at: every demo identity, mode 0600
+        keys = sorted((demo.home / "keys").glob("*.agekey"))
+        target = demo.home / "age-keys.txt"
+        target.write_text("".join(k.read_text(encoding="utf-8") for k in keys),
+                          encoding="utf-8")
+        target.chmod(0o600)
+    return text
+
+
+def commit(message: str) -> Step:
+    def act(demo: Demo) -> str:
+        _git(demo, "add", "-A")
+        _git(demo, "commit", "-q", "-m", message)
+        return _git(demo, "log", "--oneline", "-1").strip()
+    return Step("Commit", shown=f"git add -A && git commit -m '{message}'", action=act)
 
 
 def tamper(rel: str) -> Callable[[Demo], str]:
     """Flip one character inside the first encrypted value of `rel`."""
     def act(demo: Demo) -> str:
-        path = demo.root / rel
+        path = demo.repo / rel
         text = path.read_text(encoding="utf-8")
         at = text.index("ENC[AES256_GCM,data:") + len("ENC[AES256_GCM,data:")
         path.write_text(text[:at] + ("B" if text[at] == "A" else "A") + text[at + 1:],
@@ -135,48 +194,112 @@ def tamper(rel: str) -> Callable[[Demo], str]:
     return act
 
 
-STEPS: list[Step] = [
-    Step("The example: plaintext secrets and a .sops.yaml naming throwaway keys",
-         shown="cat .sops.yaml", action=show(".sops.yaml")),
-    Step("Which sops, gpg and keys sopskit will use", ("doctor",)),
-    Step("Encrypt three files in place; each result is verified before it is written",
-         ("encrypt", "-i", *ENCRYPTED)),
-    Step("Only stringData is encrypted in the Kubernetes Secret",
-         shown=f"cat {ENCRYPTED[0]}", action=show(ENCRYPTED[0])),
-    Step("Verify them: structure, values, recipients and MAC",
-         ("verify", "--require-mac", *ENCRYPTED)),
-    Step("Decrypt one (natively; sops is not needed to read)", ("decrypt", ENCRYPTED[1])),
-    Step("Edit it with your $EDITOR (here a sed one-liner); the result is verified first",
-         ("edit", ENCRYPTED[1]), env=(("EDITOR", "sed -i s/LOG_LEVEL=info/LOG_LEVEL=debug/"),)),
-    Step("The change is in, everything else as before", ("decrypt", ENCRYPTED[1])),
-    Step("Someone edits a value by hand",
-         shown=f"vi {ENCRYPTED[2]}   # flips one character of an encrypted value",
-         action=tamper(ENCRYPTED[2])),
-    Step("verify catches it (exit 1)", ("verify", ENCRYPTED[2]), expect=1),
-    Step("The same as JSON, for CI", ("verify", "--format", "json", ENCRYPTED[2]), expect=1),
-]
+def plant(demo: Demo) -> str:
+    rel, text = PLANTED
+    (demo.repo / rel).write_text(text, encoding="utf-8")
+    return ""
+
+
+def git_step(*args: str) -> Callable[[Demo], str]:
+    return lambda demo: _git(demo, *args)
+
+
+def unplant(demo: Demo) -> str:
+    (demo.repo / PLANTED[0]).unlink()
+    return ""
+
+
+# --- the story --------------------------------------------------------------------------------
+
+def steps(demo: Demo) -> list[Step]:
+    return [
+        Step("Where the demo keeps its private keys", shown="# the demo's choice",
+             action=lambda d: d.keyring_note),
+        Step("A registry for the two clusters", ("init", "--cluster", "sandbox",
+                                                 "--cluster", "production")),
+        Step("Describe the clusters and add rules for the bases and dotenv files",
+             shown="$EDITOR keys/registry.yaml", action=write_rules),
+        *(generate_age(n, c) for n, c in zip(AGE_KEYS, ("*", "sandbox", "production"),
+                                             strict=True)),
+        Step("A PGP key for the release bot (made with gpg)",
+             shown="gpg --quick-gen-key release-bot ... && gpg --export -a > release-bot.asc",
+             action=pgp_key),
+        Step("Register its public part", ("keys", "add", "release-bot", "--pgp-file",
+                                          str(demo.home / "release-bot.asc"),
+                                          "--cluster", "production")),
+        Step("The keys, their owners and status", ("keys", "list")),
+        Step("Generate .sops.yaml from the registry", ("config", "render")),
+        Step("What sops will obey", shown="cat .sops.yaml", action=show(".sops.yaml")),
+        Step("Which sops, gpg and keys sopskit will use", ("doctor",)),
+        Step("Which private keys sopskit can use, per registry key", ("identity", "list")),
+        Step("Who must read which file, and why", ("recipients", "--explain", SANDBOX, BASE)),
+        Step("Encrypt five files in place; each result is verified before it replaces the file",
+             ("encrypt", "-i", *ENCRYPTED)),
+        Step("Only stringData is encrypted in the Kubernetes Secret",
+             shown=f"cat {SANDBOX}", action=show(SANDBOX)),
+        commit("encrypted secrets"),
+        Step("Verify: structure, values, recipients and MAC", ("verify", "--require-mac",
+                                                               *ENCRYPTED)),
+        Step("Decrypt one (natively; sops is not needed to read)", ("decrypt", DOTENV)),
+        Step("Edit it with your $EDITOR (here a sed one-liner); the result is verified first",
+             ("edit", DOTENV), env=(("EDITOR", "sed -i s/LOG_LEVEL=info/LOG_LEVEL=debug/"),)),
+        Step("The change is in, everything else as before", ("decrypt", DOTENV)),
+        Step("Someone edits a value by hand", action=tamper(JSON),
+             shown=f"vi {JSON}   # flips one character of an encrypted value"),
+        Step("verify catches it (exit 1)", ("verify", JSON), expect=1),
+        Step("The same as JSON, for CI", ("verify", "--format", "json", JSON), expect=1),
+        Step("Undo the damage", shown=f"git checkout -- {JSON}",
+             action=git_step("checkout", "--", JSON)),
+        commit("edit LOG_LEVEL"),
+        Step("A new sandbox key replaces flux-sandbox", action=lambda d: _generate_age(
+            d, "flux-sandbox-2", "sandbox"),
+             shown="sopskit keys generate flux-sandbox-2 --type age --cluster sandbox ..."),
+        Step("Retire the old one", ("keys", "retire", "flux-sandbox")),
+        Step("Regenerate .sops.yaml", ("config", "render")),
+        Step("Meanwhile someone commits a password in plain text", action=plant,
+             shown=f"cat > {PLANTED[0]}   # a Helm values file with a database password"),
+        Step("The audit finds the plaintext secret and the sandbox file still readable by the "
+             "retired key (exit 1)", ("audit",), expect=1),
+        Step("The rotation plan (writes nothing)", ("rekey",)),
+        Step("Apply it: re-key, rotate data keys, verify, prove", ("rekey", "--apply")),
+        Step("Remove the planted secret (and rotate that password at its source)",
+             shown=f"rm {PLANTED[0]}", action=unplant),
+        commit("rotate the sandbox key"),
+        Step("The audit is clean again (exit 0)", ("audit",)),
+        Step("The Flux decryption Secret for sandbox, encrypted to the admin keys",
+             ("flux", "secret", "sandbox", "--out",
+              "clusters/sandbox/flux-system/sops-age.sops.yaml")),
+        Step("The runbook for the next production key rotation",
+             ("runbook", "rotate-key", "flux-production", "--to", "flux-production-2")),
+    ]
+
+
+# --- running ----------------------------------------------------------------------------------
+
+def _sopskit(demo: Demo, argv: tuple[str, ...], expect: int,
+             env: tuple[tuple[str, str], ...] = ()) -> str:
+    done = process.run([sys.executable, "-m", "sopskit", "--repo", demo.repo, *argv],
+                       env={**demo.env, **dict(env)}, cwd=demo.repo, timeout=300)
+    text = (done.stdout + done.stderr).decode("utf-8", "replace").rstrip("\n")
+    if done.returncode != expect:
+        demo.failures.append(f"`sopskit {' '.join(argv)}` exited {done.returncode}, "
+                             f"expected {expect}")
+        text += f"\n!! unexpected exit code {done.returncode} (expected {expect})"
+    elif expect:
+        text += f"\n(exit {done.returncode}, as expected)"
+    return text
 
 
 def run_step(demo: Demo, step: Step, echo: Callable[[str], None]) -> None:
     if step.action is not None:
         echo(f"$ {step.shown}")
         out = step.action(demo)
-        if out:
-            echo(out.rstrip("\n"))
-        return
-    prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in step.env)
-    echo(f"$ {prefix}sopskit {' '.join(step.argv)}")
-    done = process.run([sys.executable, "-m", "sopskit", "--repo", demo.root, *step.argv],
-                       env={**demo.env, **dict(step.env)}, cwd=demo.root, timeout=120)
-    text = (done.stdout + done.stderr).decode("utf-8", "replace").rstrip("\n")
-    if text:
-        echo(text)
-    if done.returncode != step.expect:
-        demo.failures.append(f"`sopskit {' '.join(step.argv)}` exited {done.returncode}, "
-                             f"expected {step.expect}")
-        echo(f"!! unexpected exit code {done.returncode} (expected {step.expect})")
-    elif step.expect:
-        echo(f"(exit {done.returncode}, as expected)")
+    else:
+        prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in step.env)
+        echo(f"$ {prefix}sopskit {' '.join(shlex.quote(a) for a in step.argv)}")
+        out = _sopskit(demo, step.argv, step.expect, step.env)
+    if out:
+        echo(out.rstrip("\n"))
 
 
 def run_demo(echo: Callable[[str], None] = click.echo) -> int:
@@ -184,8 +307,8 @@ def run_demo(echo: Callable[[str], None] = click.echo) -> int:
     with tempfile.TemporaryDirectory(prefix="sopskit-demo-") as tmp:
         demo = setup(Path(tmp))
         try:
-            echo(f"# sopskit demo in {tmp} (throwaway keys; removed afterwards)\n")
-            for number, step in enumerate(STEPS, 1):
+            echo(f"# sopskit demo in {demo.repo} (throwaway keys; removed afterwards)\n")
+            for number, step in enumerate(steps(demo), 1):
                 echo(click.style(f"## {number}. {step.title}", bold=True))
                 run_step(demo, step, echo)
                 echo("")
@@ -193,6 +316,7 @@ def run_demo(echo: Callable[[str], None] = click.echo) -> int:
             teardown(demo)
     for failure in demo.failures:
         echo(f"demo FAILED: {failure}")
+    echo("demo FAILED" if demo.failures else "demo finished: every step exited as expected")
     return 1 if demo.failures else 0
 
 
@@ -203,5 +327,4 @@ def demo_cmd() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("SOPS_DISABLE_VERSION_CHECK", "1")
     sys.exit(run_demo())

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.integration.conftest import World
@@ -67,15 +65,6 @@ def test_doctor_shows_public_parts_only(world: World) -> None:
     assert "sops: 3." in result.stdout and "gpg: 2." in result.stdout
     assert world.key.recipient in result.stdout
     assert world.key.secret not in result.stdout + result.stderr
-
-
-def test_demo_runs_and_exits_0() -> None:
-    done = subprocess.run([sys.executable, "-m", "sopskit.cli.demo"], capture_output=True,
-                          text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
-    assert "3 ok, 0 failed" in done.stdout
-    assert done.stdout.count("(exit 1, as expected)") == 2
-    assert "demo FAILED" not in done.stdout
 
 
 def test_unreadable_paths_are_operational_errors(world: World, tmp_path: Path) -> None:

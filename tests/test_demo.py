@@ -1,0 +1,32 @@
+"""`make demo` runs the whole product end to end and exits 0; without a keyring its keys live
+in 0600 files inside the temporary directory, which is gone afterwards."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.helpers import clean_env
+
+
+def run_demo(env: dict[str, str]) -> str:
+    done = subprocess.run([sys.executable, "-m", "sopskit.cli.demo"], capture_output=True,
+                          text=True, timeout=300, check=False, env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "demo finished: every step exited as expected" in done.stdout
+    return done.stdout
+
+
+def test_demo_without_keyring() -> None:
+    out = run_demo(clean_env())
+    assert "no usable OS keyring" in out and "identities go to 0600 files" in out
+    assert "5 ok, 0 failed" in out  # verify --require-mac over the five files
+    assert out.count("(exit 1, as expected)") == 3  # tampering (text, json) and the audit
+    assert "generic-secret" in out and "recipient-retired" in out  # what the audit found
+    assert out.count("updatekeys+rotate") >= 4 and "locked out" in out  # the rekey proof
+    assert "0 findings" in out  # the audit after the rotation
+    assert "AGE-SECRET-KEY" not in out  # private keys are never shown
+    tmp = re.search(r"# sopskit demo in (\S+)/repo", out)
+    assert tmp is not None
+    assert not __import__("os").path.exists(tmp.group(1))
