@@ -75,7 +75,7 @@ class _AuditCommand(click.Command):
         rest = ctx.meta.pop("sopskit.audit.baseline", None)
         if rest is not None:
             return baseline_group.main(rest, prog_name="sopskit audit baseline",
-                                       standalone_mode=False, parent=ctx)
+                                       standalone_mode=False, obj=ctx.find_root().obj)
         return super().invoke(ctx)
 
 
