@@ -16,7 +16,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "encrypt": ("file_cmds", "encrypt_cmd"),
     "decrypt": ("file_cmds", "decrypt_cmd"),
     "edit": ("file_cmds", "edit_cmd"),
-    "verify": ("file_cmds", "verify_cmd"),
+    "verify": ("verify_cmd", "verify_cmd"),
     "doctor": ("doctor", "doctor_cmd"),
     "demo": ("demo", "demo_cmd"),
     "identity": ("identity_cmds", "identity_group"),

@@ -23,3 +23,9 @@ def app(ctx: click.Context) -> AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+def note(app: AppContext, message: str) -> None:
+    """A progress line on stderr (stdout carries data), unless -q."""
+    if app.verbosity >= 0:
+        click.echo(message, err=True)

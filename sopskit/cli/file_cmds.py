@@ -1,39 +1,30 @@
-"""`sopskit encrypt`, `decrypt`, `edit`, `verify`: option parsing and rendering only."""
+"""`sopskit encrypt`, `decrypt`, `edit`: option parsing and rendering only."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from sopskit.cli.context import AppContext, pass_app
+from sopskit.cli.context import AppContext, note, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.engine import paths
 from sopskit.engine.decrypt import decrypt_file, write_plaintext
 from sopskit.engine.edit import edit_file
 from sopskit.engine.encrypt import encrypt_file
 from sopskit.engine.policy import Policy, decide
-from sopskit.engine.verify import outcome, verify_paths
-from sopskit.errors import ExitCode, UsageError
+from sopskit.errors import UsageError
 from sopskit.identity.model import Identities
 from sopskit.sops.binary import locate
 from sopskit.sops.runner import Sops, timeout_from
-from sopskit.sopsfile.verify import VerifyReport
 
 PathArg = click.Path(path_type=Path)
 
 
 def sops_for(app: AppContext, identities: Identities) -> Sops:
     return Sops(locate(app.sops_binary), identities, timeout=timeout_from(os.environ))
-
-
-def note(app: AppContext, message: str) -> None:
-    """A progress line on stderr (stdout carries data), unless -q."""
-    if app.verbosity >= 0:
-        click.echo(message, err=True)
 
 
 @click.command("encrypt")
@@ -116,49 +107,4 @@ def edit_cmd(app: AppContext, file: Path, identity_files: tuple[Path, ...],
     note(app, f"{'updated' if changed else 'unchanged'}: {paths.display(app.repo, source)}")
 
 
-@click.command("verify")
-@click.argument("files", nargs=-1, required=True, type=PathArg)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@click.option("--require-mac", is_flag=True, help="Fail files whose MAC cannot be checked.")
-@identity_options
-@pass_app
-def verify_cmd(app: AppContext, files: tuple[Path, ...], fmt: str,  # noqa: PLR0917
-               require_mac: bool, identity_files: tuple[Path, ...],
-               use_keyring: bool | None) -> None:
-    """Verify sops FILES natively (structure, values, MAC when a key is available).
-
-    Directories are searched for sops files. Exit 1 when any file fails, 3 when a file
-    cannot be read at all.
-    """
-    identities = identities_for_command(app, identity_files, use_keyring)
-    reports = verify_paths(app.repo, files, identities, require_mac=require_mac)
-    click.echo(render_json(reports) if fmt == "json" else render_text(reports, app.verbosity))
-    if not reports:
-        note(app, "no sops files found in " + ", ".join(map(str, files)))
-    code = outcome(reports)
-    if code != ExitCode.OK:
-        raise click.exceptions.Exit(int(code))
-
-
-def render_json(reports: list[VerifyReport]) -> str:
-    files = [{"path": r.path, "ok": r.ok, "mac_checked": r.mac_checked,
-              "errors": [{"check": p.check, "message": p.message, "key_path": p.key_path,
-                          "line": p.line} for p in r.problems]} for r in reports]
-    return json.dumps({"version": 1, "files": files}, indent=2)
-
-
-def render_text(reports: list[VerifyReport], verbosity: int) -> str:
-    lines = []
-    for r in reports:
-        if r.ok and verbosity >= 0:
-            lines.append(f"ok    {r.path}" + ("" if r.mac_checked else "  (MAC not checked)"))
-        for p in r.problems:
-            where = "".join(f":{x}" for x in (p.line,) if x) + (f": {p.key_path}"
-                                                                  if p.key_path else "")
-            lines.append(f"FAIL  {r.path}{where}: [{p.check}] {p.message}")
-    failed = sum(not r.ok for r in reports)
-    lines.append(f"{len(reports) - failed} ok, {failed} failed")
-    return "\n".join(lines)
-
-
-COMMANDS = [encrypt_cmd, decrypt_cmd, edit_cmd, verify_cmd]
+COMMANDS = [encrypt_cmd, decrypt_cmd, edit_cmd]

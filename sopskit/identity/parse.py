@@ -7,14 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyrage
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from sopskit.errors import InputError
 from sopskit.identity.model import AgeIdentity
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 MAX_KEY_FILE = 1 << 20  # a keys file is a few lines; refuse anything absurd before reading it
 _ENCRYPTED_MARKERS = (b"-----BEGIN AGE ENCRYPTED FILE-----", b"age-encryption.org/v1")
@@ -89,6 +90,10 @@ def parse_ssh_key(data: bytes, *, source: str, where: str) -> AgeIdentity:
     """An ssh-ed25519 / ssh-rsa private key as an age identity; its public line is the
     recipient sops writes (`ssh-ed25519 AAAA...`). Passphrase-less only, like sops
     (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`)."""
+    # imported here: ssh keys are rare and the serialization module costs start-up time
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     key: PrivateKeyTypes
     try:
         if b"OPENSSH PRIVATE KEY" in data:
