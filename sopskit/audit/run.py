@@ -195,6 +195,8 @@ def _scan_disk(rel: str, path: Path, settings: ScanSettings) -> FileResult:
 def _sops_checks(ctx: _Context, files: scope.Scope,
                  sops_files: list[FileResult]) -> list[Finding]:
     out: list[Finding] = []
+    if ctx.registry is None and sops_files and ctx.registry_rel is None:
+        ctx.notes.append("no key registry (keys/registry.yaml): recipients not checked")
     if ctx.registry is not None:
         for r in sops_files:
             assert r.sops is not None

@@ -159,3 +159,21 @@ def test_mac_mismatch_needs_a_key(tmp_path: Path, age: AgeKey) -> None:
     assert _findings(repo) == []
     found = _findings(repo, "--identity", str(keys), "--no-keyring")
     assert [(f["rule"], f["severity"]) for f in found] == [("sops-mac-mismatch", "critical")]
+
+
+def test_parse_error_and_ciphertext_at_plaintext_path(tmp_path: Path, age: AgeKey) -> None:
+    repo = new_repo(tmp_path / "r")
+    for name in ("cut", "moved"):
+        sops_encrypt(repo, f"{name}.sops.yaml", SECRET.format(pw=fakes.password()),
+                     age=[age.recipient], extra=REGEX)
+    cut = repo / "cut.sops.yaml"
+    cut.write_text(cut.read_text().replace("stringData:", "stringData: [", 1))
+    moved = repo / "moved.sops.yaml"
+    enc = moved.read_text().split("password: ", 1)[1].split("\n", 1)[0]
+    _tamper(moved, "name: s", f"name: {enc}")
+    commit(repo)
+    found = {(f["path"], f["rule"]) for f in _findings(repo)}
+    assert found == {("cut.sops.yaml", "sops-parse-error"),
+                     ("moved.sops.yaml", "sops-ciphertext-at-plaintext-path")}
+    res = run_cli("--repo", repo, "audit")
+    assert "no key registry (keys/registry.yaml): recipients not checked" in res.stdout
