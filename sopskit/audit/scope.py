@@ -72,10 +72,10 @@ def _pathspecs(repo: Path, paths: Iterable[Path]) -> list[str]:
 
 def working_tree(repo: Path, paths: Iterable[Path] = ()) -> Scope:
     """Tracked files plus untracked files git does not ignore (or a plain walk outside git)."""
+    paths = tuple(paths)
     specs = _pathspecs(repo, paths)
     if not is_git_repo(repo):
-        return _walk(repo, [repo / s.removeprefix(":(top,literal)") for s in specs
-                            if s != ":/"] or [repo])
+        return _walk(repo, [p if p.is_absolute() else Path.cwd() / p for p in paths] or [repo])
     out = git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
               "--deduplicate", "--", *specs)
     return _from_disk(repo, _split0(out))
