@@ -40,13 +40,24 @@ def check(registry: Registry, path: str, metadata: Metadata, *, line: int | None
         yield _finding("no-rule", path, line, "no-rule",
                        "no registry rule matches this sops file")
         return
-    actual = metadata.recipients
+    actual = frozenset(_canonical(registry, r) for r in metadata.recipients)
     where = f"rules[{resolution.rule_index}] {resolution.rule.path}"
     for r in sorted(resolution.recipients - actual):
         yield _finding("recipient-missing", path, line, str(r),
                        f"{_name(registry, r)} is required by {where}")
     for r in sorted(actual - resolution.recipients):
         yield _extra(registry, path, line, r, where=where, today=today)
+
+
+def _canonical(registry: Registry, r: Recipient) -> Recipient:
+    """A PGP long key id (16 hex, which sops stores as typed in the config: sops-format.md
+    1.6) stands for the registry key whose fingerprint ends with it."""
+    if r.type != "pgp" or len(r.id) != 16:
+        return r
+    for key in registry.keys.values():
+        if key.recipient.type == "pgp" and key.recipient.id.endswith(r.id):
+            return key.recipient
+    return r
 
 
 def _extra(registry: Registry, path: str, line: int | None, r: Recipient, *, where: str,

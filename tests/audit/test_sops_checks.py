@@ -14,7 +14,7 @@ from sopskit.registry.schema import load_registry
 from sopskit.registry.sops_config import render
 from tests.audit import fakes
 from tests.audit.repos import commit, new_repo, sops_encrypt, write
-from tests.helpers import AgeKey, age_key, run_cli
+from tests.helpers import AgeKey, GpgHome, age_key, run_cli, run_sops
 
 SECRET = "kind: Secret\nmetadata:\n  name: s\nstringData:\n  password: {pw}\n"
 REGEX = ("--encrypted-regex", "^(data|stringData)$")
@@ -177,3 +177,20 @@ def test_parse_error_and_ciphertext_at_plaintext_path(tmp_path: Path, age: AgeKe
                      ("moved.sops.yaml", "sops-ciphertext-at-plaintext-path")}
     res = run_cli("--repo", repo, "audit")
     assert "no key registry (keys/registry.yaml): recipients not checked" in res.stdout
+
+
+def test_pgp_recipient_stored_as_a_long_key_id(tmp_path: Path, gpg_home: GpgHome) -> None:
+    repo = new_repo(tmp_path / "r")
+    fp = gpg_home.fp  # type: ignore[attr-defined]
+    write(repo, "keys/pgp/bot.asc", gpg_home.export_public(fp).decode())
+    write(repo, "keys/registry.yaml", "version: 1\nclusters:\n  sandbox: {}\nkeys:\n  bot:\n"
+          f"    type: pgp\n    fingerprint: {fp}\n    public_key: pgp/bot.asc\n"
+          "    clusters: [sandbox]\nrules:\n  - path: '**'\n    clusters: [sandbox]\n")
+    path = write(repo, "s.sops.yaml", SECRET.format(pw=fakes.password()))
+    done = run_sops("--encrypt", "--pgp", fp[-16:], *REGEX, str(path),
+                    env={"GNUPGHOME": str(gpg_home.path)}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr.decode()
+    path.write_bytes(done.stdout)
+    assert f"fp: {fp[-16:]}" in path.read_text()
+    commit(repo)
+    assert [f for f in _findings(repo) if f["category"] == "recipients"] == []
