@@ -13,6 +13,9 @@ from tests.audit import fakes
 from tests.audit.repos import commit, new_repo, sops_encrypt, write
 from tests.helpers import AgeKey, run_cli
 
+# The official SARIF 2.1.0 schema (OASIS), vendored for offline tests, unchanged, from
+# https://github.com/oasis-tcs/sarif-spec sarif-2.1/schema/sarif-schema-2.1.0.json at commit
+# e0583813964ec43cea53b6b531b402866095ed1f (see data/README.md).
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 
