@@ -12,12 +12,17 @@ import sys
 import time
 from pathlib import Path
 
-from sopskit.engine import check
+from sopskit.engine import check, keys
 from sopskit.engine.rekey import run
-from sopskit.engine.rekey.journal import load, state_dir
+from sopskit.engine.rekey.apply import Context
+from sopskit.engine.rekey.desired import load_desired
+from sopskit.engine.rekey.journal import Journal, load, state_dir
+from sopskit.engine.rekey.plan import make_plan
 from sopskit.engine.safewrite import TEMP_PREFIX
 from sopskit.identity.model import Identities
 from sopskit.recipient import Recipient
+from sopskit.sops.binary import locate
+from sopskit.sops.runner import Sops
 from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.document import detect_format, parse
 from sopskit.sopsfile.verify import verify_document
@@ -127,3 +132,38 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path: Path) -> None:
     assert r.code == 0, r.stdout + r.stderr
     assert assert_valid(world.root, files, admin, [old, new]) == 60
     assert_no_plaintext(world.root)
+
+
+def test_resume_rotates_a_file_left_between_updatekeys_and_rotate(tmp_path: Path) -> None:
+    """Several key groups take two writes (updatekeys, then rotate): a crash between them
+    leaves the new recipients on the old data key, which the removed key holds."""
+    world = make_world(tmp_path)
+    world.extra_rules = ("  - path: clusters/sandbox/apps/**\n    clusters: [sandbox]\n"
+                         "    key_groups:\n      - clusters: [sandbox]\n"
+                         "      - keys: [ops-admin]\n    shamir_threshold: 2\n")
+    world.write_registry()
+    files = world.populate(2)
+    ids = world.identities()
+    before = {rel: recover_data_key(parse((world.root / rel).read_bytes(), path=rel,
+                                          fmt=detect_format(rel)).metadata, ids, path=rel)
+              for rel in files}
+    world.set_status("flux-sandbox", "retired")
+    world.add_key("flux-sandbox-2", "[sandbox]")
+    ids = world.identities()
+    desired = load_desired(world.root)
+    plan = make_plan(world.root, [], desired)
+    assert {f.action for f in plan.files} == {"updatekeys+rotate"}
+    Journal.create(state_dir(world.root), plan, {}).close()  # the run, killed mid-file:
+    first = plan.files[0]
+    assert first.rule is not None
+    sops = Sops(locate(None), ids)
+    keys.updatekeys(world.root / first.path, first.rule, repo=world.root, sops=sops,
+                    identities=ids)
+
+    result = run.resume(world.root, desired, Context(world.root, sops, ids), jobs=1)
+    assert result.exit_code == 0 and len(result.outcomes) == 2
+    for outcome in result.outcomes:
+        assert outcome.proof is not None and outcome.proof.key_rotated is True, outcome
+        doc = parse((world.root / outcome.path).read_bytes(), path=outcome.path,
+                    fmt=detect_format(outcome.path))
+        assert recover_data_key(doc.metadata, ids, path=outcome.path) != before[outcome.path]

@@ -39,7 +39,8 @@ def state_dir(repo: Path) -> Path:
 
 def _entry(fp: FilePlan) -> dict[str, Any]:
     return {"path": fp.path, "format": fp.format, "action": fp.action, "digest": fp.digest,
-            "wanted": sorted(map(str, fp.wanted)), "removed": sorted(map(str, fp.removed))}
+            "mac": fp.mac_digest, "wanted": sorted(map(str, fp.wanted)),
+            "removed": sorted(map(str, fp.removed))}
 
 
 @dataclass

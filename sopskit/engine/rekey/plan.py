@@ -71,6 +71,7 @@ class FilePlan:
     less_encrypted: tuple[str, ...] = ()  # key paths encrypted today, plaintext after
     rule: CreationRule | None = None
     digest: str = ""  # sha256 of the file when planned (ciphertext: not secret)
+    mac_digest: str = ""  # sha256 of its stored (encrypted) MAC: changes iff values do
 
     @property
     def added(self) -> frozenset[Recipient]:
@@ -110,6 +111,13 @@ class Plan:
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def mac_digest(doc: SopsDocument) -> str:
+    """A digest of the file's encrypted MAC. `sops updatekeys` leaves it as it is, `rotate`
+    and re-encryption write a new one (sops-format.md 3.5, 3.6): after a crash, whether a
+    file's data key was already replaced is told by it."""
+    return digest(doc.metadata.mac.encode())
 
 
 def _groups(meta: Metadata) -> frozenset[frozenset[Recipient]]:
@@ -231,7 +239,7 @@ def plan_document(doc: SopsDocument, data: bytes, desired: Desired, mode: Rotate
     action, reasons = decide(doc, rule, mode, desired, rotate_anyway=rotate_anyway)
     less = newly_plaintext(doc, rule) if action == "re-encrypt" else ()
     return FilePlan(doc.path, doc.format, action, doc.metadata.recipients, rule.recipients,
-                    reasons, less, rule, digest(data))
+                    reasons, less, rule, digest(data), mac_digest(doc))
 
 
 def plan_file(found: Found, desired: Desired, mode: RotateMode, *,

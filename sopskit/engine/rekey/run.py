@@ -2,10 +2,11 @@
 
 A fresh apply refuses to start over an interrupted one (its journal lists files not done),
 so that `--rotate-data-key always` never rotates a file twice by accident; `--resume`
-re-plans only the files the journal does not list as done. A file whose bytes changed since
-the interrupted run planned it was (most likely) written by that run: it is re-planned
-without `always`, so it is left alone when it is already as wanted; an untouched file that
-was planned to rotate (for whatever reason) still is.
+re-plans only the files the journal does not list as done. A file planned to rotate whose
+data key has not changed yet (its encrypted MAC is the one planned: untouched, or only
+re-keyed by `updatekeys` before the crash) still rotates. Any other file whose bytes
+changed since the interrupted run planned it was (most likely) written by that run: it is
+re-planned without `always`, so it is left alone when it is already as wanted.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from sopskit.engine.rekey.plan import (
     Plan,
     RotateMode,
     digest,
+    mac_digest,
     make_plan,
     plan_file,
 )
 from sopskit.engine.rekey.scope import Found, cleanup_temps
-from sopskit.errors import ExitCode, UsageError
-from sopskit.sopsfile.document import detect_format
+from sopskit.errors import ExitCode, SopskitError, UsageError
+from sopskit.sopsfile.document import detect_format, parse
 
 OnOutcome = Callable[[Outcome], None]
 OnPlan = Callable[[Plan], None]
@@ -117,15 +119,34 @@ def replan(repo: Path, state: JournalState, desired: Desired) -> tuple[Plan, dic
                                          error=f"cannot read it ({exc.strerror})"),
                                    desired, mode))
             continue
-        file_mode = mode
-        if digest(data) != entry["digest"]:
-            notes[shown] = "changed since the interrupted run planned it (written by it)"
-            file_mode = "auto"
-        elif entry["action"] in ROTATING:  # still to rotate, whatever the reason was
-            file_mode = "always"
+        file_mode, note = _resume_mode(entry, data, mode)
+        if note:
+            notes[shown] = note
         files.append(plan_file(Found(shown, path, detect_format(shown), data), desired,
                                file_mode))
     return Plan(tuple(files), mode, desired.source), notes
+
+
+def _resume_mode(entry: dict[str, Any], data: bytes, mode: RotateMode
+                 ) -> tuple[RotateMode, str | None]:
+    """How to re-plan one unfinished file, and a note on it. A planned rotation is still
+    due unless the data key already changed: a crash between the `updatekeys` and the
+    `rotate` of a file with several key groups leaves it with the new recipients and the
+    old data key, which the removed keys hold (told by its unchanged encrypted MAC)."""
+    changed = digest(data) != entry["digest"]
+    if entry["action"] in ROTATING and entry.get("mac") in (None, _mac_of(data, entry["path"])):
+        return "always", ("re-keyed by the interrupted run, data key not yet rotated"
+                          if changed else None)
+    if changed:
+        return "auto", "changed since the interrupted run planned it (written by it)"
+    return mode, None
+
+
+def _mac_of(data: bytes, shown: str) -> str | None:
+    try:
+        return mac_digest(parse(data, path=shown, fmt=detect_format(shown)))
+    except SopskitError:
+        return None  # planned as an error entry anyway
 
 
 def resume(repo: Path, desired: Desired, ctx: Context, *, jobs: int,
