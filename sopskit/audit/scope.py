@@ -55,6 +55,30 @@ def is_git_repo(repo: Path) -> bool:
     return (repo / ".git").exists()
 
 
+def _require_git(repo: Path, option: str) -> None:
+    if not is_git_repo(repo):
+        raise UsageError(f"{option} needs a git repository; {repo} is not one")
+
+
+def resolve_commit(repo: Path, rev: str) -> str:
+    """The commit `rev` names; UsageError when it names none. `--end-of-options` keeps a
+    value like `--output=FILE` from being read by git as an option."""
+    _require_git(repo, "--since")
+    try:
+        out = git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                  f"{rev}^{{commit}}")
+    except InputError:
+        raise UsageError(f"--since {rev!r}: no such commit in this repository") from None
+    return out.decode("ascii", "replace").strip()
+
+
+def _require_existing(paths: Iterable[Path]) -> None:
+    """A PATH that names nothing would scan nothing and pass: refuse it."""
+    for p in paths:
+        if not (p.exists() or p.is_symlink()):
+            raise UsageError(f"{p}: no such file or directory")
+
+
 def _split0(out: bytes) -> list[str]:
     return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
 
@@ -74,6 +98,7 @@ def working_tree(repo: Path, paths: Iterable[Path] = ()) -> Scope:
     """Tracked files plus untracked files git does not ignore (or a plain walk outside git)."""
     paths = tuple(paths)
     specs = _pathspecs(repo, paths)
+    _require_existing(paths)
     if not is_git_repo(repo):
         return _walk(repo, [p if p.is_absolute() else Path.cwd() / p for p in paths] or [repo])
     out = git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
@@ -84,9 +109,12 @@ def working_tree(repo: Path, paths: Iterable[Path] = ()) -> Scope:
 def since(repo: Path, rev: str, paths: Iterable[Path] = ()) -> Scope:
     """Files added, copied, modified or renamed between `rev` and the working tree, plus
     untracked files git does not ignore."""
+    paths = tuple(paths)
     specs = _pathspecs(repo, paths)
+    _require_existing(paths)
+    commit = resolve_commit(repo, rev)
     changed = git(repo, "diff", "-z", "--name-only", "--no-renames", "--diff-filter=ACMRT",
-                  rev, "--", *specs)
+                  commit, "--", *specs)
     untracked = git(repo, "ls-files", "-z", "--others", "--exclude-standard", "--", *specs)
     return _from_disk(repo, sorted(set(_split0(changed)) | set(_split0(untracked))))
 
@@ -117,12 +145,15 @@ def _walk(repo: Path, roots: list[Path]) -> Scope:
                 if path.is_symlink():
                     scope.skip("symlink")
                     continue
+                if not path.is_file():
+                    continue  # a FIFO or socket: reading it could block forever
                 scope.disk[Path(os.path.relpath(path, repo)).as_posix()] = path
     return scope
 
 
 def staged(repo: Path, paths: Iterable[Path] = ()) -> Scope:
     """The index content of files added, copied, modified or renamed in the index."""
+    _require_git(repo, "--staged")
     specs = _pathspecs(repo, paths)
     raw = _split0(git(repo, "diff", "--cached", "-z", "--raw", "--no-renames",
                       "--diff-filter=ACMRT", "--", *specs))

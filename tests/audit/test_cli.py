@@ -102,7 +102,7 @@ def test_usage_and_operational_errors(planted: tuple[Path, list[str]]) -> None:
     assert both.code == 2 and "either --staged or --since" in both.stderr
     assert run_cli("--repo", repo, "audit", "--format", "xml").code == 2
     bad_rev = run_cli("--repo", repo, "audit", "--since", "no-such-rev")
-    assert bad_rev.code == 3 and "git diff failed" in bad_rev.stderr
+    assert bad_rev.code == 2 and "--since 'no-such-rev': no such commit" in bad_rev.stderr
     bad_baseline = write(repo, "b.json", "{not json")
     res = run_cli("--repo", repo, "audit", "--baseline", bad_baseline)
     assert res.code == 3 and "baseline is not valid JSON" in res.stderr

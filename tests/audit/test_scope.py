@@ -85,3 +85,39 @@ def test_outside_git_the_tree_is_walked(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     write(plain, "d/x.env", f"T={fakes.github()}\n")
     assert _paths(_audit(plain)) == {"d/x.env"}
+
+
+def test_outside_git_a_fifo_is_not_read(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    write(plain, "x.env", f"T={fakes.github()}\n")
+    os.mkfifo(plain / "pipe.env")  # opening it for reading would block forever
+    res = run_cli("--repo", plain, "audit", "--format", "json", timeout=60)
+    assert res.code == 1 and _paths(json.loads(res.stdout)) == {"x.env"}
+
+
+def test_bad_scope_input_is_a_usage_error(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "r")
+    write(repo, "a.env", "X=1\n")
+    commit(repo)
+    for args, says in ((("--since", "nope"), "--since 'nope': no such commit"),
+                       (("--since", "HEAD..HEAD"), "no such commit"),
+                       (("missing/",), "missing: no such file or directory"),
+                       (("--since", "HEAD", "gone.env"), "gone.env: no such file")):
+        res = run_cli("--repo", repo, "audit", *args, cwd=repo)
+        assert res.code == 2 and says in res.stderr, (args, res.stderr)
+        assert "Traceback" not in res.stderr and res.stdout == ""
+    plain = tmp_path / "plain"
+    write(plain, "a.env", "X=1\n")
+    for option in (("--staged",), ("--since", "HEAD")):
+        res = run_cli("--repo", plain, "audit", *option)
+        assert res.code == 2 and f"{option[0]} needs a git repository" in res.stderr
+
+
+def test_a_since_value_is_never_read_as_a_git_option(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "r")
+    write(repo, "a.env", "X=1\n")
+    commit(repo)
+    planted = tmp_path / "written-by-git"
+    res = run_cli("--repo", repo, "audit", "--since", f"--output={planted}")
+    assert res.code == 2 and "no such commit" in res.stderr
+    assert not planted.exists()
