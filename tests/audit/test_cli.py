@@ -115,3 +115,13 @@ def test_clean_repository_exits_0(tmp_path: Path) -> None:
     res = run_cli("--repo", repo, "audit")
     assert res.code == 0, res.stdout
     assert res.stdout.strip() == "0 findings in 1 files scanned"
+
+
+def test_baseline_help_shows_its_own_usage(tmp_path: Path) -> None:
+    for sub in ("create", "update"):
+        res = run_cli("--repo", tmp_path, "audit", "baseline", sub, "--help")
+        assert res.code == 0
+        assert res.stdout.splitlines()[0] == \
+            f"Usage: sopskit audit baseline {sub} [OPTIONS] [PATHS]..."
+    res = run_cli("--repo", tmp_path, "audit", "baseline", "update", "--bogus")
+    assert res.code == 2 and "Usage: sopskit audit baseline update [OPTIONS]" in res.stderr
