@@ -22,17 +22,34 @@ class Change:
 
 
 def changes(repo: Path, paths: list[str], *, max_count: int = 200) -> dict[str, list[Change]]:
-    """path -> its changes, newest first (at most `max_count` commits per batch scanned)."""
+    """path -> its changes, newest first (at most `max_count` commits per batch scanned).
+
+    A path that no commit of a full window touched (others changed more recently) is looked
+    up again with the other such paths: it has a history, only older, and leaving it out
+    would hide the oldest data keys of all."""
     out: dict[str, list[Change]] = {p: [] for p in paths}
     if not has_commits(repo):
         return out
-    for i in range(0, len(paths), _BATCH):
-        batch = paths[i:i + _BATCH]
-        text = git(repo, "-c", "core.quotePath=false", "log", "--raw", "--no-abbrev",
-                   "--no-renames", f"--max-count={max_count}", "--format=%x01%H %ct", "--",
-                   *(":(top,literal)" + p for p in batch)).decode("utf-8", "surrogateescape")
-        _parse(text, out)
+    todo = list(paths)
+    while todo:
+        again: list[str] = []
+        for i in range(0, len(todo), _BATCH):
+            batch = todo[i:i + _BATCH]
+            if _log(repo, batch, max_count, out) >= max_count:
+                again += [p for p in batch if not out[p]]
+        if len(again) == len(todo):
+            break  # cannot happen with a sane git; never loop forever
+        todo = again
     return out
+
+
+def _log(repo: Path, batch: list[str], max_count: int, out: dict[str, list[Change]]) -> int:
+    """Add the changes of `batch` to `out`; the number of commits read."""
+    text = git(repo, "-c", "core.quotePath=false", "log", "--raw", "--no-abbrev",
+               "--no-renames", f"--max-count={max_count}", "--format=%x01%H %ct", "--",
+               *(":(top,literal)" + p for p in batch)).decode("utf-8", "surrogateescape")
+    _parse(text, out)
+    return text.count("\x01")
 
 
 def has_commits(repo: Path) -> bool:

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sopskit.audit import history
 from tests.audit import fakes
 from tests.audit.repos import commit, new_repo, sops_encrypt, sops_run, write
 from tests.helpers import AgeKey, run_cli
@@ -76,3 +77,21 @@ def test_uncommitted_files_have_no_age(tmp_path: Path, age: AgeKey) -> None:
     sops_encrypt(repo, "s.sops.yaml", DOC.format(a="x1", b="y1"), age=[age.recipient],
                  extra=REGEX)
     assert _rotation(repo, "--max-data-key-age", "0") == []
+
+
+def test_a_file_older_than_the_log_window_still_has_its_history(tmp_path: Path,
+                                                                age: AgeKey) -> None:
+    """Commits touching other sops files fill the first `git log` window; the old file
+    must still get its change (else its data key has no age and is never stale)."""
+    repo = new_repo(tmp_path / "r")
+    sops_encrypt(repo, "old.sops.yaml", DOC.format(a="x1", b="y1"), age=[age.recipient],
+                 extra=REGEX)
+    first = commit(repo, "add old", date=_ago(800))
+    busy = sops_encrypt(repo, "busy.sops.yaml", DOC.format(a="x2", b="y2"),
+                        age=[age.recipient], extra=REGEX)
+    for n in range(6):
+        busy.write_text(busy.read_text() + "\n")
+        commit(repo, f"busy {n}")
+    got = history.changes(repo, ["busy.sops.yaml", "old.sops.yaml"], max_count=4)
+    assert [c.commit for c in got["old.sops.yaml"]] == [first]
+    assert len(got["busy.sops.yaml"]) == 4
