@@ -167,3 +167,18 @@ def test_resume_rotates_a_file_left_between_updatekeys_and_rotate(tmp_path: Path
         doc = parse((world.root / outcome.path).read_bytes(), path=outcome.path,
                     fmt=detect_format(outcome.path))
         assert recover_data_key(doc.metadata, ids, path=outcome.path) != before[outcome.path]
+
+
+def test_a_damaged_journal_is_named_not_a_traceback(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    world.populate(1)
+    journal = state_dir(world.root) / "rekey-journal.jsonl"
+    journal.parent.mkdir(parents=True)
+    for text in ("[1]\n", '{"kind": "plan", "version": 1, "files": [{"x": 1}]}\n',
+                 '{"kind": "plan", "version": 1, "files": "all"}\n'):
+        journal.write_text(text)
+        r = run_cli("--repo", world.root, "rekey", "--resume", env=world.env())
+        assert r.code == 3 and "not a sopskit rekey journal" in r.stderr, (text, r.stderr)
+        assert str(journal) in r.stderr and "internal error" not in r.stderr
+    journal.write_text('{"kind": "plan", "version": 1, "files": []}\n5\n["x"]\n')
+    assert run_cli("--repo", world.root, "rekey", "--resume", env=world.env()).code == 0

@@ -121,12 +121,26 @@ def load(directory: Path) -> JournalState | None:
             records.append(json.loads(line))
         except json.JSONDecodeError:
             continue  # a line torn by a crash: that file is simply not done
-    if not records or records[0].get("kind") != "plan" or records[0].get("version") != VERSION:
+    if not records or not _is_header(records[0]):
         raise InputError("not a sopskit rekey journal (delete it to start over)", path=path)
     state = JournalState(path, records[0])
     for rec in records[1:]:
-        if rec.get("kind") == "file" and rec.get("status") in ("done", "skipped"):
+        if not isinstance(rec, dict):
+            continue
+        if rec.get("kind") == "file" and rec.get("status") in ("done", "skipped") \
+                and isinstance(rec.get("path"), str):
             state.done[rec["path"]] = rec
         elif rec.get("kind") == "finished":
             state.finished = True
     return state
+
+
+def _is_header(rec: object) -> bool:
+    """The plan line, with every file entry as `_entry` writes it."""
+    if not isinstance(rec, dict) or rec.get("kind") != "plan" or rec.get("version") != VERSION:
+        return False
+    files = rec.get("files")
+    return isinstance(files, list) and all(
+        isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("path", "action",
+                                                                       "digest"))
+        for e in files)
