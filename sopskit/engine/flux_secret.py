@@ -91,18 +91,22 @@ def _secret_of(key: Key, identities: Identities) -> str | None:
     return ident.secret if ident is not None and ident.kind == "x25519" else None
 
 
+def entry_name(name: str, kind: str) -> str:
+    """A key's entry in the Secret: Flux reads `*.agekey` (age) and `*.asc` (PGP)."""
+    return f"{name}.asc" if kind == "pgp" else f"{name}.agekey"
+
+
 def _entries(keys: list[Key], identities: Identities) -> tuple[dict[str, str], list[str]]:
     """Flux's entry names (`<name>.agekey`, `<name>.asc`) -> private keys; what was left out."""
     entries: dict[str, str] = {}
     skipped: list[str] = []
     for key in keys:
         secret = _secret_of(key, identities)
-        suffix = ".asc" if key.type == "pgp" else ".agekey"
         if secret is None:
             skipped.append(f"{key.name}: no private key for it in the identity store"
                            + (" (or gpg wants a passphrase)" if key.type == "pgp" else ""))
         else:
-            entries[key.name + suffix] = secret
+            entries[entry_name(key.name, key.type)] = secret
     return entries, skipped
 
 

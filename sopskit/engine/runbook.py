@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from sopskit.engine import git_tags
+from sopskit.engine.flux_secret import entry_name
 from sopskit.engine.rekey.scope import find_files
 from sopskit.errors import InputError, UsageError
 from sopskit.recipient import Recipient
@@ -113,11 +114,15 @@ def step_generate(key: Key, new: str, registry: Registry) -> Step:
     clusters = " ".join(f"--cluster {shlex.quote(c)}" for c in key.clusters)
     owner = f" --owner {shlex.quote(key.owner)}" if key.owner else ""
     done = f"{new} is in the registry" if new in registry.keys else None
+    # the identity store keeps age identities; a PGP secret key goes into the GnuPG home
+    store = ("gpg --batch --import" if key.type == "pgp"
+             else f"sopskit identity add {new} --stdin")
     return Step(f"Create {new} and register it",
                 (f"sopskit keys generate {new} --type {key.type} {clusters}{owner} "
-                 f"--print-private | sopskit identity add {new} --stdin",
+                 f"--print-private | {store}",
                  "sopskit config render"),
-                ("the private key goes straight into your identity store (OS keyring); "
+                (f"the private key goes straight into your "
+                 f"{'GnuPG home' if key.type == 'pgp' else 'identity store (OS keyring)'}; "
                  "keep an offline backup as your team's policy says",), done=done)
 
 
@@ -126,12 +131,14 @@ def step_add_to_clusters(key: Key, new: str, clusters: tuple[str, ...]) -> Step:
         return Step(f"Clusters: nothing to add for {new}",
                     notes=(f"{key.name} serves every cluster: an admin key, never stored in "
                            "a cluster. The clusters' decryption secrets are encrypted to the "
-                           "admin keys: regenerate them in step 7.",))
+                           "admin keys: they are regenerated once the old key is retired "
+                           "(step \"Re-encrypt the clusters' decryption secrets\").",))
     commands = tuple(c for cluster in clusters for c in _secret_commands(cluster))
     return Step(f"Put {new}'s private key into each cluster's Flux decryption secret, "
                 f"next to {key.name}", commands,
-                (f"the `sops-age` Secret in flux-system then holds {key.name}.agekey and "
-                 f"{new}.agekey; Flux tries every *.agekey (*.asc for PGP) entry",
+                (f"the `sops-age` Secret in flux-system then holds "
+                 f"{entry_name(key.name, key.type)} and {entry_name(new, key.type)}; Flux "
+                 "tries every *.agekey (*.asc for PGP) entry",
                  f"keep {FLUX_SECRET_DIR}/ out of every Flux Kustomization path"))
 
 
@@ -184,8 +191,8 @@ def step_remove_from_clusters(key: Key, clusters: tuple[str, ...],
                                "files no longer list the retired one",), warnings)
     commands = tuple(c for cluster in clusters for c in _secret_commands(cluster))
     commands += tuple(f"kubectl --context {c} -n flux-system patch secret sops-age "
-                      f"--type=json -p '[{{\"op\":\"remove\",\"path\":\"/data/{key.name}"
-                      ".agekey\"}]'" for c in clusters)
+                      f"--type=json -p '[{{\"op\":\"remove\",\"path\":\"/data/"
+                      f"{entry_name(key.name, key.type)}\"}}]'" for c in clusters)
     return Step(f"Remove {key.name} from the clusters' decryption secrets", commands,
                 ("regenerating the secret leaves the retired key out; the kubectl patch "
                  "does the same in place",), warnings)

@@ -141,3 +141,28 @@ def test_flux_secret_exports_a_pgp_cluster_key_as_asc(tmp_path: Path, gpg_home: 
         assert f"fpr:::::::::{fp}:" in listed
     finally:
         imported.close()
+
+
+def test_pgp_cluster_key_runbook_uses_gnupg_and_the_asc_entry(tmp_path: Path,
+                                                               gpg_home: GpgHome) -> None:
+    world = make_world(tmp_path)
+    world.add_pgp_key("release-bot", gpg_home.fp, "[production]",  # type: ignore[attr-defined]
+                      gpg_home.path)
+    r = run_cli("--repo", world.root, "runbook", "rotate-key", "release-bot", "--to", "rb2",
+                env=world.env())
+    assert r.code == 0, r.stderr
+    assert ("sopskit keys generate rb2 --type pgp --cluster production --print-private | "
+            "gpg --batch --import") in r.stdout
+    assert "identity add" not in r.stdout  # it stores age identities only
+    assert "holds release-bot.asc and rb2.asc" in r.stdout
+    assert '"path":"/data/release-bot.asc"' in r.stdout and ".agekey\"" not in r.stdout
+
+
+def test_admin_key_runbook_names_the_step_that_regenerates_the_secrets(
+        tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    r = run_cli("--repo", world.root, "runbook", "rotate-key", "ops-admin", env=world.env())
+    titles = numbered(r.stdout)
+    note = next(x for x in r.stdout.splitlines() if "they are regenerated" in x)
+    step = note.split('(step "', 1)[1].split('"', 1)[0]
+    assert any(t.startswith(step) for t in titles), (step, titles)
