@@ -103,6 +103,13 @@ class _Machine:
     def accepting(self, states: frozenset[int]) -> bool:
         return not self.accept.isdisjoint(states)
 
+    def sinks(self) -> frozenset[int]:
+        """States from which every continuation is accepted: a loop on any character that
+        reaches acceptance by epsilon (a trailing `**`). A state set holding one accepts
+        everything from there on (sufficient, not necessary)."""
+        return frozenset(s for s, edges in enumerate(self.nfa.edges)
+                         if ("A", s) in edges and self.accepting(self.closure([s])))
+
 
 def machine(seqs: Sequence[Seq]) -> _Machine:
     """One NFA for the union of the languages of `seqs`."""
@@ -170,6 +177,7 @@ def witness(seq: Seq, others: Sequence[Seq], *, inside: bool) -> str | None:
     """A valid path in L(seq) and (inside=True) in some L(other) / (inside=False) in none;
     None when there is no such path. Raises Undecided when the search is too large."""
     mine, theirs = machine([seq]), machine(others)
+    sinks = theirs.sinks()
     chars = alphabet([seq, *others])
     start = (mine.initial(), theirs.initial(), _SEG_START)
     seen = {start}
@@ -182,6 +190,8 @@ def witness(seq: Seq, others: Sequence[Seq], *, inside: bool) -> str | None:
             nxt = (mine.step(a, ch), theirs.step(b, ch), _valid_step(v, ch))
             if not nxt[0] or nxt[2] == _DEAD or nxt in seen:
                 continue
+            if not inside and not sinks.isdisjoint(nxt[1]):
+                continue  # every path from here matches `others`: no witness this way
             if len(seen) >= MAX_STATES:
                 raise Undecided
             seen.add(nxt)

@@ -132,3 +132,12 @@ def test_coverage_check_is_exact_on_samples(first: str, second: str, path: str) 
     witness = globauto.witness(b.tokens, [a.tokens], inside=False)
     if witness is not None:
         assert b.match(witness) and not a.match(witness)
+
+
+@pytest.mark.parametrize("earlier", ["**", "{a,b}/**"])
+def test_an_earlier_catch_all_decides_coverage_of_a_complex_glob(earlier: str) -> None:
+    # found by hypothesis: the product search used to explore the whole automaton of the
+    # later glob and give up (Undecided) although `**` plainly takes every path
+    later = Glob.compile("{a/**,b}/a{a,b}{a,b}/a{a,b}{a,b}/**")
+    assert globauto.covered(later.tokens, [Glob.compile(earlier).tokens]) is True
+    assert globauto.witness(later.tokens, [Glob.compile(earlier).tokens], inside=False) is None
