@@ -57,5 +57,7 @@ def test_verify_hook_on_staged_sops_files(tmp_path: Path, age: AgeKey, tamper: b
     hook = _hooks()["sopskit-verify"]
     assert re.search(hook["files"], "clusters/x/s.sops.yaml")
     assert not re.search(hook["files"], "clusters/x/deploy.yaml")
+    for config in (".sops.yaml", "clusters/.sops.yaml", ".sops.yml"):  # sops' config
+        assert not re.search(hook["files"], config), config
     res = run_cli(*_entry(hook), "s.sops.yaml", cwd=repo)
     assert res.code == (1 if tamper else 0), res.stdout + res.stderr
