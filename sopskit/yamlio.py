@@ -146,6 +146,14 @@ def _input_error(exc: YAMLError, path: str) -> InputError:
         mark = exc.problem_mark or exc.context_mark
         if mark is not None:
             line = mark.line + 1
-        problem = f"invalid YAML: {exc.problem or exc.context or 'parse error'}"
+        problem = f"invalid YAML: {_without_values(exc.problem or exc.context or '')}"
     # Never include the offending text: it may be a secret value.
     return InputError(problem, path=path, line=line)
+
+
+def _without_values(problem: str) -> str:
+    """ruamel's problem text without the scalars it quotes: a duplicate key is reported
+    'found duplicate key "K" with value "V" (original value: "W")' and a bad timestamp
+    'failed to construct timestamp from "V"'; either value may be a secret."""
+    head = problem.split('"', 1)[0].rstrip()
+    return head.removesuffix(" from") or "parse error"
