@@ -4,6 +4,7 @@ bad input. Each is one clear line on stderr, the right exit code, no value, no t
 from __future__ import annotations
 
 import os
+import stat
 import time
 import uuid
 from pathlib import Path
@@ -35,9 +36,11 @@ def files_containing(root: Path, marker: bytes, since: float) -> list[Path]:
         for name in names:
             path = Path(dirpath) / name
             try:
-                if path.is_symlink() or path.stat().st_mtime < since - 1:
+                info = path.lstat()
+                # regular files only: opening a FIFO another process left in /tmp blocks
+                if not stat.S_ISREG(info.st_mode) or info.st_mtime < since - 1:
                     continue
-                if path.stat().st_size < 2_000_000 and marker in path.read_bytes():
+                if info.st_size < 2_000_000 and marker in path.read_bytes():
                     found.append(path)
             except OSError:
                 continue
