@@ -121,14 +121,15 @@ def _build(ctx: Ctx, data: Any) -> Registry | None:
                 " and rules")
         return None
     check_keys(ctx, "", data, TOP_FIELDS)
-    if data.get("version") != VERSION:
+    version = data.get("version")
+    if type(version) is not int or version != VERSION:  # `true` and `1.0` equal 1 in Python
         ctx.add("version", f"must be {VERSION} (this sopskit reads registry format {VERSION})",
                 line_of(data, "version"))
     clusters = _clusters(ctx, data.get("clusters"), data)
     ctx.clusters = tuple(clusters)
-    defaults = _defaults(ctx, data.get("defaults"))
-    keys = _keys(ctx, data.get("keys"))
-    rules = _rules(ctx, data.get("rules"), keys)
+    defaults = _defaults(ctx, data.get("defaults"), line_of(data, "defaults"))
+    keys = _keys(ctx, data.get("keys"), line_of(data, "keys"))
+    rules = _rules(ctx, data.get("rules"), keys, line_of(data, "rules"))
     registry = Registry(ctx.path, VERSION, defaults, clusters, keys, rules)
     ctx.warnings.extend(_idle_rule_warnings(registry))
     return dataclasses.replace(registry, warnings=tuple(ctx.warnings))
@@ -215,11 +216,11 @@ def as_bool(ctx: Ctx, where: str, raw: Mapping[Any, Any], key: str) -> bool | No
     return None
 
 
-def _defaults(ctx: Ctx, raw: Any) -> Defaults:
+def _defaults(ctx: Ctx, raw: Any, line: int | None) -> Defaults:
     if raw is None:
         return Defaults()
     if not isinstance(raw, dict):
-        ctx.add("defaults", "must be a mapping")
+        ctx.add("defaults", "must be a mapping", line)
         return Defaults()
     check_keys(ctx, "defaults", raw, DEFAULT_FIELDS)
     _, crypt = crypt_fields(ctx, "defaults", raw)
@@ -243,11 +244,11 @@ def _glob(pattern: str) -> Glob:
         raise ValueError(f"invalid glob {pattern!r}: {exc}") from None
 
 
-def _keys(ctx: Ctx, raw: Any) -> dict[str, Key]:
+def _keys(ctx: Ctx, raw: Any, line: int | None) -> dict[str, Key]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        ctx.add("keys", "must be a mapping of key names")
+        ctx.add("keys", "must be a mapping of key names", line)
         return {}
     out: dict[str, Key] = {}
     for name, body in raw.items():
@@ -390,11 +391,11 @@ def _lifecycle(ctx: Ctx, where: str, raw: Mapping[Any, Any]) -> tuple[Any, Any, 
 
 # --- rules ---------------------------------------------------------------------------------
 
-def _rules(ctx: Ctx, raw: Any, keys: Mapping[str, Key]) -> tuple[Rule, ...]:
+def _rules(ctx: Ctx, raw: Any, keys: Mapping[str, Key], line: int | None) -> tuple[Rule, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        ctx.add("rules", "must be a list of rules (first match wins)")
+        ctx.add("rules", "must be a list of rules (first match wins)", line)
         return ()
     rules = [r for i, body in enumerate(raw)
              if (r := _rule(ctx, i, body, line_of(raw, i), keys)) is not None]

@@ -286,3 +286,21 @@ def test_empty_key_group_is_a_warning(tmp_path: Path, keys: Keys) -> None:
     registry = load_registry(write(tmp_path, registry_text(keys, rules=rules)))
     assert registry.warnings == ("rules[0].key_groups[1]: no active key in the group; sops"
                                  " refuses to encrypt with an empty key group",)
+
+
+@pytest.mark.parametrize("version", ["true", "1.0", '"1"'])
+def test_version_must_be_the_integer_1(tmp_path: Path, keys: Keys, version: str) -> None:
+    text = registry_text(keys).replace("version: 1", f"version: {version}")
+    path = write(tmp_path, text)
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}:{at(text, 'version:')}: version: must be 1")
+
+
+def test_sections_of_the_wrong_type_name_their_line(tmp_path: Path) -> None:
+    text = "version: 1\nclusters: {a: }\ndefaults: x\nkeys: 3\nrules: {}\n"
+    path = write(tmp_path, text)
+    assert set(problems_of(path)) == {
+        f"{path}:3: defaults: must be a mapping",
+        f"{path}:4: keys: must be a mapping of key names",
+        f"{path}:5: rules: must be a list of rules (first match wins)",
+    }
