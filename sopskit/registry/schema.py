@@ -399,8 +399,8 @@ def _rules(ctx: Ctx, raw: Any, keys: Mapping[str, Key], line: int | None) -> tup
         return ()
     rules = [r for i, body in enumerate(raw)
              if (r := _rule(ctx, i, body, line_of(raw, i), keys)) is not None]
-    for where, message, line in shadow_problems(rules, ctx.warnings):
-        ctx.add(where, message, line)
+    for where, message, at_line in shadow_problems(rules, ctx.warnings):
+        ctx.add(where, message, at_line)
     return tuple(rules)
 
 
