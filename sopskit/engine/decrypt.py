@@ -53,7 +53,8 @@ def _native(data: bytes, shown: str, name: str, identities: Identities) -> bytes
 
 
 def write_plaintext(output: Path, plaintext: bytes) -> None:
-    """Write decrypted output where the user asked: 0600, atomically (a new file stays 0600)."""
+    """Write decrypted output where the user asked: atomically, and 0600 even when it
+    replaces a file that others could read (plaintext never inherits a wider mode)."""
     with temp_beside(output) as temp:
         write_synced(temp, plaintext)
-        commit(temp, output)
+        commit(temp, output, keep_mode=False)

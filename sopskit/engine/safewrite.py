@@ -53,10 +53,12 @@ def write_synced(path: Path, data: bytes) -> None:
         raise write_error(exc, path) from None
 
 
-def commit(temp: Path, target: Path) -> None:
-    """Atomically move `temp` over `target`, keeping the target's mode when it exists."""
-    with contextlib.suppress(FileNotFoundError):
-        os.chmod(temp, target.stat().st_mode & 0o777)
+def commit(temp: Path, target: Path, *, keep_mode: bool = True) -> None:
+    """Atomically move `temp` over `target`, keeping the target's mode when it exists
+    (`keep_mode`), else the temp file's 0600."""
+    if keep_mode:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp, target.stat().st_mode & 0o777)
     try:
         os.replace(temp, target)
         dir_fd = os.open(target.parent, os.O_RDONLY)

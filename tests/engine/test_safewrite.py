@@ -65,3 +65,15 @@ def test_temp_beside_is_private_and_removed(tmp_path: Path) -> None:
         assert stat.S_IMODE(temp.stat().st_mode) == 0o600
         assert temp.suffix == ".json"
     assert not temp.exists()
+
+
+def test_plaintext_output_is_0600_even_over_a_readable_file(tmp_path: Path) -> None:
+    from sopskit.engine.decrypt import write_plaintext
+
+    out = tmp_path / "plain.yaml"
+    out.write_bytes(b"old: 1\n")
+    out.chmod(0o644)
+    write_plaintext(out, b"password: x\n")
+    assert out.read_bytes() == b"password: x\n"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert leftovers(tmp_path) == []
