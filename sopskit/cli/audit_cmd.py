@@ -20,6 +20,7 @@ from sopskit.cli.identity_options import identities_for_command, identity_option
 from sopskit.errors import ConfigError, InputError, UsageError
 from sopskit.identity.discover import discover
 from sopskit.identity.model import Identities
+from sopskit.registry.edit import write_atomic
 
 PathArg = click.Path(path_type=Path)
 
@@ -112,11 +113,20 @@ def _emit(result: AuditResult, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(body, nl=False)
         return
-    try:
-        output.write_text(body, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write the report: {exc.strerror}", path=output) from None
+    _write_file(output, body, "the report")
     click.echo(text.summary(result), err=True)
+
+
+def _write_file(path: Path, body: str, what: str) -> None:
+    """A regular file atomically (a reader never sees half of it); /dev/stdout, a FIFO
+    and the like are written through. One line naming the file on failure."""
+    try:
+        if path.exists() and not path.is_file():
+            path.write_text(body, encoding="utf-8")
+        else:
+            write_atomic(path.resolve(), body)  # a symlink keeps pointing at the new file
+    except OSError as exc:
+        raise InputError(f"cannot write {what}: {exc.strerror}", path=path) from None
 
 
 def _colour() -> bool:
@@ -139,7 +149,7 @@ def _write(app: AppContext, kw: dict[str, Any], output: Path | None,
     target = output or app.repo / baseline.DEFAULT_NAME
     found = collect(_options(app, kw)).findings
     built = baseline.build(found, previous)
-    target.write_text(baseline.dump(built), encoding="utf-8")
+    _write_file(target, baseline.dump(built), "the baseline")
     click.echo(f"{len(built.entries)} finding(s) accepted in {target}", err=True)
 
 

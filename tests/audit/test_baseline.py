@@ -73,3 +73,25 @@ def test_update_keeps_reasons_and_drops_fixed_entries(tmp_path: Path) -> None:
     entries = json.loads(path.read_text())["entries"]
     assert [(e["path"], e["reason"]) for e in entries] == [
         ("c.env", None), ("values.yaml", "accepted generic-secret")]
+
+
+def test_baseline_and_report_files_are_replaced_whole(tmp_path: Path) -> None:
+    """Written to a temp file and renamed (a new inode), never truncated in place; a
+    directory that does not exist is one line naming the file (exit 3)."""
+    repo, _ = _repo(tmp_path)
+    assert run_cli("--repo", repo, "audit", "baseline", "create").code == 0
+    target = repo / ".sopskit-baseline.json"
+    before = target.stat().st_ino
+    assert run_cli("--repo", repo, "audit", "baseline", "update").code == 0
+    assert target.stat().st_ino != before and json.loads(target.read_text())["entries"]
+    report = tmp_path / "report.json"
+    report.write_text("old")
+    old_inode = report.stat().st_ino
+    res = run_cli("--repo", repo, "audit", "--format", "json", "-o", report)
+    assert res.code == 0 and json.loads(report.read_text())["version"] == 1
+    assert report.stat().st_ino != old_inode
+    for args in (("audit", "baseline", "create", "-o", tmp_path / "no" / "b.json"),
+                 ("audit", "-o", tmp_path / "no" / "r.json")):
+        res = run_cli("--repo", repo, *args)
+        assert res.code == 3 and f"{tmp_path / 'no'}" in res.stderr, res.stderr
+        assert "internal error" not in res.stderr
