@@ -110,10 +110,27 @@ def _to_rule(raw: dict[str, Any], config: Path, index: int) -> CreationRule:
         groups = (_group(raw, split_age=True),)
     if not any(groups):
         raise ConfigError(f"creation rule {index} names no keys", path=config)
-    threshold = raw.get("shamir_threshold")
     return CreationRule(groups, _crypt_rule(raw, config, index),
-                        bool(raw.get("mac_only_encrypted", False)),
-                        int(threshold) if threshold else None, source=where)
+                        _mac_only(raw, config, index), _threshold(raw, config, index),
+                        source=where)
+
+
+def _threshold(raw: dict[str, Any], config: Path, index: int) -> int | None:
+    value = raw.get("shamir_threshold")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"creation rule {index}: shamir_threshold must be a whole number",
+                          path=config)
+    return value or None
+
+
+def _mac_only(raw: dict[str, Any], config: Path, index: int) -> bool:
+    value = raw.get("mac_only_encrypted", False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"creation rule {index}: mac_only_encrypted must be true or false",
+                          path=config)
+    return value
 
 
 def _group(raw: Any, *, split_age: bool) -> frozenset[Recipient]:
@@ -149,7 +166,23 @@ def _crypt_rule(raw: dict[str, Any], config: Path, index: int) -> CryptRule | No
         kinds = ", ".join(r.kind for r in found)
         raise ConfigError(f"creation rule {index} sets more than one crypt rule ({kinds})",
                           path=config)
+    for rule in found:
+        _check_crypt_value(rule, raw[rule.kind], config, index)
     return found[0] if found else None
+
+
+def _check_crypt_value(rule: CryptRule, value: Any, config: Path, index: int) -> None:
+    """A crypt rule sops would silently not apply is an error here: sops ignores an
+    invalid regex (`Tree.shouldBeEncrypted` drops the error), so an invalid
+    `encrypted_regex` leaves every value in plaintext (sops-format.md 1.4)."""
+    if isinstance(value, (dict, list)):
+        raise ConfigError(f"creation rule {index}: {rule.kind} must be a string", path=config)
+    if rule.kind.endswith("regex"):
+        try:
+            re.compile(rule.value)
+        except re.error:
+            raise ConfigError(f"creation rule {index}: {rule.kind} is not a valid regular "
+                              "expression (sops would ignore it)", path=config) from None
 
 
 def render(rule: CreationRule) -> str:

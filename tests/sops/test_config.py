@@ -72,3 +72,18 @@ def test_rendered_config_is_obeyed_by_real_sops(tmp_path: Path) -> None:
     assert "name: app" in text and "hunter2" not in text
     assert a.recipient in text and b.recipient in text
     assert "encrypted_suffix: _secret" in text and "mac_only_encrypted: true" in text
+
+
+@pytest.mark.parametrize(("field", "message"), [
+    ("encrypted_regex: '^(data'", "encrypted_regex is not a valid regular expression"),
+    ("unencrypted_suffix: {x: 1}", "unencrypted_suffix must be a string"),
+    ("shamir_threshold: two", "shamir_threshold must be a whole number"),
+    ("mac_only_encrypted: 'no'", "mac_only_encrypted must be true or false"),
+])
+def test_rule_fields_sops_would_misread_are_config_errors(tmp_path: Path, field: str,
+                                                          message: str) -> None:
+    """An invalid encrypted_regex makes sops encrypt nothing; the others used to surface
+    as a traceback (exit 4) or a wrong expectation after sops had run."""
+    cfg = write(tmp_path, f"creation_rules:\n  - age: {age_key().recipient}\n    {field}\n")
+    with pytest.raises(ConfigError, match=message):
+        rule_for(cfg, tmp_path / "s.yaml")
