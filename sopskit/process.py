@@ -11,11 +11,13 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
-from sopskit.errors import BinaryError
+from sopskit.errors import BinaryError, Interrupted
 
 DEFAULT_TIMEOUT = 120.0
 
@@ -95,6 +97,31 @@ def run_interactive(
         raise BinaryError(f"program not found: {argv[0]}", path=argv[0]) from exc
     except subprocess.TimeoutExpired as exc:
         raise BinaryError(f"{Path(argv[0]).name} did not finish within {timeout}s") from exc
+
+
+@contextlib.contextmanager
+def terminations_interrupt() -> Iterator[None]:
+    """While active, SIGTERM and SIGHUP raise `Interrupted` as Ctrl-C does, so that `with`
+    and `finally` clean-ups run (Python's default for them is to die on the spot).
+
+    A closed terminal or a CI timeout kills a whole `sopskit edit`: sops dies without
+    removing the editor's plaintext temp file (Go's default for SIGTERM), and only our
+    clean-up of its private TMPDIR removes it. Signal handlers belong to the main thread;
+    elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise Interrupted(f"stopped by {signal.Signals(signum).name}; nothing was changed")
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sopskit import process
 from sopskit.engine import check, paths
 from sopskit.engine.editcapture import EditCapture
 from sopskit.engine.safewrite import replace_file_verified, temp_beside, write_synced
@@ -32,7 +33,8 @@ def edit_file(source: Path, *, repo: Path, sops: Sops, identities: Identities,
     fmt = detect_format(str(source))
     before = check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
                                expect=check.Expect(require_key=True))
-    with temp_beside(source) as temp, EditCapture() as capture:
+    with process.terminations_interrupt(), temp_beside(source) as temp, \
+            EditCapture() as capture:
         write_synced(temp, data)
         user = editor if editor is not None else editor_env()
         if not sops.edit(temp, editor_env=capture.editor_env(user)):

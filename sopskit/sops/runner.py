@@ -148,9 +148,10 @@ class Sops:
         sops writes the plaintext for the editor into a temp dir under $TMPDIR and removes
         it only on a clean exit (`cmd/sops/edit.go`); TMPDIR is a private directory we
         delete afterwards, in memory (/dev/shm) when available, so a killed sops or editor
-        leaves no plaintext behind.
+        leaves no plaintext behind; SIGTERM/SIGHUP to sopskit itself also run that clean-up.
         """
-        with tempfile.TemporaryDirectory(prefix="sopskit-edit-", dir=_memory_tmp()) as tmp:
+        with process.terminations_interrupt(), tempfile.TemporaryDirectory(
+                prefix="sopskit-edit-", dir=_memory_tmp()) as tmp:
             env = child_env(self.identities, config=neutral_config(),
                             extra={**editor_env, "TMPDIR": tmp})
             args: list[str | Path] = [self.binary.path, "--config", neutral_config(), "edit",

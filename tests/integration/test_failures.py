@@ -4,7 +4,10 @@ bad input. Each is one clear line on stderr, the right exit code, no value, no t
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -93,6 +96,41 @@ def test_killed_edit_leaves_original_and_no_plaintext(world: World, tmp_path: Pa
     # sops was killed before it could delete its plaintext temp file: ours is gone anyway
     for root in (Path("/tmp"), Path("/dev/shm")):
         assert files_containing(root, unique.encode(), start) == []
+    assert sorted(p.name for p in path.parent.iterdir() if not p.name.startswith(".git")) == [
+        "s.env"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_terminated_edit_removes_the_editors_plaintext(world: World, tmp_path: Path,
+                                                       signum: int) -> None:
+    """A closed terminal or a CI timeout signals the whole process group: sops dies without
+    removing its plaintext temp file, so sopskit must survive the signal long enough to
+    remove sops' private TMPDIR (and its own temp copy) before it exits 130."""
+    unique = uuid.uuid4().hex
+    path = world.write("s.env", f"PASSWORD=MARKER-{unique}\n")
+    assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
+    before = path.read_bytes()
+    seen = tmp_path / "editing"
+    editor = tmp_path / "ed.sh"
+    editor.write_text(f'#!/bin/sh\necho "$1" > {seen}.part && mv {seen}.part {seen}\n'
+                      "exec sleep 60\n")
+    editor.chmod(0o755)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sopskit", "--repo", world.repo, "edit", path],
+        env={**world.env, "EDITOR": str(editor)}, cwd=world.repo, start_new_session=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while not seen.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    plaintext = Path(seen.read_text().strip())
+    assert unique.encode() in plaintext.read_bytes()  # the editor's file, as sops wrote it
+    os.killpg(proc.pid, signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert_one_clean_line(err.decode())
+    assert not plaintext.exists()
+    assert not plaintext.parent.parent.exists()  # sops' private TMPDIR
+    assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir() if not p.name.startswith(".git")) == [
         "s.env"]
 
