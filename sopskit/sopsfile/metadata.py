@@ -62,6 +62,8 @@ def build(raw: Mapping[str, Any]) -> tuple[Metadata, tuple[Issue, ...]]:
     if len(rules) > 1:
         b.issue(rules[1].kind, "more than one crypt rule: "
                 + ", ".join(r.kind for r in rules) + " (sops refuses such a file)")
+    for rule in rules:
+        _check_regex(rule, b)
     meta = Metadata(
         key_groups=_key_groups(raw, b),
         lastmodified=_lastmodified(raw, b),
@@ -74,6 +76,19 @@ def build(raw: Mapping[str, Any]) -> tuple[Metadata, tuple[Issue, ...]]:
     if not meta.version:
         b.issue("version", "missing")
     return meta, tuple(b.issues)
+
+
+def _check_regex(rule: CryptRule, b: _Build) -> None:
+    """sops ignores an invalid crypt-rule regex (`Tree.shouldBeEncrypted`), so with an
+    invalid `encrypted_regex` no value is encrypted: the file cannot be trusted to hold
+    what its rule seems to promise, and we cannot evaluate the rule the way sops does."""
+    if not rule.kind.endswith("regex"):
+        return
+    try:
+        re.compile(rule.value)
+    except re.error:
+        b.issue(rule.kind, "is not a valid regular expression (sops ignores it, so the "
+                "values it names are not encrypted as intended)")
 
 
 def rfc3339_ok(text: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,17 @@ def test_malformed_flattened_metadata_is_a_metadata_problem() -> None:
     assert ("metadata", "sops.age[0].recipient") in checks
     assert ("metadata", "sops.age[0].enc") in checks
     assert ("plaintext-value", "s.k") in checks
+
+
+def test_invalid_crypt_regex_fails_verification(make_sops: Callable[..., Path],
+                                                age_ids: Identities) -> None:
+    """sops ignores an invalid encrypted_regex and encrypts nothing; the file is otherwise
+    consistent (even its MAC), so verify must not call it ok."""
+    path = make_sops("bad-regex.yaml", "password: hunter2-plain\n",
+                     "--encrypted-regex", "^(password")
+    assert b"hunter2-plain" in path.read_bytes()  # what sops really wrote
+    report = verify_file(path, age_ids)
+    assert not report.ok
+    assert [(p.check, p.key_path) for p in report.problems] == [
+        ("metadata", "sops.encrypted_regex")]
+    assert "hunter2" not in str(report.as_dict())
