@@ -43,11 +43,21 @@ def changes(repo: Path, paths: list[str], *, max_count: int = 200) -> dict[str, 
     return out
 
 
-def _log(repo: Path, batch: list[str], max_count: int, out: dict[str, list[Change]]) -> int:
+def older(repo: Path, path: str, *, skip: int, max_count: int = 200) -> list[Change]:
+    """The changes of `path` after its newest `skip` ones (newest first): the rest of a
+    history that a window cut short."""
+    out: dict[str, list[Change]] = {path: []}
+    _log(repo, [path], max_count, out, f"--skip={skip}")
+    return out[path]
+
+
+def _log(repo: Path, batch: list[str], max_count: int, out: dict[str, list[Change]],
+         *extra: str) -> int:
     """Add the changes of `batch` to `out`; the number of commits read."""
     text = git(repo, "-c", "core.quotePath=false", "log", "--raw", "--no-abbrev",
-               "--no-renames", f"--max-count={max_count}", "--format=%x01%H %ct", "--",
-               *(":(top,literal)" + p for p in batch)).decode("utf-8", "surrogateescape")
+               "--no-renames", f"--max-count={max_count}", *extra, "--format=%x01%H %ct",
+               "--", *(":(top,literal)" + p for p in batch)).decode("utf-8",
+                                                                    "surrogateescape")
     _parse(text, out)
     return text.count("\x01")
 

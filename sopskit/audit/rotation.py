@@ -117,6 +117,10 @@ def key_ages(repo: Path, paths: list[str], identities: Identities | None) -> dic
             method = _rotated(blobs, c, p)
             if method is not None:
                 found[p] = KeyAge(p, c.commit, c.time, method, False)
+            elif depth + 1 == len(changes[p]):
+                # no rotation among the changes read, and the last is no add: the window
+                # cut the history short (a busy file), read on rather than under-age it
+                changes[p] = changes[p] + history.older(repo, p, skip=depth + 1)
         depth += 1
     for p, seen in changes.items():
         if p not in found:

@@ -95,3 +95,15 @@ def test_a_file_older_than_the_log_window_still_has_its_history(tmp_path: Path,
     got = history.changes(repo, ["busy.sops.yaml", "old.sops.yaml"], max_count=4)
     assert [c.commit for c in got["old.sops.yaml"]] == [first]
     assert len(got["busy.sops.yaml"]) == 4
+
+
+def test_a_busy_file_is_aged_past_the_log_window(tmp_path: Path, age: AgeKey) -> None:
+    """More than one window (200 commits) of changes that keep the data key: the age is
+    still that of the commit that made the key, not of the oldest change read."""
+    repo, _ = _history(tmp_path, age, "set")  # the key made 800 days ago, edited 10 ago
+    path = repo / "s.sops.yaml"
+    for n in range(205):
+        path.write_text(path.read_text() + "\n")  # metadata untouched: same data key
+        commit(repo, f"touch {n}", date=_ago(5))
+    found = _rotation(repo)
+    assert len(found) == 1 and "800 days ago" in found[0]["message"], found
