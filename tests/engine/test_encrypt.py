@@ -8,7 +8,7 @@ import pytest
 
 from sopskit.engine.encrypt import encrypt_file
 from sopskit.engine.policy import decide
-from sopskit.errors import UsageError, VerificationError
+from sopskit.errors import InputError, UsageError, VerificationError
 from sopskit.identity.model import AgeIdentity, Identities
 from sopskit.recipient import Recipient
 from sopskit.sops.binary import locate
@@ -38,6 +38,20 @@ def test_without_own_key_mac_is_not_checked(tmp_path: Path) -> None:
                         sops=Sops(locate(None), Identities()), identities=Identities())
     assert not done.mac_checked and done.written_to is None
     assert b'"mac": "ENC[' in done.ciphertext
+
+
+@pytest.mark.parametrize("text", ['{"a": "b", "token": "t-1",', '{"a": 1} {"b": 2}'])
+def test_invalid_json_is_refused_before_sops(tmp_path: Path, text: str) -> None:
+    """sops 3.11 encrypts truncated JSON as what it read so far (`{"a": "b"}`); without a key
+    of ours nothing else would notice, and -i would replace the file with less data."""
+    src = tmp_path / "s.json"
+    src.write_text(text)
+    with pytest.raises(InputError, match="invalid JSON") as err:
+        encrypt_file(src, decide(tmp_path, src, age=[age_key().recipient]), repo=tmp_path,
+                     sops=Sops(locate(None), Identities()), identities=Identities(),
+                     output=src)
+    assert err.value.line == 1 and "t-1" not in str(err.value)
+    assert src.read_text() == text
 
 
 def test_sops_yaml_rule_and_option_override(tmp_path: Path, age: AgeKey) -> None:
