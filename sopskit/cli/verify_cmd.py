@@ -45,10 +45,7 @@ def verify_cmd(app: AppContext, files: tuple[Path, ...], fmt: str,  # noqa: PLR0
 
 
 def render_json(reports: list[VerifyReport]) -> str:
-    files = [{"path": r.path, "ok": r.ok, "mac_checked": r.mac_checked,
-              "errors": [{"check": p.check, "message": p.message, "key_path": p.key_path,
-                          "line": p.line} for p in r.problems]} for r in reports]
-    return json.dumps({"version": 1, "files": files}, indent=2)
+    return json.dumps({"version": 1, "files": [r.as_dict() for r in reports]}, indent=2)
 
 
 def render_text(reports: list[VerifyReport], verbosity: int) -> str:
