@@ -12,6 +12,7 @@ where its first data key was made.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -137,7 +138,8 @@ def stale(ages: dict[str, KeyAge], *, max_days: int, now: datetime) -> Iterator[
         bound = "at least " if age.at_least else ""
         yield Finding(path, None, r.id, r.category, r.severity,
                       f"{r.title}: data key last changed {bound}{days} days ago in commit "
-                      f"{age.commit[:12]} ({age.method}); rotate it (sopskit rotate)",
+                      f"{age.commit[:12]} ({age.method}); rotate it: sopskit rekey --apply "
+                      f"--rotate-data-key always {shlex.quote(path)}",
                       subject_fingerprint(r.id, path, age.commit))
 
 

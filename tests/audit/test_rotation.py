@@ -45,6 +45,11 @@ def test_edit_keeps_the_old_data_key(tmp_path: Path, age: AgeKey) -> None:
     found = _rotation(repo)
     assert [f["path"] for f in found] == ["s.sops.yaml"]
     assert "800 days ago" in found[0]["message"] and "(inferred)" in found[0]["message"]
+    # the command it names exists and rotates exactly that file
+    assert found[0]["message"].endswith(
+        "rotate it: sopskit rekey --apply --rotate-data-key always s.sops.yaml")
+    help_text = run_cli("rekey", "--help").stdout
+    assert "--rotate-data-key [auto|always|never]" in help_text and "--apply" in help_text
     assert _rotation(repo, "--max-data-key-age", "900") == []
 
 
