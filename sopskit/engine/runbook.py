@@ -207,8 +207,9 @@ def step_verify(trackings: tuple[Tracking, ...]) -> Step:
 
 
 def step_destroy(key: Key) -> Step:
-    return Step(f"Destroy {key.name}'s private key",
-                (f"sopskit identity remove {key.name}",),
+    command = (f"gpg --delete-secret-keys {key.recipient.id}" if key.type == "pgp"
+               else f"sopskit identity remove {key.name}")  # the keyring holds age only
+    return Step(f"Destroy {key.name}'s private key", (command,),
                 ("delete every other copy (backups, password manager, CI variables); "
                  "keep the public entry in the registry (as "
                  f"{'retired' if key.status == 'active' else key.status}) for the audit "

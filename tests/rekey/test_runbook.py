@@ -153,7 +153,8 @@ def test_pgp_cluster_key_runbook_uses_gnupg_and_the_asc_entry(tmp_path: Path,
     assert r.code == 0, r.stderr
     assert ("sopskit keys generate rb2 --type pgp --cluster production --print-private | "
             "gpg --batch --import") in r.stdout
-    assert "identity add" not in r.stdout  # it stores age identities only
+    assert "identity add" not in r.stdout and "identity remove" not in r.stdout  # age only
+    assert f"gpg --delete-secret-keys {gpg_home.fp}" in r.stdout  # type: ignore[attr-defined]
     assert "holds release-bot.asc and rb2.asc" in r.stdout
     assert '"path":"/data/release-bot.asc"' in r.stdout and ".agekey\"" not in r.stdout
 
