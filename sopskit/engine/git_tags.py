@@ -35,12 +35,14 @@ def latest_tag(repo: Path) -> str | None:
     return first[0].strip() if first else None
 
 
-def _batch(repo: Path, tag: str, names: list[str]) -> dict[str, bytes]:
-    query = "".join(f"{tag}:{n}\n" for n in names).encode()
+def _blobs(repo: Path, entries: list[tuple[str, str]]) -> dict[str, bytes]:
+    """name -> content for (name, blob id) pairs, in one `git cat-file --batch` asked by
+    blob id (a name with a newline or in another encoding cannot shift the answers)."""
+    query = "".join(f"{blob}\n" for _, blob in entries).encode()
     out = _git(repo, "cat-file", "--batch", input=query) or b""
     blobs: dict[str, bytes] = {}
     pos = 0
-    for name in names:
+    for name, _ in entries:
         end = out.find(b"\n", pos)
         if end < 0:
             break
@@ -54,12 +56,22 @@ def _batch(repo: Path, tag: str, names: list[str]) -> dict[str, bytes]:
     return blobs
 
 
+def _tree(repo: Path, tag: str) -> list[tuple[str, str]]:
+    """(path, blob id) of every file at `tag` (`ls-tree -r -z`: mode type id TAB path)."""
+    listing = _git(repo, "ls-tree", "-r", "-z", "--end-of-options", tag) or b""
+    out = []
+    for record in listing.split(b"\0"):
+        meta, _, name = record.partition(b"\t")
+        fields = meta.split()
+        if len(fields) == 3 and fields[1] == b"blob" and fields[0] != b"120000":
+            out.append((name.decode("utf-8", "surrogateescape"), fields[2].decode()))
+    return out
+
+
 def recipients_at(repo: Path, tag: str) -> dict[str, frozenset[Recipient]]:
     """Each sops file at `tag` (found by content) and its recipients."""
-    listing = _git(repo, "ls-tree", "-r", "-z", "--name-only", tag) or b""
-    names = [n.decode(errors="replace") for n in listing.split(b"\0") if n]
     out: dict[str, frozenset[Recipient]] = {}
-    for name, data in _batch(repo, tag, names).items():
+    for name, data in _blobs(repo, _tree(repo, tag)).items():
         fmt = detect_format(name)
         if not looks_like_sops(data, fmt):
             continue

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from sopskit import yamlio
+from sopskit.engine import git_tags
 from tests.helpers import GpgHome, git, run_cli, run_sops
 from tests.rekey.world import World, make_world
 
@@ -167,3 +168,18 @@ def test_admin_key_runbook_names_the_step_that_regenerates_the_secrets(
     note = next(x for x in r.stdout.splitlines() if "they are regenerated" in x)
     step = note.split('(step "', 1)[1].split('"', 1)[0]
     assert any(t.startswith(step) for t in titles), (step, titles)
+
+
+def test_files_at_a_tag_are_read_by_blob_not_by_name(tmp_path: Path) -> None:
+    """A name with a newline (two lines to `cat-file --batch`) must not shift the answers
+    for the files after it: the production warning names the right files."""
+    world = make_world(tmp_path)
+    files = world.populate(3, "clusters/production/apps")
+    (world.root / "clusters/production/a\nb.txt").write_text("not a sops file\n")
+    world.commit()
+    tag(world, "v1.0.0")
+    at_tag = git_tags.recipients_at(world.root, "v1.0.0")
+    assert sorted(at_tag) == sorted(files)
+    admin = world.keys["ops-admin"].recipient
+    assert all(any(r.id == admin for r in rs) for rs in at_tag.values())
+    assert git_tags.latest_tag(world.root) == "v1.0.0"
