@@ -35,24 +35,32 @@ def display(repo: Path, path: Path) -> str:
         return str(path)
 
 
-def check_size(path: Path, *, shown: str) -> None:
-    """Refuse a missing, unreadable or oversized file (bigger than any secrets file)."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise _read_error(exc, shown) from None
-    if size > MAX_INPUT_BYTES:
-        raise InputError(f"file is too large ({size / 1e6:.1f} MB; the limit is "
-                         f"{MAX_INPUT_BYTES // (1024 * 1024)} MiB)", path=shown)
-
-
 def read_input(path: Path, *, shown: str) -> bytes:
-    """The whole file, or one InputError line saying why not."""
-    check_size(path, shown=shown)
+    """The whole regular file, or one InputError line saying why not. A FIFO, socket or
+    device (`/dev/zero`) would block or never end: refused from one open that never
+    blocks, before anything is read."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise _read_error(exc, shown) from None
+    try:
+        _check_regular(os.fstat(fd), shown)
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise _read_error(exc, shown) from None
+    finally:
+        os.close(fd)
+
+
+def _check_regular(info: os.stat_result, shown: str) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError("is a directory, not a file", path=shown)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError("is not a regular file (a FIFO, socket or device)", path=shown)
+    if info.st_size > MAX_INPUT_BYTES:
+        raise InputError(f"file is too large ({info.st_size / 1e6:.1f} MB; the limit is "
+                         f"{MAX_INPUT_BYTES // (1024 * 1024)} MiB)", path=shown)
 
 
 def read_if_small(path: str) -> bytes | None:

@@ -3,6 +3,7 @@ one-line input errors."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,14 @@ def test_scan_reads_regular_files_only(tmp_path: Path) -> None:
     assert paths.read_if_small(str(tmp_path / "pipe.yaml")) is None
     assert paths.read_if_small(str(tmp_path / "link.yaml")) is None
     assert paths.read_if_small(str(tmp_path / "missing.yaml")) is None
+
+
+def test_fifo_and_devices_are_refused_without_blocking(tmp_path: Path) -> None:
+    """A FIFO would block the read forever and /dev/zero never ends (memory grows until
+    the machine kills us): both are refused from their type, nothing is read."""
+    fifo = tmp_path / "s.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        paths.read_input(fifo, shown="s.yaml")
+    with pytest.raises(InputError, match="not a regular file"):
+        paths.read_input(Path("/dev/zero"), shown="/dev/zero")
