@@ -9,7 +9,8 @@ import click
 from sopskit.cli.context import AppContext, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.engine.doctor import Diagnosis, Tool, diagnose
-from sopskit.errors import BinaryError
+from sopskit.errors import BinaryError, SopskitError
+from sopskit.identity.model import Identities
 
 
 @click.command("doctor")
@@ -18,11 +19,16 @@ from sopskit.errors import BinaryError
 def doctor_cmd(app: AppContext, identity_files: tuple[Path, ...],
                use_keyring: bool | None) -> None:
     """Show the sops and gpg in use and the keys available to you (public parts only)."""
-    identities = identities_for_command(app, identity_files, use_keyring)
-    found = diagnose(app.sops_binary, identities)
+    try:  # a broken key file is what doctor is run to find: report it with the rest
+        identities, problem = identities_for_command(app, identity_files, use_keyring), None
+    except SopskitError as exc:
+        identities, problem = Identities(), str(exc)
+    found = diagnose(app.sops_binary, identities, problem)
     click.echo(render(found))
     if not found.sops.ok:
         raise BinaryError(found.sops.problem or "sops is not usable")
+    if found.identity_problem:
+        raise SopskitError(found.identity_problem)
 
 
 def _tool(tool: Tool) -> str:
@@ -33,12 +39,14 @@ def _tool(tool: Tool) -> str:
 
 def render(d: Diagnosis) -> str:
     lines = [_tool(d.sops), _tool(d.gpg), "identities:"]
+    if d.identity_problem:
+        lines.append(f"  PROBLEM: {d.identity_problem}")
     for ident in d.identities.age:
         name = f" [{ident.name}]" if ident.name else ""
         lines.append(f"  age {ident.recipient}{name} from {ident.source}")
     if d.identities.gnupghome is not None:
         lines.append(f"  pgp keyring GNUPGHOME={d.identities.gnupghome}")
-    if d.identities.empty:
+    if d.identities.empty and not d.identity_problem:
         lines.append("  none (set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or GNUPGHOME for PGP)")
     lines += [f"  note: {n}" for n in d.identities.notes]
     lines.append(f"keyring: {d.keyring}")

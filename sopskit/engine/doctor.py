@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sopskit import process
@@ -34,11 +34,11 @@ class Diagnosis:
     gpg: Tool
     identities: Identities
     keyring: str  # one line
-    problems: list[str] = field(default_factory=list)
+    identity_problem: str | None = None  # why the configured identities could not be loaded
 
     @property
     def ok(self) -> bool:
-        return self.sops.ok
+        return self.sops.ok and self.identity_problem is None
 
 
 def check_sops(explicit: str | None) -> Tool:
@@ -77,5 +77,7 @@ def keyring_line() -> str:
                    else "")
 
 
-def diagnose(explicit_sops: str | None, identities: Identities) -> Diagnosis:
-    return Diagnosis(check_sops(explicit_sops), check_gpg(), identities, keyring_line())
+def diagnose(explicit_sops: str | None, identities: Identities,
+             identity_problem: str | None = None) -> Diagnosis:
+    return Diagnosis(check_sops(explicit_sops), check_gpg(), identities, keyring_line(),
+                     identity_problem)

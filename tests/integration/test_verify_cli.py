@@ -85,3 +85,16 @@ def test_doctor_without_sops_reports_and_exits_3(world: World, tmp_path: Path) -
     assert "sops: PROBLEM: " in result.stdout and "gpg: 2." in result.stdout
     assert len(result.stderr.strip().splitlines()) == 1
     assert "sops binary not found" in result.stderr
+
+
+def test_doctor_reports_a_broken_key_file_with_the_rest(world: World, tmp_path: Path) -> None:
+    """doctor is what a user runs when keys do not work: a bad key file is one of its
+    findings (exit 3), not a reason to show nothing."""
+    bad = tmp_path / "bad-keys.txt"
+    bad.write_text("AGE-SECRET-KEY-1NOTAKEY-do-not-print\n")
+    result = world.cli("doctor", env={**world.env, "SOPS_AGE_KEY_FILE": str(bad)})
+    assert result.code == 3
+    assert "sops: 3." in result.stdout and "gpg: 2." in result.stdout
+    assert f"PROBLEM: {bad}:1: not a valid age identity" in result.stdout
+    assert "do-not-print" not in result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
