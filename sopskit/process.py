@@ -68,10 +68,8 @@ def run(
             cwd=cwd,
             start_new_session=True,
         )
-    except FileNotFoundError as exc:
-        raise BinaryError(f"program not found: {argv[0]}", path=argv[0]) from exc
-    except PermissionError as exc:
-        raise BinaryError(f"program is not executable: {argv[0]}", path=argv[0]) from exc
+    except OSError as exc:
+        raise _start_error(exc, argv[0]) from exc
     try:
         out, err = proc.communicate(input=input, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
@@ -93,10 +91,21 @@ def run_interactive(
     argv = tuple(str(a) for a in args)
     try:
         return subprocess.run(argv, env=dict(env), timeout=timeout, cwd=cwd, check=False).returncode
-    except FileNotFoundError as exc:
-        raise BinaryError(f"program not found: {argv[0]}", path=argv[0]) from exc
+    except OSError as exc:
+        raise _start_error(exc, argv[0]) from exc
     except subprocess.TimeoutExpired as exc:
         raise BinaryError(f"{Path(argv[0]).name} did not finish within {timeout}s") from exc
+
+
+def _start_error(exc: OSError, program: str) -> BinaryError:
+    """One line for a program that could not be started (missing, not executable, not a
+    program for this machine: ENOEXEC)."""
+    if isinstance(exc, FileNotFoundError):
+        return BinaryError("program not found", path=program)
+    if isinstance(exc, PermissionError):
+        return BinaryError("program is not executable", path=program)
+    return BinaryError(f"program cannot be run ({exc.strerror or type(exc).__name__})",
+                       path=program)
 
 
 @contextlib.contextmanager

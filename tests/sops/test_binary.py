@@ -54,3 +54,16 @@ def test_program_without_version_is_refused(tmp_path: Path) -> None:
 def test_missing_explicit_binary(tmp_path: Path) -> None:
     with pytest.raises(BinaryError, match="not found"):
         locate(str(tmp_path / "nope"))
+
+
+@pytest.mark.parametrize(("content", "mode", "message"), [
+    (b"\x7fELF-not-a-real-program", 0o755, "cannot be run"),  # ENOEXEC: was exit 4
+    (b"#!/bin/sh\n", 0o644, "not executable"),
+])
+def test_file_that_is_not_a_program_is_a_binary_error(tmp_path: Path, content: bytes,
+                                                      mode: int, message: str) -> None:
+    fake = tmp_path / "sops"
+    fake.write_bytes(content)
+    fake.chmod(mode)
+    with pytest.raises(BinaryError, match=message):
+        locate(str(fake))
