@@ -12,7 +12,7 @@ File format (version 1):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -98,15 +98,22 @@ def _entry(raw: object, index: int, path: Path) -> Entry:
                  reason if isinstance(reason, str) else None, when)
 
 
-def build(findings: Iterable[Finding], previous: Baseline | None = None) -> Baseline:
+def build(findings: Iterable[Finding], previous: Baseline | None = None, *,
+          covered: Callable[[str], bool] | None = None) -> Baseline:
     """A baseline accepting `findings`; reasons and expiry dates of `previous` entries that
-    still match are kept (update), entries that no longer match are dropped."""
+    still match are kept (update), entries that no longer match are dropped. With
+    `covered` (which paths a narrowed scan speaks for: PATHs, --staged, --since), previous
+    entries of other paths are kept as they are: that scan says nothing about them."""
     old = previous.index() if previous else {}
     entries: dict[tuple[str, str, str], Entry] = {}
     for f in sorted(findings, key=Finding.sort_key):
         k = key_of(f)
         entries[k] = old.get(k) or Entry(*k)
-    return Baseline(tuple(entries.values()))
+    if covered is not None:
+        for k, entry in old.items():
+            if not covered(entry.path) and k not in entries:
+                entries[k] = entry
+    return Baseline(tuple(sorted(entries.values(), key=lambda e: e.path)))  # stable
 
 
 def dump(baseline: Baseline) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -54,6 +54,7 @@ class Collected:
     skipped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     sops_files: tuple[str, ...] = ()  # paths of the files with sops metadata
+    examined: frozenset[str] = frozenset()  # every path in scope (skipped ones too)
 
 
 @dataclass
@@ -81,6 +82,20 @@ def run_audit(options: AuditOptions) -> AuditResult:
     skipped = sum(collected.skipped.values())
     return AuditResult(new, collected.files_scanned, skipped, collected.skipped, len(accepted),
                        collected.notes)
+
+
+def coverage(options: AuditOptions, collected: Collected) -> Callable[[str], bool] | None:
+    """Which repository paths a narrowed audit speaks for (None: all of them): the files
+    it examined, and with PATHs everything under them (a deleted file included)."""
+    if options.staged or options.since:
+        return collected.examined.__contains__
+    if not options.paths:
+        return None
+    repo = options.repo.resolve()
+    tops = [Path(os.path.relpath(p.resolve(), repo)).as_posix() for p in options.paths]
+    if "." in tops:
+        return None
+    return lambda rel: any(rel == t or rel.startswith(t + "/") for t in tops)
 
 
 def _today(options: AuditOptions) -> date:
@@ -112,7 +127,8 @@ def collect(options: AuditOptions) -> Collected:
     scanned = sum(1 for r in results if not r.skipped)
     unique = sorted(set(findings + ctx.findings), key=Finding.sort_key)
     sops_paths = tuple(sorted(r.path for r in results if r.sops is not None or r.sops_broken))
-    return Collected(unique, scanned, skipped, ctx.notes, sops_paths)
+    return Collected(unique, scanned, skipped, ctx.notes, sops_paths,
+                     frozenset(r.path for r in results))
 
 
 def _load_registry(ctx: _Context) -> Promise:

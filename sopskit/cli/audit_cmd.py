@@ -14,7 +14,7 @@ from sopskit.audit.finding import SEVERITY_NAMES, Severity
 from sopskit.audit.report import json as json_report
 from sopskit.audit.report import sarif, text
 from sopskit.audit.result import AuditResult
-from sopskit.audit.run import AuditOptions, collect, run_audit
+from sopskit.audit.run import AuditOptions, collect, coverage, run_audit
 from sopskit.cli.context import AppContext, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.errors import ConfigError, InputError, UsageError
@@ -147,8 +147,9 @@ def _baseline_options(func: Any) -> Any:
 def _write(app: AppContext, kw: dict[str, Any], output: Path | None,
            previous: baseline.Baseline | None) -> None:
     target = output or app.repo / baseline.DEFAULT_NAME
-    found = collect(_options(app, kw)).findings
-    built = baseline.build(found, previous)
+    options = _options(app, kw)
+    got = collect(options)
+    built = baseline.build(got.findings, previous, covered=coverage(options, got))
     _write_file(target, baseline.dump(built), "the baseline")
     click.echo(f"{len(built.entries)} finding(s) accepted in {target}", err=True)
 

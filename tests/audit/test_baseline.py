@@ -95,3 +95,26 @@ def test_baseline_and_report_files_are_replaced_whole(tmp_path: Path) -> None:
         res = run_cli("--repo", repo, *args)
         assert res.code == 3 and f"{tmp_path / 'no'}" in res.stderr, res.stderr
         assert "internal error" not in res.stderr
+
+
+def test_a_narrowed_update_keeps_the_entries_it_did_not_look_at(tmp_path: Path) -> None:
+    repo, _ = _repo(tmp_path)
+    write(repo, "b/x.env", f"T={fakes.github()}\n")
+    commit(repo)
+    assert run_cli("--repo", repo, "audit", "baseline", "create").code == 0
+    path = repo / ".sopskit-baseline.json"
+    data = json.loads(path.read_text())
+    for e in data["entries"]:
+        e["reason"] = f"kept {e['path']}"
+    path.write_text(json.dumps(data))
+    write(repo, "b/y.env", f"T={fakes.github()}\n")
+    for args in (("--staged",), ("--since", "HEAD"), (str(repo / "b"),)):
+        assert run_cli("--repo", repo, "audit", "baseline", "update", *args).code == 0
+        entries = json.loads(path.read_text())["entries"]
+        assert ("values.yaml", "kept values.yaml") in [(e["path"], e["reason"])
+                                                        for e in entries], args
+    assert {e["path"] for e in entries} == {"values.yaml", "b/x.env", "b/y.env"}
+    (repo / "b/x.env").unlink()  # a narrowed scan of b/ drops what b/ no longer has
+    assert run_cli("--repo", repo, "audit", "baseline", "update", str(repo / "b")).code == 0
+    assert {e["path"] for e in json.loads(path.read_text())["entries"]} == {"values.yaml",
+                                                                            "b/y.env"}
