@@ -58,7 +58,11 @@ def render_text(reports: list[VerifyReport], verbosity: int) -> str:
                                                                   if p.key_path else "")
             lines.append(f"FAIL  {r.path}{where}: [{p.check}] {p.message}")
     failed = sum(not r.ok for r in reports)
-    lines.append(f"{len(reports) - failed} ok, {failed} failed")
+    unchecked = sum(r.ok and not r.mac_checked for r in reports)
+    # With -q the per-file "(MAC not checked)" is hidden: the summary must still say it.
+    lines.append(f"{len(reports) - failed} ok, {failed} failed" + (
+        f"; MAC not checked for {unchecked} (no key of yours; --require-mac makes that a "
+        "failure)" if unchecked else ""))
     return "\n".join(lines)
 
 

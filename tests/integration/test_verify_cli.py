@@ -98,3 +98,14 @@ def test_doctor_reports_a_broken_key_file_with_the_rest(world: World, tmp_path: 
     assert f"PROBLEM: {bad}:1: not a valid age identity" in result.stdout
     assert "do-not-print" not in result.stdout + result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_quiet_summary_still_says_what_was_not_checked(world: World) -> None:
+    make(world, "s.yaml", "pw: one-secret\n")
+    without_key = {k: v for k, v in world.env.items() if k != "SOPS_AGE_KEY_FILE"}
+    result = world.cli("-q", "verify", "s.yaml", env=without_key)
+    assert result.code == 0
+    assert result.stdout.splitlines() == [
+        "1 ok, 0 failed; MAC not checked for 1 (no key of yours; --require-mac makes that a "
+        "failure)"]
+    assert world.cli("-q", "verify", "--require-mac", "s.yaml", env=without_key).code == 1
