@@ -107,13 +107,16 @@ def _check_crypt(doc: SopsDocument, expect: Expect, path: str) -> None:
     if expect.crypt is None or doc.format == "binary":
         return
     rule, mac_only = expect.crypt
-    meta = doc.metadata
-    if meta.effective_crypt_rule != (rule or DEFAULT_CRYPT_RULE) or (
-            meta.mac_only_encrypted != mac_only):
+    meta, wanted = doc.metadata, rule or DEFAULT_CRYPT_RULE
+    if meta.effective_crypt_rule != wanted:
         raise VerificationError(
             f"values are encrypted by {meta.effective_crypt_rule.kind}="
             f"{meta.effective_crypt_rule.value!r}, not by the requested "
-            f"{(rule or DEFAULT_CRYPT_RULE).kind}", check="crypt-rule", path=path)
+            f"{wanted.kind}={wanted.value!r}", check="crypt-rule", path=path)
+    if meta.mac_only_encrypted != mac_only:
+        raise VerificationError(
+            f"mac_only_encrypted is {str(meta.mac_only_encrypted).lower()}, not the requested "
+            f"{str(mac_only).lower()}", check="crypt-rule", path=path)
 
 
 def _data_key(doc: SopsDocument, identities: Identities, expect: Expect,

@@ -115,6 +115,14 @@ def test_crypt_rule_mismatch_is_refused(tmp_path: Path, age: AgeKey) -> None:
         encrypt_file(src, wrong, repo=tmp_path, sops=Sops(locate(None), ids(age)),
                      identities=ids(age), output=src)
     assert err.value.check == "crypt-rule"
+    assert "not by the requested encrypted_regex='^stringData$'" in err.value.message
+    assert src.read_text() == "kind: Secret\nstringData:\n  pw: secret\n"
+    mac_only = dataclasses.replace(policy, rule=dataclasses.replace(
+        policy.rule, mac_only_encrypted=True))
+    with pytest.raises(VerificationError, match="mac_only_encrypted is false, not the "
+                       "requested true"):
+        encrypt_file(src, mac_only, repo=tmp_path, sops=Sops(locate(None), ids(age)),
+                     identities=ids(age), output=src)
     assert src.read_text() == "kind: Secret\nstringData:\n  pw: secret\n"
 
 
