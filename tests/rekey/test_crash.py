@@ -49,6 +49,12 @@ def assert_valid(repo: Path, files: list[str], identities: Identities,
     return new
 
 
+def data_keys(repo: Path, files: list[str], identities: Identities) -> dict[str, bytes]:
+    return {rel: recover_data_key(parse((repo / rel).read_bytes(), path=rel,
+                                        fmt=detect_format(rel)).metadata, identities, path=rel)
+            for rel in files}
+
+
 def assert_no_plaintext(*roots: Path) -> None:
     for root in roots:
         for path in root.rglob("*"):
@@ -69,6 +75,7 @@ def test_kill_9_then_resume(tmp_path: Path) -> None:
     base.add_key("flux-sandbox-2", "[sandbox]")
     new = recipients(base, "ops-admin", "flux-sandbox-2")
     admin = base.identities("ops-admin")
+    first_keys = data_keys(base.root, files, admin)
     interrupted = 0
     for seed in SEEDS:
         repo = tmp_path / f"seed{seed}"
@@ -103,6 +110,8 @@ def test_kill_9_then_resume(tmp_path: Path) -> None:
         assert not [p for p in repo.rglob(f"{TEMP_PREFIX}*")]
         plan = run_cli("--repo", repo, "rekey", env=env)
         assert "100 nothing" in plan.stdout
+        now = data_keys(repo, files, admin)  # the retired key's data keys are all gone
+        assert all(now[rel] != first_keys[rel] for rel in files)
     assert interrupted >= 1  # at least one kill landed mid-run
 
 
