@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sopskit import process
 from sopskit.engine import check
-from sopskit.engine.safewrite import replace_verified
+from sopskit.engine.safewrite import replace_verified, write_error
 from sopskit.errors import UsageError
 from sopskit.identity.model import Identities
 from sopskit.registry.model import ALL_CLUSTERS, Key, Registry
@@ -134,5 +134,8 @@ def flux_secret(registry: Registry, cluster: str, identities: Identities,
 
 def write(secret: FluxSecret, out: Path) -> None:
     """Write the encrypted manifest to `out` (temp, fsync, atomic rename)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a directory should be, no permission
+        raise write_error(exc, out) from None
     replace_verified(out, secret.ciphertext, lambda _p: None)  # checked in flux_secret()

@@ -183,3 +183,12 @@ def test_files_at_a_tag_are_read_by_blob_not_by_name(tmp_path: Path) -> None:
     admin = world.keys["ops-admin"].recipient
     assert all(any(r.id == admin for r in rs) for rs in at_tag.values())
     assert git_tags.latest_tag(world.root) == "v1.0.0"
+
+
+def test_flux_secret_out_under_a_file_is_one_line(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    (world.root / "afile").write_text("x")
+    r = run_cli("--repo", world.root, "flux", "secret", "sandbox", "--out",
+                world.root / "afile" / "s.yaml", env=world.env())
+    assert r.code == 3 and "afile/s.yaml: cannot write here" in r.stderr, r.stderr
+    assert (world.root / "afile").read_text() == "x"
