@@ -13,11 +13,10 @@ from pathlib import Path
 
 from sopskit.engine import paths
 from sopskit.engine.safewrite import TEMP_PREFIX
-from sopskit.errors import ExitCode, InputError, NoIdentityError, SopskitError, UnsafePathError
+from sopskit.errors import ExitCode, SopskitError, UnsafePathError
 from sopskit.identity.model import Identities
-from sopskit.sopsfile.datakey import recover_data_key
-from sopskit.sopsfile.document import detect_format, looks_like_sops, parse
-from sopskit.sopsfile.verify import Problem, VerifyReport, verify_document
+from sopskit.sopsfile.document import detect_format, looks_like_sops
+from sopskit.sopsfile.verify import Problem, VerifyReport, verify_bytes
 
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
 Item = tuple[str, Path, bytes] | tuple[str, SopskitError]
@@ -53,27 +52,6 @@ def _sops_files(repo: Path, root: Path) -> Iterator[Item]:
                 yield shown.replace(os.sep, "/"), Path(full), data
 
 
-def verify_data(data: bytes, *, shown: str, fmt_name: str, identities: Identities,
-                require_mac: bool) -> VerifyReport:
-    """Parse and verify one file's bytes (as sopsfile.verify_file does for a path)."""
-    try:
-        doc = parse(data, path=shown, fmt=detect_format(fmt_name))
-    except InputError as exc:
-        return VerifyReport(shown, False, False, [Problem("parse", exc.message, None, exc.line)])
-    key, missing = None, None
-    if not identities.empty:
-        try:
-            key = recover_data_key(doc.metadata, identities, path=shown)
-        except NoIdentityError as exc:
-            missing = Problem("decrypt", exc.message)
-    report = verify_document(doc, key)
-    if require_mac and not report.mac_checked:
-        report.problems.append(missing or Problem(
-            "decrypt", "MAC not checked: no identity available to recover the data key"))
-        report.ok = False
-    return report
-
-
 OPERATIONAL_CHECKS = frozenset({"read", "path"})
 
 
@@ -97,6 +75,6 @@ def verify_paths(repo: Path, given: Iterable[Path], identities: Identities, *,
             reports.append(VerifyReport(shown, False, False, [Problem(check, exc.message)]))
             continue
         shown, absolute, data = item
-        reports.append(verify_data(data, shown=shown, fmt_name=absolute.name,
-                                   identities=identities, require_mac=require_mac))
+        reports.append(verify_bytes(data, path=shown, fmt=detect_format(absolute.name),
+                                    identities=identities, require_mac=require_mac))
     return reports

@@ -172,11 +172,22 @@ def verify_file(path: str | Path, identities: Identities, *, fmt: Format | None 
     name = str(path)
     try:
         data = _read(Path(path), max_size)
-        doc = parse(data, path=name, fmt=fmt or detect_format(name), max_size=max_size)
     except OSError as exc:
         return VerifyReport(name, False, False, [Problem("parse", f"cannot read: {exc.strerror}")])
     except InputError as exc:
         return VerifyReport(name, False, False, [Problem("parse", exc.message, None, exc.line)])
+    return verify_bytes(data, path=name, fmt=fmt or detect_format(name), identities=identities,
+                        require_mac=require_mac, max_size=max_size)
+
+
+def verify_bytes(data: bytes, *, path: str, fmt: Format, identities: Identities,
+                 require_mac: bool = False, max_size: int = DEFAULT_MAX_SIZE) -> VerifyReport:
+    """Parse and verify the bytes of one file (shown as `path`); never raises for bad input.
+    With `require_mac`, a MAC that no identity let us check is a `decrypt` failure."""
+    try:
+        doc = parse(data, path=path, fmt=fmt, max_size=max_size)
+    except InputError as exc:
+        return VerifyReport(path, False, False, [Problem("parse", exc.message, None, exc.line)])
     key, key_problem = _data_key(doc, identities)
     report = verify_document(doc, key)
     if require_mac and not report.mac_checked:
