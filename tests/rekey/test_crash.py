@@ -191,3 +191,14 @@ def test_a_damaged_journal_is_named_not_a_traceback(tmp_path: Path) -> None:
         assert str(journal) in r.stderr and "internal error" not in r.stderr
     journal.write_text('{"kind": "plan", "version": 1, "files": []}\n5\n["x"]\n')
     assert run_cli("--repo", world.root, "rekey", "--resume", env=world.env()).code == 0
+
+
+def test_an_unusable_state_directory_is_named(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    world.populate(1)
+    world.set_status("flux-sandbox", "retired")
+    blocker = state_dir(world.root)
+    blocker.write_text("not a directory")
+    r = run_cli("--repo", world.root, "rekey", "--apply", env=world.env())
+    assert r.code == 3 and "cannot open the rekey lock" in r.stderr, r.stderr
+    assert str(blocker) in r.stderr

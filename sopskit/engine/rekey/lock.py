@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from sopskit.errors import UsageError
+from sopskit.errors import InputError, UsageError
 
 LOCK_NAME = "rekey.lock"
 
@@ -25,8 +25,12 @@ class RekeyLock:
         self._fd: int | None = None
 
     def __enter__(self) -> RekeyLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:  # e.g. a file where the state directory should be
+            raise InputError(f"cannot open the rekey lock ({exc.strerror})",
+                             path=self.path) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
