@@ -136,14 +136,19 @@ def detect_format(path: str | Path, override: str | None = None) -> Format:
 
 
 def looks_like_sops(data: bytes, fmt: Format) -> bool:
-    """Cheap content test for finding sops files (no full parse)."""
+    """Cheap content test for finding sops files (no full parse).
+
+    The MAC is not required: a file whose `mac` was removed is still a sops file (one that
+    sops refuses without --ignore-mac) and must be found, and failed, by a directory scan.
+    """
     if fmt == "dotenv":
-        return b"sops_version=" in data or b"sops_mac=" in data
+        return any(f"sops_{f}=".encode() in data for f in ("version", "mac", "lastmodified"))
     if fmt == "ini":
         return b"[sops]" in data
     if fmt in ("json", "binary"):
-        return b'"sops"' in data and b'"mac"' in data
-    return (b"\nsops:" in data or data.startswith(b"sops:")) and b"mac:" in data
+        return b'"sops"' in data and (b'"mac"' in data or b'"lastmodified"' in data)
+    top = b"\nsops:" in data or data.startswith(b"sops:")
+    return top and (b"mac:" in data or b"lastmodified:" in data)
 
 
 def parse(data: bytes, *, path: str, fmt: Format,

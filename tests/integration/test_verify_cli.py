@@ -109,3 +109,20 @@ def test_quiet_summary_still_says_what_was_not_checked(world: World) -> None:
         "1 ok, 0 failed; MAC not checked for 1 (no key of yours; --require-mac makes that a "
         "failure)"]
     assert world.cli("-q", "verify", "--require-mac", "s.yaml", env=without_key).code == 1
+
+
+def test_directory_scan_finds_a_file_whose_mac_was_removed(world: World) -> None:
+    """A sops file stripped of its `mac` line is refused by sops; verify of the directory
+    must fail it, not skip it as "not a sops file" and report the rest ok."""
+    for name in ("d/s.yaml", "d/s.json", "d/s.env"):
+        make(world, name, '{"pw": "one-secret"}' if name.endswith("json") else (
+            "PW=one-secret\n" if name.endswith("env") else "pw: one-secret\n"))
+    for name in ("d/s.yaml", "d/s.json", "d/s.env"):
+        path = world.repo / name
+        path.write_text("".join(line for line in path.read_text().splitlines(True)
+                                if "mac" not in line))
+    result = world.cli("verify", "--format", "json", "d")
+    assert result.code == 1, result.stdout
+    files = json.loads(result.stdout)["files"]
+    assert sorted(f["path"] for f in files) == ["d/s.env", "d/s.json", "d/s.yaml"]
+    assert all(not f["ok"] for f in files)
