@@ -4,6 +4,7 @@ plaintext reaches the disk, and `--resume` finishes the job."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import signal
@@ -202,3 +203,28 @@ def test_an_unusable_state_directory_is_named(tmp_path: Path) -> None:
     r = run_cli("--repo", world.root, "rekey", "--apply", env=world.env())
     assert r.code == 3 and "cannot open the rekey lock" in r.stderr, r.stderr
     assert str(blocker) in r.stderr
+
+
+def test_resume_removes_only_its_own_temp_files(tmp_path: Path) -> None:
+    """`.sopskit-baseline.json` (the audit's accepted findings) starts like a temp file of
+    ours and sits at the root beside a root-level sops file: resume must keep it."""
+    world = make_world(tmp_path)
+    world.encrypt("root.yaml", content("yaml", 1))
+    baseline = world.root / ".sopskit-baseline.json"
+    baseline.write_text('{"version": 1, "entries": []}\n')
+    world.set_status("flux-sandbox", "retired")
+    ids = world.identities()
+    desired = load_desired(world.root)
+    plan = make_plan(world.root, [], desired)
+    Journal.create(state_dir(world.root), plan, {}).close()  # killed before any write,
+    leftovers = [world.root / ".sopskit-k1ll3d_0.yaml", world.root / ".sopskit-empty000.yaml"]
+    leftovers[0].write_bytes((world.root / "root.yaml").read_bytes())  # ... or mid-write
+    leftovers[1].write_bytes(b"")
+    old = time.time() - 60
+    for path in (baseline, *leftovers):
+        os.utime(path, (old, old))
+    result = run.resume(world.root, desired, Context(world.root, Sops(locate(None), ids), ids),
+                        jobs=1)
+    assert result.exit_code == 0 and result.temps_removed == 2
+    assert baseline.read_text() == '{"version": 1, "entries": []}\n'
+    assert not any(p.exists() for p in leftovers)

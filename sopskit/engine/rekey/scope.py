@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sopskit.engine.safewrite import TEMP_PREFIX
 from sopskit.engine.verify import expand
-from sopskit.sopsfile.document import detect_format
+from sopskit.sopsfile.document import detect_format, looks_like_sops
 from sopskit.sopsfile.model import Format
 
 STATE_DIR = ".sopskit"  # the journal's home outside git (journal.state_dir)
@@ -45,6 +46,10 @@ def find_files(repo: Path, given: Iterable[Path]) -> Iterator[Found]:
         yield Found(shown, absolute, detect_format(absolute.name), data)
 
 
+# `tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=<the target's suffix>)`: 8 random characters
+_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"[a-z0-9_]{8}(?:\.[^/]*)?")
+
+
 def cleanup_temps(directories: Iterable[Path], *, older_than: float) -> int:
     """Remove `.sopskit-*` temp files last modified before `older_than` (a timestamp):
     what a killed run left beside its targets (ciphertext only; never renamed over them)."""
@@ -52,9 +57,18 @@ def cleanup_temps(directories: Iterable[Path], *, older_than: float) -> int:
     for directory in set(directories):
         with contextlib.suppress(OSError):
             for entry in os.scandir(directory):
-                if entry.name.startswith(TEMP_PREFIX) and entry.is_file(follow_symlinks=False) \
-                        and entry.stat(follow_symlinks=False).st_mtime < older_than:
+                if _leftover(entry, older_than):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(entry.path)
                         removed += 1
     return removed
+
+
+def _leftover(entry: os.DirEntry[str], older_than: float) -> bool:
+    """A temp file of ours: its name has mkstemp's shape and it holds nothing or a sops
+    file. `.sopskit-baseline.json` (the audit's accepted findings) has the shape too."""
+    if not (_TEMP_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+            and entry.stat(follow_symlinks=False).st_mtime < older_than):
+        return False
+    data = Path(entry.path).read_bytes()
+    return not data or looks_like_sops(data, detect_format(entry.name))
