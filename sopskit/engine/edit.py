@@ -37,7 +37,7 @@ def edit_file(source: Path, *, repo: Path, sops: Sops, identities: Identities,
             EditCapture() as capture:
         write_synced(temp, data)
         user = editor if editor is not None else editor_env()
-        if not sops.edit(temp, editor_env=capture.editor_env(user)):
+        if not sops.edit(temp, editor_env=capture.editor_env(user), shown=shown):
             return False
         expect = _expect_after_edit(before, capture.last, shown)
         replace_file_verified(source, temp, lambda written: _verify(

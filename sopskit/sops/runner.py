@@ -142,7 +142,7 @@ class Sops:
         args += _key_flags("--add", add) + _key_flags("--rm", remove)
         return self.run([*args, path], path=str(path)).stdout
 
-    def edit(self, path: Path, *, editor_env: dict[str, str]) -> bool:
+    def edit(self, path: Path, *, editor_env: dict[str, str], shown: str | None = None) -> bool:
         """`sops edit` on `path` with the user's editor; False when nothing changed.
 
         sops writes the plaintext for the editor into a temp dir under $TMPDIR and removes
@@ -160,7 +160,7 @@ class Sops:
         if code == EDIT_UNCHANGED:
             return False
         if code != 0:
-            raise _error_for(code, "", str(path))
+            raise _error_for(code, "", shown or str(path))
         return True
 
 

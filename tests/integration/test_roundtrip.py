@@ -63,6 +63,19 @@ def test_edit_with_a_real_editor(world: World, name: str, tmp_path: Path) -> Non
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".sopskit-")]
 
 
+def test_failing_editor_names_the_users_file(world: World) -> None:
+    """sops edits a temp copy; its failure is reported for the file the user named."""
+    path = world.write("apps/s.yaml", "pw: one\n")
+    assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
+    before = path.read_bytes()
+    result = world.cli("edit", path, env={**world.env, "EDITOR": "false"})
+    assert result.code == 3
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("sopskit: error: apps/s.yaml: the editor could not be run"), last
+    assert ".sopskit-" not in result.stderr
+    assert path.read_bytes() == before
+
+
 def test_yaml_decrypt_equals_sops_data(world: World) -> None:
     path = world.write("s.yaml", STORES["s.yaml"])
     assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
