@@ -228,3 +228,14 @@ def test_resume_removes_only_its_own_temp_files(tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.temps_removed == 2
     assert baseline.read_text() == '{"version": 1, "entries": []}\n'
     assert not any(p.exists() for p in leftovers)
+
+
+def test_a_journal_that_cannot_be_written_stops_before_any_file(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    path = world.populate(1)[0]
+    before = (world.root / path).read_bytes()
+    world.set_status("flux-sandbox", "retired")
+    (state_dir(world.root) / "rekey-journal.tmp").mkdir(parents=True)  # in the way
+    r = run_cli("--repo", world.root, "rekey", "--apply", env=world.env())
+    assert r.code == 3 and "cannot write the rekey journal" in r.stderr, r.stderr
+    assert (world.root / path).read_bytes() == before

@@ -70,19 +70,23 @@ class Journal:
 
     @classmethod
     def create(cls, directory: Path, plan: Plan, options: dict[str, Any]) -> Journal:
-        directory.mkdir(parents=True, exist_ok=True)
         header = {"kind": "plan", "version": VERSION, "started": time.time(),
                   "pid": os.getpid(), "mode": plan.mode, "source": plan.source,
                   "options": options, "files": [_entry(f) for f in plan.files]}
         path = directory / JOURNAL_NAME
         temp = path.with_suffix(".tmp")
-        with temp.open("w", encoding="utf-8") as fh:
-            fh.write(json.dumps(header) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, path)
-        _fsync_dir(directory)
-        return cls(path)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            with temp.open("w", encoding="utf-8") as fh:
+                fh.write(json.dumps(header) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temp, path)
+            _fsync_dir(directory)
+            return cls(path)
+        except OSError as exc:  # before any file is touched: nothing to undo
+            raise InputError(f"cannot write the rekey journal ({exc.strerror})",
+                             path=path) from None
 
     def record(self, line: dict[str, Any]) -> None:
         self._fh.write(json.dumps(line) + "\n")
