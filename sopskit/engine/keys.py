@@ -57,7 +57,7 @@ def updatekeys(source: Path, rule: CreationRule, *, repo: Path, sops: Sops,
     expect = check.Expect(recipients=rule.recipients, key_same_as=before.data_key)
     with temp_beside(source) as temp, _wrapping_sops(sops, rule, before, identities) as wrap:
         shutil.copyfile(source, temp)
-        wrap.updatekeys(temp, rule=rule)
+        wrap.updatekeys(temp, rule=rule, shown=shown)
         replace_file_verified(source, temp, lambda p: _verify(p, shown, source, identities,
                                                               expect))
 
@@ -78,7 +78,7 @@ def _rotate(source: Path, shown: str, before: check.Checked, *, sops: Sops,
     assert before.data_key is not None
     recipients = (before.document.metadata.recipients | add) - remove
     raw_remove = _as_stored(before, remove)
-    out = sops.rotate(source, add=add, remove=raw_remove)
+    out = sops.rotate(source, add=add, remove=raw_remove, shown=shown)
     plain = check.decrypt(before.document, before.data_key)
     expect = check.Expect(recipients=recipients, key_changed_from=before.data_key,
                           plaintext=plain, require_key=True)

@@ -126,13 +126,14 @@ class Sops:
         args = ["decrypt", "--filename-override", filename]
         return self.run(args, path=path or filename, input=data).stdout
 
-    def updatekeys(self, path: Path, *, rule: CreationRule) -> None:
-        """`sops updatekeys -y` on `path` in place (a temp copy: see engine.keys)."""
+    def updatekeys(self, path: Path, *, rule: CreationRule, shown: str | None = None) -> None:
+        """`sops updatekeys -y` on `path` in place (a temp copy: see engine.keys); errors
+        name `shown` (the file the user knows) when given."""
         with TempConfig(rule) as cfg:
-            self.run(["updatekeys", "--yes", path], path=str(path), config=cfg)
+            self.run(["updatekeys", "--yes", path], path=shown or str(path), config=cfg)
 
     def rotate(self, path: Path, *, add: Iterable[Recipient] = (),
-               remove: Iterable[Recipient] = ()) -> bytes:
+               remove: Iterable[Recipient] = (), shown: str | None = None) -> bytes:
         """`sops rotate` of `path` to stdout: a new data key, optionally changing recipients.
 
         `--add-*` adds to key group 0 and `--rm-*` removes from every group
@@ -140,7 +141,7 @@ class Sops:
         """
         args: list[str | Path] = ["rotate"]
         args += _key_flags("--add", add) + _key_flags("--rm", remove)
-        return self.run([*args, path], path=str(path)).stdout
+        return self.run([*args, path], path=shown or str(path)).stdout
 
     def edit(self, path: Path, *, editor_env: dict[str, str], shown: str | None = None) -> bool:
         """`sops edit` on `path` with the user's editor; False when nothing changed.

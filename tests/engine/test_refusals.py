@@ -9,7 +9,7 @@ import pytest
 
 from sopskit.engine.keys import rotate, updatekeys
 from sopskit.engine.safewrite import TEMP_PREFIX
-from sopskit.errors import BinaryError, VerificationError
+from sopskit.errors import BinaryError, SopsError, VerificationError
 from sopskit.identity.model import AgeIdentity, Identities
 from sopskit.recipient import Recipient
 from sopskit.sops.binary import SopsBinary, locate, read_version
@@ -64,3 +64,17 @@ def test_hanging_sops_is_stopped(tmp_path: Path, age: AgeKey) -> None:
     with pytest.raises(BinaryError, match="did not finish"):
         rotate(target, repo=tmp_path, sops=slow, identities=ids)
     assert_untouched(target, before)
+
+
+def test_failing_sops_is_reported_for_the_users_file(tmp_path: Path, age: AgeKey) -> None:
+    """updatekeys runs on a temp copy; its failure names the file, not `.sopskit-*`."""
+    target, ids, before = setup(tmp_path, age)
+    failing = Sops(fake(tmp_path, "exit 23"), ids)
+    wanted = CreationRule.single([Recipient.age(age_key().recipient)])
+    for run in (lambda: updatekeys(target, wanted, repo=tmp_path, sops=failing,
+                                   identities=ids),
+                lambda: rotate(target, repo=tmp_path, sops=failing, identities=ids)):
+        with pytest.raises(SopsError) as err:
+            run()
+        assert err.value.path == "s.yaml" and err.value.sops_exit == 23
+        assert_untouched(target, before)
