@@ -13,13 +13,16 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from sopskit.engine import check, keys
 from sopskit.engine.rekey import run
-from sopskit.engine.rekey.apply import Context
+from sopskit.engine.rekey.apply import Context, apply_plan
 from sopskit.engine.rekey.desired import load_desired
 from sopskit.engine.rekey.journal import Journal, load, state_dir
 from sopskit.engine.rekey.plan import make_plan
 from sopskit.engine.safewrite import TEMP_PREFIX
+from sopskit.errors import InputError
 from sopskit.identity.model import Identities
 from sopskit.recipient import Recipient
 from sopskit.sops.binary import locate
@@ -239,3 +242,22 @@ def test_a_journal_that_cannot_be_written_stops_before_any_file(tmp_path: Path) 
     r = run_cli("--repo", world.root, "rekey", "--apply", env=world.env())
     assert r.code == 3 and "cannot write the rekey journal" in r.stderr, r.stderr
     assert (world.root / path).read_bytes() == before
+
+
+def test_a_full_disk_under_the_journal_stops_the_run_cleanly(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    files = world.populate(6)
+    world.set_status("flux-sandbox", "retired")
+    ids = world.identities()
+    plan = make_plan(world.root, [], load_desired(world.root))
+    ctx = Context(world.root, Sops(locate(None), ids), ids)
+    full = Journal(Path("/dev/full"))  # every write: ENOSPC
+    with pytest.raises(InputError, match="cannot append to the rekey journal"):
+        apply_plan(plan.files, ctx, jobs=1, journal=full)
+    full.close()
+    new = recipients(world, "ops-admin")
+    old = recipients(world, "ops-admin", "flux-sandbox")
+    done = assert_valid(world.root, files, world.identities("ops-admin"), [old, new])
+    assert 1 <= done < 6  # the one being recorded (or so) is new; no other was started
+    time.sleep(2)  # and nothing goes on in the background after the error
+    assert assert_valid(world.root, files, world.identities("ops-admin"), [old, new]) == done

@@ -173,5 +173,8 @@ def apply_plan(files: Iterable[FilePlan], ctx: Context, *, jobs: int,
         raise Interrupted(f"interrupted after {len(outcomes)} file(s); every file is either "
                           "old or new and valid: `sopskit rekey --resume` finishes the rest"
                           ) from None
+    except BaseException:  # e.g. the journal cannot be written: start no other file
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
     pool.shutdown(wait=True)
     return outcomes

@@ -89,9 +89,14 @@ class Journal:
                              path=path) from None
 
     def record(self, line: dict[str, Any]) -> None:
-        self._fh.write(json.dumps(line) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        try:
+            self._fh.write(json.dumps(line) + "\n")
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError as exc:  # disk full: the files stay old or new, resume re-plans
+            raise InputError(f"cannot append to the rekey journal ({exc.strerror}); every "
+                             "file is old or new and valid: `sopskit rekey --resume` once "
+                             "it can be written", path=self.path) from None
 
     def finish(self) -> None:
         self.record({"kind": "finished", "at": time.time()})
