@@ -63,10 +63,12 @@ def _encrypt_one(app: AppContext, source: Path, dest: Path | None, policy: Polic
                   f"{', '.join(map(str, sorted(policy.recipients)))} from {policy.rule.source}")
     done = encrypt_file(source, policy, repo=app.repo, sops=sops, identities=identities,
                         output=dest)
+    mac = "MAC checked" if done.mac_checked else "MAC not checked: no key of yours"
     if dest is None:
         sys.stdout.buffer.write(done.ciphertext)
+        if not done.mac_checked:  # the round trip was not proved either: say so
+            note(app, f"encrypted {done.path} ({mac})")
     else:
-        mac = "MAC checked" if done.mac_checked else "MAC not checked: no key of yours"
         note(app, f"encrypted {done.path} -> {paths.display(app.repo, dest)} ({mac})")
 
 

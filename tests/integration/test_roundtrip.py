@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_sops
+from tests.helpers import age_key, run_sops
 from tests.integration.conftest import World
 
 MARK = "s3cr3t-MARKER-old"
@@ -94,6 +94,10 @@ def test_output_file_and_stdout(world: World) -> None:
     assert "secret-value-xyz" not in out.read_text()
     printed = world.cli("encrypt", "--age", world.key.recipient, src)
     assert printed.code == 0 and "sops_mac=ENC[" in printed.stdout
+    assert "MAC not checked" not in printed.stderr
+    blind = world.cli("encrypt", "--age", age_key().recipient, src)  # not a key of ours
+    assert blind.code == 0 and "sops_mac=ENC[" in blind.stdout
+    assert "encrypted plain.env (MAC not checked: no key of yours)" in blind.stderr
     dec = world.repo / "dec.env"
     assert world.cli("decrypt", out, "-o", dec).code == 0
     assert dec.read_text() == "A=1\nB=secret-value-xyz\n"
