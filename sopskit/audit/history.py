@@ -54,7 +54,7 @@ def older(repo: Path, path: str, *, skip: int, max_count: int = 200) -> list[Cha
 def _log(repo: Path, batch: list[str], max_count: int, out: dict[str, list[Change]],
          *extra: str) -> int:
     """Add the changes of `batch` to `out`; the number of commits read."""
-    text = git(repo, "-c", "core.quotePath=false", "log", "--raw", "--no-abbrev",
+    text = git(repo, "log", "-z", "--raw", "--no-abbrev",
                "--no-renames", f"--max-count={max_count}", *extra, "--format=%x01%H %ct",
                "--", *(":(top,literal)" + p for p in batch)).decode("utf-8",
                                                                     "surrogateescape")
@@ -71,13 +71,16 @@ def has_commits(repo: Path) -> bool:
 
 
 def _parse(text: str, out: dict[str, list[Change]]) -> None:
+    """`log -z --raw`: NUL-separated `\\x01SHA TIME`, `:META`, `PATH` tokens (with -z a
+    path is never quoted, whatever characters it holds)."""
     commit, when = "", 0
-    for line in text.split("\n"):
-        if line.startswith("\x01"):
-            sha, _, ct = line[1:].partition(" ")
+    tokens = iter(text.split("\0"))
+    for raw in tokens:
+        token = raw.lstrip("\n")
+        if token.startswith("\x01"):
+            sha, _, ct = token[1:].partition(" ")
             commit, when = sha, int(ct or 0)
-        elif line.startswith(":") and "\t" in line:
-            meta, _, path = line.partition("\t")
-            fields = meta.split()
+        elif token.startswith(":"):
+            fields, path = token.split(), next(tokens, "")
             if path in out and len(fields) >= 5:
                 out[path].append(Change(commit, when, fields[2], fields[3]))

@@ -112,3 +112,14 @@ def test_a_busy_file_is_aged_past_the_log_window(tmp_path: Path, age: AgeKey) ->
         commit(repo, f"touch {n}", date=_ago(5))
     found = _rotation(repo)
     assert len(found) == 1 and "800 days ago" in found[0]["message"], found
+
+
+def test_a_name_git_would_quote_still_has_its_history(tmp_path: Path, age: AgeKey) -> None:
+    repo = new_repo(tmp_path / "r")
+    for name in ('q"uote.sops.yaml', "tab\there.sops.yaml", "back\\slash.sops.yaml"):
+        sops_encrypt(repo, name, DOC.format(a="x1", b="y1"), age=[age.recipient],
+                     extra=REGEX)
+    commit(repo, "add", date=_ago(800))
+    found = sorted(f["path"] for f in _rotation(repo))
+    assert found == sorted(['q"uote.sops.yaml', "tab\there.sops.yaml",
+                            "back\\slash.sops.yaml"])
