@@ -10,6 +10,7 @@ Numbered steps that raise (in the manner of sigstore-python's verifier):
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,9 @@ class Expect:
     """What a written file must satisfy. `None` fields are not checked."""
 
     recipients: frozenset[Recipient] | None = None
+    # (key groups, Shamir threshold) when the grouping matters: with two groups of one key
+    # each, both keys are needed; one group of the same two keys lets either decrypt alone.
+    groups: tuple[tuple[frozenset[Recipient], ...], int | None] | None = None
     crypt: tuple[CryptRule | None, bool] | None = None  # (crypt rule, mac_only_encrypted)
     plaintext: bytes | None = None  # the intended plaintext, in the file's own format
     key_changed_from: bytes | None = None
@@ -60,6 +64,7 @@ def check_bytes(data: bytes, *, path: str, fmt: Format, identities: Identities,
     if problems:
         raise fail(problems[0], path)
     _check_recipients(doc, expect, path)
+    _check_groups(doc, expect, path)
     _check_crypt(doc, expect, path)
     key = _data_key(doc, identities, expect, path)
     if key is None:
@@ -99,6 +104,20 @@ def _check_recipients(doc: SopsDocument, expect: Expect, path: str) -> None:
         raise VerificationError(
             f"recipients differ from the requested ones (missing: {', '.join(missing) or '-'};"
             f" unexpected: {', '.join(extra) or '-'})", check="recipients", path=path)
+
+
+def _check_groups(doc: SopsDocument, expect: Expect, path: str) -> None:
+    if expect.groups is None:
+        return
+    wanted, threshold = expect.groups
+    meta = doc.metadata
+    got = Counter(g.recipients() for g in meta.key_groups)
+    want_threshold = (threshold or len(wanted)) if len(wanted) > 1 else 1
+    if got != Counter(wanted) or (len(wanted) > 1 and meta.threshold != want_threshold):
+        raise VerificationError(
+            f"key groups differ from the requested ones ({len(meta.key_groups)} group(s), "
+            f"{meta.threshold} needed; requested {len(wanted)}, {want_threshold} needed)",
+            check="recipients", path=path)
 
 
 def _check_crypt(doc: SopsDocument, expect: Expect, path: str) -> None:

@@ -68,6 +68,7 @@ def encrypt_file(source: Path, policy: Policy, *, repo: Path, sops: Sops,
         _check_json(plaintext, shown)
     ciphertext = _run_sops(plaintext, source, shown, policy, sops)
     expect = check.Expect(recipients=policy.recipients, plaintext=plaintext,
+                          groups=(policy.rule.key_groups, policy.rule.shamir_threshold),
                           crypt=(policy.rule.crypt_rule, policy.rule.mac_only_encrypted))
     if output is None:
         done = check.check_bytes(ciphertext, path=shown, fmt=fmt, identities=identities,

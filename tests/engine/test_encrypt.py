@@ -12,6 +12,7 @@ from sopskit.errors import InputError, UsageError, VerificationError
 from sopskit.identity.model import AgeIdentity, Identities
 from sopskit.recipient import Recipient
 from sopskit.sops.binary import locate
+from sopskit.sops.config import CreationRule
 from sopskit.sops.runner import Sops
 from tests.helpers import AgeKey, age_key
 
@@ -96,6 +97,30 @@ def test_recipient_mismatch_is_refused(tmp_path: Path, age: AgeKey) -> None:
                      identities=ids(age), output=src)
     assert err.value.check == "recipients"
     assert src.read_text() == "a: secret\n"
+
+
+def test_key_group_mismatch_is_refused(tmp_path: Path, age: AgeKey) -> None:
+    """Two groups (both keys needed) and one group of the same keys (either key alone
+    decrypts) have the same recipients: the grouping and threshold are checked too."""
+    import dataclasses
+
+    other = age_key()
+    src = tmp_path / "s.yaml"
+    src.write_text("a: secret\n")
+    (tmp_path / ".sops.yaml").write_text(
+        f"creation_rules:\n  - key_groups:\n      - age: [{age.recipient}]\n"
+        f"      - age: [{other.recipient}]\n")
+    policy = decide(tmp_path, src)
+    assert len(policy.rule.key_groups) == 2
+    one_group = dataclasses.replace(policy, rule=CreationRule.single(policy.recipients))
+    with pytest.raises(VerificationError, match="key groups differ") as err:
+        encrypt_file(src, one_group, repo=tmp_path, sops=Sops(locate(None), ids(age)),
+                     identities=ids(age), output=src)
+    assert err.value.check == "recipients"
+    assert src.read_text() == "a: secret\n"
+    done = encrypt_file(src, policy, repo=tmp_path, sops=Sops(locate(None), ids(age)),
+                        identities=ids(age))
+    assert b"key_groups" in done.ciphertext
 
 
 def test_crypt_rule_mismatch_is_refused(tmp_path: Path, age: AgeKey) -> None:
