@@ -9,6 +9,8 @@ runner collects what they raise into a `VerifyReport`. Problems have stable chec
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,9 +211,18 @@ def _data_key(doc: SopsDocument, identities: Identities) -> tuple[bytes | None, 
 
 
 def _read(path: Path, max_size: int) -> bytes:
-    """The file's bytes; a file over the limit is refused before it is read into memory."""
-    size = path.stat().st_size
-    if size > max_size:
-        raise InputError(f"file is {size / 1048576:.1f} MiB, larger than the "
-                         f"{max_size / 1048576:.0f} MiB limit for sops files", path=path)
-    return path.read_bytes()
+    """The file's bytes; a file over the limit, or one that is not a regular file (a FIFO
+    would block, /dev/zero never end), is refused before it is read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("not a regular file (a directory, FIFO, socket or device)",
+                             path=path)
+        if info.st_size > max_size:
+            raise InputError(f"file is {info.st_size / 1048576:.1f} MiB, larger than the "
+                             f"{max_size / 1048576:.0f} MiB limit for sops files", path=path)
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read()
+    finally:
+        os.close(fd)

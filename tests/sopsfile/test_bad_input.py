@@ -72,6 +72,16 @@ def test_verify_file_turns_parse_errors_into_problems(tmp_path: Path) -> None:
     assert [p.check for p in report.problems] == ["parse"]
 
 
+def test_verify_file_refuses_fifo_and_devices_without_reading(tmp_path: Path) -> None:
+    fifo = tmp_path / "s.yaml"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero"), tmp_path):  # would block / never end / a dir
+        report = verify_file(path, Identities())
+        assert not report.ok
+        assert [p.check for p in report.problems] == ["parse"]
+        assert "not a regular file" in report.problems[0].message
+
+
 @pytest.mark.parametrize(("data", "fmt"), [
     (b"a: " + b"[" * 100_000, "yaml"),
     (b"a:\n" + b"".join(b" " * i + b"- \n" for i in range(1, 3000)), "yaml"),
