@@ -39,7 +39,7 @@ def add_cmd(app: AppContext, name: str, *, from_file: Path | None, from_stdin: b
     When the repository has a registry with a key NAME, the identity's public part must
     be that key's recipient. Prints the public part on stdout, never the secret.
     """
-    text = sys.stdin.read() if from_stdin else None
+    text = _read_stdin() if from_stdin else None
     identity = new_identity(from_file=from_file, text=text, generate_new=generate)
     note = check_registry(name, identity, load_registry_keys(app.repo))
     backend = add_identity(name, identity, replace=force)
@@ -48,6 +48,15 @@ def add_cmd(app: AppContext, name: str, *, from_file: Path | None, from_stdin: b
     if app.verbosity >= 0:
         click.echo(f"stored identity {name!r} in the keyring ({backend})", err=True)
     click.echo(identity.recipient)
+
+
+def _read_stdin() -> str:
+    """The identity from stdin; on a terminal, asked for without echo (a private key typed
+    or pasted there would otherwise stay on screen and in the scrollback)."""
+    if sys.stdin.isatty():
+        return str(click.prompt("Age identity (AGE-SECRET-KEY-1...)", hide_input=True,
+                                err=True))
+    return sys.stdin.read()
 
 
 @identity_group.command("remove")

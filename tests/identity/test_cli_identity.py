@@ -162,3 +162,47 @@ def test_ssh_key_is_not_stored(tmp_path: Path) -> None:
                    check=True, capture_output=True, timeout=60)
     done = run_cli("identity", "add", "laptop", "--from-file", key)
     assert done.code == 3 and "an ssh key is not stored in the keyring" in done.stderr
+
+
+def _run_on_terminal(args: list[str], typed: str, env: dict[str, str]) -> tuple[int, str]:
+    """Run `python -m sopskit ARGS` with a pseudo-terminal as its controlling terminal and
+    stdin/stdout/stderr; type `typed` (at the prompt, or after 30 s without one, then
+    Ctrl-D); return the exit code and everything the terminal showed, echo included."""
+    import pty
+    import select
+    import signal
+    import sys
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec sopskit, never return into pytest
+        os.execve(sys.executable, [sys.executable, "-m", "sopskit", *args], env)
+    shown, start, sent = b"", time.monotonic(), False
+    while time.monotonic() < start + 120:
+        if not sent and (b"AGE-SECRET-KEY-1...)" in shown or time.monotonic() > start + 30):
+            os.write(fd, typed.encode() + b"\n\x04")
+            sent = True
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+    else:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode("utf-8", "replace")
+
+
+def test_stdin_on_a_terminal_does_not_echo_the_secret(secret_service: SecretService) -> None:
+    key = age_key()
+    code, shown = _run_on_terminal(["identity", "add", "typed", "--stdin"], key.secret,
+                                   clean_env())
+    assert code == 0, shown
+    assert key.recipient in shown  # the public part is printed
+    assert key.secret not in shown  # what the user typed was not echoed
+    assert run_cli("identity", "export", "typed").stdout.strip() == key.secret
