@@ -117,7 +117,17 @@ def registry_lock(path: Path) -> Iterator[None]:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically, keeping its mode (0644 for a new file)."""
+    """Replace `path` with `text` atomically, keeping its mode (0644 for a new file).
+    InputError (exit 3) naming the file when it cannot be written (a directory in the way,
+    no permission, disk full); the file is then unchanged and no temp file is left."""
+    try:
+        _replace(path, text)
+    except OSError as exc:
+        raise InputError(f"cannot write it ({exc.strerror or type(exc).__name__}); it is"
+                         " unchanged", path=path) from None
+
+
+def _replace(path: Path, text: str) -> None:
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

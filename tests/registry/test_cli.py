@@ -252,3 +252,11 @@ def test_concurrent_adds_all_land(repo: Path) -> None:
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
     keys = load_registry(repo / REG).keys
     assert {n: keys[n].recipient.id for n in new} == new
+
+
+def test_render_that_cannot_write_is_one_line_exit_3(repo: Path) -> None:
+    (repo / ".sops.yaml").mkdir()  # something in the way that is not a file
+    result = run_cli("config", "render", cwd=repo)
+    assert result.code == 3, result.stderr
+    assert f"sopskit: error: {repo / '.sops.yaml'}: cannot write it" in result.stderr
+    assert not [p for p in repo.iterdir() if p.name.startswith(".sops.yaml.")]  # no temp file
