@@ -127,3 +127,6 @@ class KeyringDestination:
 
     def store(self, name: str, secret: str) -> str:
         return store_secret(name, secret, env=self.env)
+
+    def discard(self, name: str) -> None:
+        remove_identity(name, env=self.env)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyrage
 
-from sopskit.errors import UsageError
+from sopskit.errors import SopskitError, UsageError
 from sopskit.registry import edit, fields, pgpkey
 from sopskit.registry.model import Registry
 from sopskit.registry.private import PrivateDestination, check_destination, store_private
@@ -138,12 +138,18 @@ def generate_key(registry_path: Path, name: str, kind: str, meta: KeyMeta,
 
 def _register_generated(registry_path: Path, name: str, new: edit.NewKey, secret: str, *,
                         destination: PrivateDestination | None, asc: Path) -> Generated:
+    stored: str | None = None
     try:
         with edit.registry_lock(registry_path):
             planned = edit.plan_add(registry_path, new)
             stored = store_private(name, secret, destination) if destination else "not stored"
             return Generated(planned.commit(), new.public, stored, secret)
     except BaseException:
+        if stored is not None and destination is not None:
+            # the registry was not written: the private key of a key nobody knows about
+            # must not stay in a file or the keyring
+            with contextlib.suppress(SopskitError, OSError):
+                destination.discard(name)
         if new.type == "pgp":
             with contextlib.suppress(OSError):
                 asc.unlink()

@@ -1,7 +1,9 @@
 """Where the private part of a newly generated key goes.
 
-A destination is anything with `check(name)` (refuse early, before a key is generated) and
-`store(name, secret) -> str` (say where it went, never the secret). The registry ships the
+A destination is anything with `check(name)` (refuse early, before a key is generated),
+`store(name, secret) -> str` (say where it went, never the secret) and `discard(name)` (undo
+a store when the registry could not be written: no private key of an unregistered key is
+left behind). The registry ships the
 0600-file destination; the identity package supplies the OS-keyring one
 (`sopskit.identity.manage.KeyringDestination`), so the registry does not depend on it.
 """
@@ -20,6 +22,8 @@ class PrivateDestination(Protocol):
     def check(self, name: str) -> None: ...
 
     def store(self, name: str, secret: str) -> str: ...
+
+    def discard(self, name: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,10 @@ class FileDestination:
             out.flush()
             os.fsync(out.fileno())
         return f"private key of {name} written to {self.path} (mode 0600)"
+
+    def discard(self, name: str) -> None:
+        """Delete the file `store` created (O_EXCL: it was ours)."""
+        self.path.unlink(missing_ok=True)
 
 
 def check_destination(name: str, destination: PrivateDestination) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import git_repo, run_cli
 from tests.identity.secret_service import SecretService
 
@@ -58,3 +60,23 @@ def test_generate_without_keyring_names_alternatives(tmp_path: Path) -> None:
                    "--store", "keyring", cwd=repo)
     assert done.code == 3 and "SOPS_AGE_KEY_FILE" in done.stderr
     assert "k:" not in (repo / "keys" / "registry.yaml").read_text()
+
+
+def test_keyring_entry_removed_when_the_registry_write_fails(
+        secret_service: SecretService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sopskit.errors import InputError
+    from sopskit.identity.keyring_store import KeyringStore
+    from sopskit.identity.manage import KeyringDestination
+    from sopskit.registry import edit, keyops
+
+    repo = _repo(tmp_path)
+
+    def full_disk(path: Path, text: str) -> None:
+        raise InputError("cannot write it (No space left on device)", path=path)
+
+    monkeypatch.setattr(edit, "write_atomic", full_disk)
+    with pytest.raises(InputError):
+        keyops.generate_key(repo / "keys" / "registry.yaml", "lost", "age",
+                            keyops.KeyMeta(("sandbox",)), KeyringDestination())
+    store = KeyringStore()
+    assert store.get("lost") is None and "lost" not in store.names()
