@@ -50,20 +50,24 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
-def guess_indent(text: str) -> tuple[int, int]:
-    """(mapping indent, sequence dash offset) as the file uses them (default 2 and 2)."""
+def guess_indent(text: str) -> tuple[int, int, int]:
+    """(mapping indent, sequence indent, dash offset) as the file uses them (default 2, 4,
+    2). The sequence indent is where an item's content starts: `-   path:` under `rules:`
+    is offset 0, sequence 4."""
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     mapping: int | None = None
-    offset: int | None = None
+    dash: tuple[int, int] | None = None
     for prev, line in itertools.pairwise(lines):
         if not _KEY_LINE.match(prev) or prev.lstrip().startswith("- "):
             continue
         step = _indent(line) - _indent(prev)
-        if line.lstrip().startswith("- ") and offset is None and step >= 0:
-            offset = step
+        if line.lstrip().startswith("- ") and dash is None and step >= 0:
+            item = line.lstrip()[1:]
+            dash = step, step + 1 + len(item) - len(item.lstrip(" "))
         elif step > 0 and mapping is None:
             mapping = step
-    return mapping or 2, 2 if offset is None else offset
+    offset, sequence = dash or (2, 4)
+    return mapping or 2, sequence, offset
 
 
 class _NullKeepingRepresenter(RoundTripRepresenter):
@@ -76,9 +80,9 @@ _NullKeepingRepresenter.add_representer(
 
 
 def _dump(data: Any, original: str) -> str:
-    mapping, offset = guess_indent(original)
+    mapping, sequence, offset = guess_indent(original)
     yaml = yamlio.round_trip()
-    yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
     yaml.Representer = _NullKeepingRepresenter
     buf = io.StringIO()
     yaml.dump(data, buf)

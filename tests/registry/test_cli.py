@@ -260,3 +260,35 @@ def test_render_that_cannot_write_is_one_line_exit_3(repo: Path) -> None:
     assert result.code == 3, result.stderr
     assert f"sopskit: error: {repo / '.sops.yaml'}: cannot write it" in result.stderr
     assert not [p for p in repo.iterdir() if p.name.startswith(".sops.yaml.")]  # no temp file
+
+
+def test_edits_keep_a_four_space_layout_with_padded_dashes(tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo")
+    path = repo / REG
+    path.parent.mkdir()
+    admin, new = age_key(), age_key()
+    path.write_text(f"""\
+version: 1
+clusters:
+    sandbox: {{}}
+keys:
+    admin:     # the admin
+        type: age
+        recipient: {admin.recipient}
+        clusters:
+        -   "*"
+rules:
+-   path: clusters/sandbox/**   # sandbox
+    clusters:
+    -   sandbox
+""")
+    original = path.read_text()
+    added = run_cli("keys", "add", "new", "--age", new.recipient, "--cluster", "sandbox",
+                    cwd=repo)
+    assert added.code == 0, added.stderr
+    created = load_registry(path).keys["new"].created
+    # only the new key's lines: the rules keep `-   path:` and their comment column
+    assert changes(original, path.read_text()) == [
+        "+     new:", "+         type: age", f"+         recipient: {new.recipient}",
+        "+         clusters: [sandbox]", f"+         created: {created}",
+        "+         status: active"]
