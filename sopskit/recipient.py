@@ -13,7 +13,7 @@ from typing import Literal
 
 RecipientType = Literal["age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms"]
 
-_PGP_FP = re.compile(r"^[0-9A-F]{16,40}$")
+_PGP_FP = re.compile(r"^(?:[0-9A-F]{16}|[0-9A-F]{40})$")
 
 
 def normalise_fingerprint(fp: str) -> str:
