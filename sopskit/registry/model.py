@@ -50,6 +50,14 @@ class Key:
     public_key: Path | None = None  # pgp: the armored public key file (absolute)
     line: int | None = None  # where the key is defined in the registry file
 
+    def is_recipient(self, recipient: Recipient) -> bool:
+        """Whether `recipient` (from a file's metadata) is this key; sops stores a PGP key
+        as typed in the config (sops-format.md 1.6), so a 16-hex long key id counts."""
+        if recipient == self.recipient:
+            return True
+        return (recipient.type == "pgp" == self.type and len(recipient.id) == 16
+                and self.recipient.id.endswith(recipient.id))
+
     def serves(self, cluster: str) -> bool:
         return ALL_CLUSTERS in self.clusters or cluster in self.clusters
 

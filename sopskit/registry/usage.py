@@ -67,6 +67,6 @@ def files_needing(repo: Path, key: Key) -> list[str]:
             doc = parse(data, path=rel, fmt=fmt)
         except InputError:
             continue  # not a sops file after all (or a broken one): the audit reports those
-        if key.recipient in doc.metadata.recipients:
+        if any(key.is_recipient(r) for r in doc.metadata.recipients):
             out.append(rel)
     return sorted(out)

@@ -292,3 +292,25 @@ rules:
         "+     new:", "+         type: age", f"+         recipient: {new.recipient}",
         "+         clusters: [sandbox]", f"+         created: {created}",
         "+         status: active"]
+
+
+def test_remove_refused_for_a_file_encrypted_to_a_long_key_id(repo: Path, gpg_home: GpgHome,
+                                                               tmp_path: Path) -> None:
+    fp = gpg_home.fp  # type: ignore[attr-defined]
+    source = tmp_path / "bot.asc"
+    source.write_bytes(gpg_home.export_public(fp))
+    assert run_cli("keys", "add", "bot", "--pgp-file", source, "--cluster", "production",
+                   cwd=repo).code == 0
+    assert run_cli("keys", "retire", "bot", cwd=repo).code == 0
+    # a .sops.yaml that named the key by its long key id: sops stores it as typed
+    secret = repo / "clusters" / "production" / "db.env"
+    secret.parent.mkdir(parents=True)
+    enc = run_sops("encrypt", "--pgp", fp[-16:], "--input-type", "dotenv", "--output-type",
+                   "dotenv", "/dev/stdin", env={"GNUPGHOME": str(gpg_home.path)},
+                   input=b"PASSWORD=hunter2\n", cwd=repo)
+    assert enc.returncode == 0, enc.stderr
+    secret.write_bytes(enc.stdout)
+    assert f"sops_pgp__list_0__map_fp={fp[-16:]}" in secret.read_text()
+    blocked = run_cli("keys", "remove", "bot", cwd=repo)
+    assert blocked.code == 2 and "file clusters/production/db.env" in blocked.stderr
+    assert "bot" in load_registry(repo / REG).keys
