@@ -49,10 +49,15 @@ class FileDestination:
         except OSError as exc:
             raise UsageError(f"cannot create the private key file ({exc.strerror})",
                              path=self.path) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(secret if secret.endswith("\n") else secret + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(secret if secret.endswith("\n") else secret + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:  # disk full, quota: no half-written private key stays behind
+            self.path.unlink(missing_ok=True)
+            raise UsageError(f"cannot write the private key file ({exc.strerror}); nothing"
+                             " was kept", path=self.path) from None
         return f"private key of {name} written to {self.path} (mode 0600)"
 
     def discard(self, name: str) -> None:

@@ -32,3 +32,22 @@ def test_generate_leaves_no_private_key_when_the_registry_write_fails(
     assert not (repo / "keys" / "pgp" / "new-key.asc").exists()
     assert (repo / REG).read_text() == before
     assert "new-key" not in load_registry(repo / REG).keys
+
+
+def test_a_private_key_file_that_cannot_be_written_is_not_left_half_written(
+        repo: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "k.txt"
+    # a real short write: the file size limit (RLIMIT_FSIZE) is below a private key's size
+    code = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN);"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (40, 40));"
+            "from sopskit.cli.main import main; main(sys.argv[1:])")
+    done = subprocess.run([sys.executable, "-c", code, "keys", "generate", "k", "--type", "age",
+                           "--cluster", "sandbox", "--private-out", str(out)], cwd=repo,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert f"{out}: cannot write the private key file (File too large)" in done.stderr
+    assert not out.exists()
+    assert "k" not in load_registry(repo / REG).keys
