@@ -15,6 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.tag import Tag
 
 from sopskit.errors import InputError
@@ -43,7 +44,7 @@ def load(text: str, *, path: str, rt: bool = False) -> Any:
     try:
         return (round_trip() if rt else safe()).load(text)
     except YAMLError as exc:
-        raise _input_error(exc, path) from None
+        raise _input_error(exc, path, text) from None
 
 
 def load_all(text: str, *, path: str, rt: bool = True) -> list[Any]:
@@ -51,7 +52,7 @@ def load_all(text: str, *, path: str, rt: bool = True) -> list[Any]:
     try:
         return list((round_trip() if rt else safe()).load_all(text))
     except YAMLError as exc:
-        raise _input_error(exc, path) from None
+        raise _input_error(exc, path, text) from None
 
 
 def compose_all(text: str, *, path: str) -> list[Any]:
@@ -74,7 +75,7 @@ def compose_all(text: str, *, path: str) -> list[Any]:
             docs.append(parser.get_node())
         return docs
     except YAMLError as exc:
-        raise _input_error(exc, path) from None
+        raise _input_error(exc, path, text) from None
     except RecursionError:
         raise InputError("invalid YAML: nested too deeply", path=path) from None
 
@@ -139,9 +140,14 @@ def dump(data: Any, *, rt: bool = False) -> str:
     return buf.getvalue()
 
 
-def _input_error(exc: YAMLError, path: str) -> InputError:
+def _input_error(exc: YAMLError, path: str, text: str) -> InputError:
     line = None
     problem = "invalid YAML"
+    if isinstance(exc, ReaderError) and isinstance(exc.position, int):
+        # a control character (NUL, ...): YAML forbids it; name its line and code only
+        line = text.count("\n", 0, exc.position) + 1
+        if isinstance(exc.character, int):
+            problem = f"invalid YAML: control character #x{exc.character:04x} is not allowed"
     if isinstance(exc, MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         if mark is not None:

@@ -39,3 +39,10 @@ def test_syntax_error_keeps_the_parser_problem() -> None:
         yamlio.load("a: [\n", path="b.yaml")
     assert str(info.value) == ("b.yaml:2: invalid YAML: expected the node content, but found"
                                " '<stream end>'")
+
+
+def test_control_character_names_its_line() -> None:
+    with pytest.raises(InputError) as info:
+        yamlio.load("a: 1\nb: x\x00y\n", path="c.yaml", rt=True)
+    assert str(info.value) == ("c.yaml:2: invalid YAML: control character #x0000 is not"
+                               " allowed")
