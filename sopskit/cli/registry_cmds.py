@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from sopskit.cli.context import AppContext, pass_app
+from sopskit.cli.context import AppContext, note, pass_app
 from sopskit.cli.context import app as app_of
 from sopskit.errors import InputError, UsageError
 from sopskit.identity.manage import KeyringDestination
@@ -53,11 +53,6 @@ def _warn(app: AppContext, warnings: tuple[str, ...] | list[str]) -> None:
             click.echo(f"sopskit: warning: {warning}", err=True)
 
 
-def _say(app: AppContext, message: str) -> None:
-    if app.verbosity >= 0:
-        click.echo(message, err=True)
-
-
 def _date(value: str | None) -> date | None:
     if value is None:
         return None
@@ -76,8 +71,8 @@ def _date(value: str | None) -> date | None:
 def init_cmd(app: AppContext, clusters: tuple[str, ...]) -> None:
     """Scaffold keys/registry.yaml and .sops.yaml in the repository."""
     reg, config, registry = scaffold.init(app.repo, clusters)
-    _say(app, f"wrote {reg} (clusters: {', '.join(registry.clusters)}) and {config}")
-    _say(app, "next: sopskit keys generate NAME --type age --cluster '*' --private-out FILE")
+    note(app, f"wrote {reg} (clusters: {', '.join(registry.clusters)}) and {config}")
+    note(app, "next: sopskit keys generate NAME --type age --cluster '*' --private-out FILE")
 
 
 # --- keys ----------------------------------------------------------------------------------
@@ -140,7 +135,7 @@ def keys_add(app: AppContext, *, name: str, age: str | None, pgp_file: Path | No
     meta = keyops.KeyMeta(clusters, owner, _date(expires))
     registry = keyops.add_key(_locate(app, registry_file), name, source, meta)
     _warn(app, registry.warnings)
-    _say(app, f"added key {name}; run `sopskit config render` to update .sops.yaml")
+    note(app, f"added key {name}; run `sopskit config render` to update .sops.yaml")
 
 
 @keys_group.command("generate")
@@ -161,9 +156,9 @@ def keys_generate(app: AppContext, *, name: str, kind: str, clusters: tuple[str,
     dest = _private_destination(kind, private_out, store, print_private)
     meta = keyops.KeyMeta(clusters, owner, _date(expires))
     made = keyops.generate_key(_locate(app, registry_file), name, kind, meta, dest)
-    _say(app, f"generated {kind} key {name}: {made.public}; {made.stored}")
+    note(app, f"generated {kind} key {name}: {made.public}; {made.stored}")
     if print_private:
-        _say(app, "sopskit: warning: stdout holds a PRIVATE key")
+        note(app, "sopskit: warning: stdout holds a PRIVATE key")
         click.echo(made.secret, nl=False)
     else:
         click.echo(made.public)
@@ -193,7 +188,7 @@ def _status_command(status: str, verb: str) -> click.Command:
     @pass_app
     def cmd(app: AppContext, name: str, registry_file: Path | None) -> None:
         keyops.set_status(_locate(app, registry_file), name, status)
-        _say(app, f"key {name} is now {status}; run `sopskit config render`, then rekey"
+        note(app, f"key {name} is now {status}; run `sopskit config render`, then rekey"
              " the files it can read")
 
     cmd.help = f"Mark a key {status}: it stops being a recipient."
@@ -214,7 +209,7 @@ def keys_remove(app: AppContext, name: str, force: bool, registry_file: Path | N
     needed = keyops.remove_key(_locate(app, registry_file), app.repo, name, force=force)
     if needed:
         _warn(app, [f"removed {name} although still needed by: {'; '.join(needed)}"])
-    _say(app, f"removed key {name}")
+    note(app, f"removed key {name}")
 
 
 # --- config render -------------------------------------------------------------------------
@@ -244,14 +239,14 @@ def config_render(ctx: click.Context, check: bool, to_stdout: bool,
         diff = report.drift(text, current, target.name)
         if diff:
             click.echo(diff, nl=False)
-            _say(app, f"{target} differs from the registry; run `sopskit config render`")
+            note(app, f"{target} differs from the registry; run `sopskit config render`")
             ctx.exit(1)
-        _say(app, f"{target} is up to date")
+        note(app, f"{target} is up to date")
         return
     from sopskit.registry.edit import write_atomic
 
     write_atomic(target, text)
-    _say(app, f"wrote {target}" + ("" if current != text else " (unchanged)"))
+    note(app, f"wrote {target}" + ("" if current != text else " (unchanged)"))
 
 
 # --- recipients ----------------------------------------------------------------------------
