@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.tag import Tag
@@ -148,13 +149,25 @@ def _input_error(exc: YAMLError, path: str, text: str) -> InputError:
         line = text.count("\n", 0, exc.position) + 1
         if isinstance(exc.character, int):
             problem = f"invalid YAML: control character #x{exc.character:04x} is not allowed"
+    key = None
     if isinstance(exc, MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         if mark is not None:
             line = mark.line + 1
         problem = f"invalid YAML: {_without_values(exc.problem or exc.context or '')}"
-    # Never include the offending text: it may be a secret value.
-    return InputError(problem, path=path, line=line)
+        if isinstance(exc, DuplicateKeyError) and line is not None:
+            key = _plain_key(text.split("\n")[line - 1])
+    # Never include the offending text: it may be a secret value (a plain key name is not).
+    return InputError(problem, path=path, line=line, key_path=key)
+
+
+_PLAIN_KEY = re.compile(r"^\s*(?:-\s+)?([A-Za-z0-9_.@+/-]+)\s*:(?:\s|$)")
+
+
+def _plain_key(line: str) -> str | None:
+    """The key of a `key: value` line when it is a plain name (never the value)."""
+    match = _PLAIN_KEY.match(line)
+    return match.group(1) if match else None
 
 
 def _without_values(problem: str) -> str:

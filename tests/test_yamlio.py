@@ -15,7 +15,7 @@ def test_duplicate_key_error_names_the_line_not_the_values(rt: bool) -> None:
     text = f"a: 1\npassword: {SECRET}-old\npassword: {SECRET}\n"
     with pytest.raises(InputError) as info:
         yamlio.load(text, path="s.yaml", rt=rt)
-    assert str(info.value) == "s.yaml:3: invalid YAML: found duplicate key"
+    assert str(info.value) == "s.yaml:3: password: invalid YAML: found duplicate key"
     assert SECRET not in str(info.value)
 
 
