@@ -153,7 +153,7 @@ def keys_generate(app: AppContext, *, name: str, kind: str, clusters: tuple[str,
                   owner: str | None, expires: str | None, private_out: Path | None,
                   store: str | None, print_private: bool, registry_file: Path | None) -> None:
     """Create a key pair, register its public part, and store the private part."""
-    dest = _private_destination(kind, private_out, store, print_private)
+    dest = _private_destination(app, kind, private_out, store, print_private)
     meta = keyops.KeyMeta(clusters, owner, _date(expires))
     made = keyops.generate_key(_locate(app, registry_file), name, kind, meta, dest)
     note(app, f"generated {kind} key {name}: {made.public}; {made.stored}")
@@ -164,8 +164,8 @@ def keys_generate(app: AppContext, *, name: str, kind: str, clusters: tuple[str,
         click.echo(made.public)
 
 
-def _private_destination(kind: str, private_out: Path | None, store: str | None,
-                         print_private: bool) -> PrivateDestination | None:
+def _private_destination(app: AppContext, kind: str, private_out: Path | None,
+                         store: str | None, print_private: bool) -> PrivateDestination | None:
     if private_out is not None and store is not None:
         raise UsageError("give either --private-out FILE or --store keyring, not both")
     if store == "keyring":
@@ -174,7 +174,7 @@ def _private_destination(kind: str, private_out: Path | None, store: str | None,
                              "FILE for a PGP key (then import it into gpg)")
         return KeyringDestination()
     if private_out is not None:
-        return FileDestination(private_out)
+        return FileDestination(private_out, app.repo)
     if not print_private:
         raise UsageError("say where the private key goes: --private-out FILE, --store keyring"
                          " (or --print-private)")

@@ -28,11 +28,17 @@ class PrivateDestination(Protocol):
 
 @dataclass(frozen=True)
 class FileDestination:
-    """A new file, created 0600; an existing file is never overwritten."""
+    """A new file, created 0600; an existing file is never overwritten, and never one
+    inside `repo` (a private key there is one `git add` away from being committed)."""
 
     path: Path
+    repo: Path | None = None
 
     def check(self, name: str) -> None:
+        if self.repo is not None and _inside(self.repo, self.path):
+            raise UsageError("refusing to write a private key inside the repository (it could"
+                             " be committed); name a file outside it, or use --store keyring",
+                             path=self.path)
         if self.path.exists():
             raise UsageError("refusing to overwrite an existing file with a private key",
                              path=self.path)
@@ -63,6 +69,11 @@ class FileDestination:
     def discard(self, name: str) -> None:
         """Delete the file `store` created (O_EXCL: it was ours)."""
         self.path.unlink(missing_ok=True)
+
+
+def _inside(repo: Path, path: Path) -> bool:
+    root, target = repo.resolve(), path.absolute().parent.resolve() / path.name
+    return root == target or root in target.parents
 
 
 def check_destination(name: str, destination: PrivateDestination) -> None:

@@ -314,3 +314,13 @@ def test_remove_refused_for_a_file_encrypted_to_a_long_key_id(repo: Path, gpg_ho
     blocked = run_cli("keys", "remove", "bot", cwd=repo)
     assert blocked.code == 2 and "file clusters/production/db.env" in blocked.stderr
     assert "bot" in load_registry(repo / REG).keys
+
+
+def test_generate_refuses_a_private_key_file_inside_the_repository(repo: Path) -> None:
+    before = (repo / REG).read_text()
+    for target in ("bot.txt", "keys/admin.txt"):
+        done = run_cli("keys", "generate", "k", "--type", "age", "--cluster", "sandbox",
+                       "--private-out", target, cwd=repo)
+        assert done.code == 2 and "inside the repository" in done.stderr, done.stderr
+        assert not (repo / target).exists()
+    assert (repo / REG).read_text() == before
