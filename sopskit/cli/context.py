@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import click
+
+from sopskit.sopsfile.model import FORMATS
+
+F = TypeVar("F", bound=Callable[..., object])
 
 
 @dataclass(frozen=True)
@@ -29,3 +35,10 @@ def note(app: AppContext, message: str) -> None:
     """A progress line on stderr (stdout carries data), unless -q."""
     if app.verbosity >= 0:
         click.echo(message, err=True)
+
+
+def input_type_option(func: F) -> F:
+    """`--input-type`: read FILE as this store whatever its extension (as sops does)."""
+    return click.option("--input-type", type=click.Choice(FORMATS), default=None,
+                        help="Read the file as this format (default: from its extension, "
+                             "as sops does).")(func)

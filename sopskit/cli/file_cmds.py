@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from sopskit.cli.context import AppContext, note, pass_app
+from sopskit.cli.context import AppContext, input_type_option, note, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.engine import paths
 from sopskit.engine.decrypt import decrypt_file, write_plaintext
@@ -19,6 +19,7 @@ from sopskit.errors import UsageError
 from sopskit.identity.model import Identities
 from sopskit.sops.binary import locate
 from sopskit.sops.runner import Sops, timeout_from
+from sopskit.sopsfile.model import Format
 
 PathArg = click.Path(path_type=Path)
 
@@ -77,16 +78,17 @@ def _encrypt_one(app: AppContext, source: Path, dest: Path | None, policy: Polic
 @click.option("-o", "--output", type=PathArg, help="Write the plaintext here (0600).")
 @click.option("--engine", type=click.Choice(["native", "sops"]), default=None,
               help="Default: native when one of your keys opens the file, else sops.")
+@input_type_option
 @identity_options
 @pass_app
 def decrypt_cmd(app: AppContext, file: Path, output: Path | None,  # noqa: PLR0917
-                engine: str | None, identity_files: tuple[Path, ...],
-                use_keyring: bool | None) -> None:
+                engine: str | None, input_type: Format | None,
+                identity_files: tuple[Path, ...], use_keyring: bool | None) -> None:
     """Print the plaintext of FILE (MAC checked)."""
     identities = identities_for_command(app, identity_files, use_keyring)
     done = decrypt_file(paths.target(app.repo, file), repo=app.repo, identities=identities,
                         engine=engine,  # type: ignore[arg-type]
-                        sops=lambda: sops_for(app, identities))
+                        sops=lambda: sops_for(app, identities), input_type=input_type)
     if app.verbosity > 0:
         note(app, f"decrypted with the {done.engine} engine")
     if output is None:

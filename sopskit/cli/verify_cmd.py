@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
-from sopskit.cli.context import AppContext, note, pass_app
+from sopskit.cli.context import AppContext, input_type_option, note, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.engine.verify import outcome, verify_paths
 from sopskit.errors import ExitCode
+from sopskit.sopsfile.model import Format
 from sopskit.sopsfile.verify import VerifyReport
 
 PathArg = click.Path(path_type=Path)
@@ -24,18 +25,20 @@ PathArg = click.Path(path_type=Path)
 @click.argument("files", nargs=-1, required=True, type=PathArg)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--require-mac", is_flag=True, help="Fail files whose MAC cannot be checked.")
+@input_type_option
 @identity_options
 @pass_app
 def verify_cmd(app: AppContext, files: tuple[Path, ...], fmt: str,  # noqa: PLR0917
-               require_mac: bool, identity_files: tuple[Path, ...],
-               use_keyring: bool | None) -> None:
+               require_mac: bool, input_type: Format | None,
+               identity_files: tuple[Path, ...], use_keyring: bool | None) -> None:
     """Verify sops FILES natively (structure, values, MAC when a key is available).
 
     Directories are searched for sops files. Exit 1 when any file fails, 3 when a file
     cannot be read at all.
     """
     identities = identities_for_command(app, identity_files, use_keyring)
-    reports = verify_paths(app.repo, files, identities, require_mac=require_mac)
+    reports = verify_paths(app.repo, files, identities, require_mac=require_mac,
+                           input_type=input_type)
     click.echo(render_json(reports) if fmt == "json" else render_text(reports, app.verbosity))
     if not reports:
         note(app, "no sops files found in " + ", ".join(map(str, files)))

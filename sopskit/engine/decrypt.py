@@ -17,6 +17,7 @@ from sopskit.errors import NoIdentityError
 from sopskit.identity.model import Identities
 from sopskit.sops.runner import Sops
 from sopskit.sopsfile.document import detect_format
+from sopskit.sopsfile.model import Format
 
 Engine = Literal["native", "sops"]
 
@@ -29,23 +30,26 @@ class Decrypted:
 
 def decrypt_file(source: Path, *, repo: Path, identities: Identities,
                  engine: Engine | None = None,
-                 sops: Callable[[], Sops] | None = None) -> Decrypted:
+                 sops: Callable[[], Sops] | None = None,
+                 input_type: Format | None = None) -> Decrypted:
     """The plaintext of `source` (MAC checked). `engine=None`: native, falling back to sops
-    only when no identity sopskit can use natively recovers the data key."""
+    only when no identity sopskit can use natively recovers the data key. `input_type`
+    overrides the format the extension implies, as sops' --input-type does."""
     shown = paths.display(repo, source)
     data = paths.read_input(source, shown=shown)
     if engine != "sops":
         try:
-            return Decrypted(_native(data, shown, str(source), identities), "native")
+            fmt = detect_format(str(source), input_type)
+            return Decrypted(_native(data, shown, fmt, identities), "native")
         except NoIdentityError:
             if engine == "native" or sops is None:
                 raise
     assert sops is not None
-    return Decrypted(sops().decrypt(data, filename=str(source), path=shown), "sops")
+    return Decrypted(sops().decrypt(data, filename=str(source), path=shown,
+                                    input_type=input_type), "sops")
 
 
-def _native(data: bytes, shown: str, name: str, identities: Identities) -> bytes:
-    fmt = detect_format(name)
+def _native(data: bytes, shown: str, fmt: Format, identities: Identities) -> bytes:
     done = check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
                              expect=check.Expect(require_key=True))
     assert done.data_key is not None

@@ -16,6 +16,7 @@ from sopskit.engine.safewrite import TEMP_PREFIX
 from sopskit.errors import ExitCode, SopskitError, UnsafePathError
 from sopskit.identity.model import Identities
 from sopskit.sopsfile.document import detect_format, looks_like_sops
+from sopskit.sopsfile.model import Format
 from sopskit.sopsfile.verify import Problem, VerifyReport, verify_bytes
 
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
@@ -65,8 +66,10 @@ def outcome(reports: list[VerifyReport]) -> ExitCode:
 
 
 def verify_paths(repo: Path, given: Iterable[Path], identities: Identities, *,
-                 require_mac: bool = False) -> list[VerifyReport]:
-    """One report per file, in the order given (directories: sops files found inside)."""
+                 require_mac: bool = False,
+                 input_type: Format | None = None) -> list[VerifyReport]:
+    """One report per file, in the order given (directories: sops files found inside);
+    `input_type` overrides the format the extension implies (sops' --input-type)."""
     reports = []
     for item in expand(repo, given):
         if len(item) == 2:
@@ -75,6 +78,6 @@ def verify_paths(repo: Path, given: Iterable[Path], identities: Identities, *,
             reports.append(VerifyReport(shown, False, False, [Problem(check, exc.message)]))
             continue
         shown, absolute, data = item
-        reports.append(verify_bytes(data, path=shown, fmt=detect_format(absolute.name),
+        reports.append(verify_bytes(data, path=shown, fmt=detect_format(absolute.name, input_type),
                                     identities=identities, require_mac=require_mac))
     return reports

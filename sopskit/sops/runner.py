@@ -121,9 +121,13 @@ class Sops:
                 return self.run(args, path=path or filename, config=cfg, input=plaintext).stdout
         return self.run(args, path=path or filename, config=config, input=plaintext).stdout
 
-    def decrypt(self, data: bytes, *, filename: str, path: str | None = None) -> bytes:
-        """Plaintext of the sops document `data` (read as `filename`), MAC checked by sops."""
+    def decrypt(self, data: bytes, *, filename: str, path: str | None = None,
+                input_type: str | None = None) -> bytes:
+        """Plaintext of the sops document `data` (read as `filename`, or as `input_type`,
+        printed in the same format), MAC checked by sops."""
         args = ["decrypt", "--filename-override", filename]
+        if input_type is not None:
+            args += ["--input-type", input_type, "--output-type", input_type]
         return self.run(args, path=path or filename, input=data).stdout
 
     def updatekeys(self, path: Path, *, rule: CreationRule, shown: str | None = None) -> None:
