@@ -304,6 +304,11 @@ def _key_clusters(ctx: Ctx, where: str, raw: Mapping[Any, Any],
     if "clusters" not in raw:
         ctx.add(f"{where}.clusters", 'missing (a list of cluster names, or ["*"])', line)
         return None
+    return _cluster_list(ctx, where, raw)
+
+
+def _cluster_list(ctx: Ctx, where: str, raw: Mapping[Any, Any]) -> tuple[str, ...] | None:
+    """`raw["clusters"]`: a list of strings naming known clusters (problems recorded)."""
     cline = line_of(raw, "clusters")
     names = as_str_list(ctx, f"{where}.clusters", raw["clusters"], cline)
     if names is not None:
@@ -441,11 +446,7 @@ def _rule_clusters(ctx: Ctx, where: str, raw: Mapping[Any, Any], line: int | Non
             return tuple(dict.fromkeys(c for g in groups for c in g.clusters))
         ctx.add(f"{where}.clusters", "missing (the clusters that read these files)", line)
         return None
-    cline = line_of(raw, "clusters")
-    names = as_str_list(ctx, f"{where}.clusters", raw["clusters"], cline)
-    if names is not None:
-        cluster_refs(ctx, f"{where}.clusters", names, cline)
-    return names
+    return _cluster_list(ctx, where, raw)
 
 
 def _groups(ctx: Ctx, where: str, raw: Mapping[Any, Any],
