@@ -52,12 +52,8 @@ def check(registry: Registry, path: str, metadata: Metadata, *, line: int | None
 def _canonical(registry: Registry, r: Recipient) -> Recipient:
     """A PGP long key id (16 hex, which sops stores as typed in the config: sops-format.md
     1.6) stands for the registry key whose fingerprint ends with it."""
-    if r.type != "pgp" or len(r.id) != 16:
-        return r
-    for key in registry.keys.values():
-        if key.recipient.type == "pgp" and key.recipient.id.endswith(r.id):
-            return key.recipient
-    return r
+    key = registry.key_by_recipient(r)
+    return key.recipient if key else r
 
 
 def _extra(registry: Registry, path: str, line: int | None, r: Recipient, *, where: str,

@@ -124,10 +124,11 @@ class Registry:
     warnings: tuple[str, ...] = ()
 
     def key_by_recipient(self, recipient: Recipient) -> Key | None:
+        """The key a file's recipient stands for (a PGP long key id included)."""
         for key in self.keys.values():
             if key.recipient == recipient:
                 return key
-        return None
+        return next((k for k in self.keys.values() if k.is_recipient(recipient)), None)
 
     def promises_encrypted(self, relpath: str) -> bool:
         """Whether `relpath` matches `defaults.encrypted_files` (must hold sops content).

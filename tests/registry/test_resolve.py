@@ -112,3 +112,16 @@ def test_key_groups_with_threshold(tmp_path: Path, keys: Keys) -> None:
     assert res.clusters == ("production",)
     binary = resolve(registry, "clusters/production/x.bin", today=TODAY)
     assert not binary.mac_only_encrypted  # sops clears it for binary files
+
+
+def test_key_by_recipient_knows_a_pgp_long_key_id(tmp_path: Path, keys: Keys) -> None:
+    """sops stores a PGP key as typed in the config: a file naming the 16-hex long key id is
+    read by the registry key with that fingerprint (audit and rekey name it, not "unknown")."""
+    fpr = "0123456789ABCDEF0123456789ABCDEF01234567"
+    registry = _registry(tmp_path, (
+        "version: 1\nclusters:\n  prod: {}\nkeys:\n"
+        f"  bot:\n    type: pgp\n    fingerprint: {fpr}\n    clusters: [prod]\n"
+        "rules:\n  - path: '**'\n    clusters: [prod]\n"))
+    assert registry.key_by_recipient(Recipient.pgp(fpr[-16:])).name == "bot"  # type: ignore[union-attr]
+    assert registry.key_by_recipient(Recipient.pgp(fpr)).name == "bot"  # type: ignore[union-attr]
+    assert registry.key_by_recipient(Recipient.pgp("FFFFFFFFFFFFFFFF")) is None
