@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sopskit.audit.scope import git
 from sopskit.errors import InputError
+from sopskit.gitio import git
 
 ZERO = "0" * 40
 _BATCH = 400

@@ -22,8 +22,8 @@ from sopskit.audit import history
 from sopskit.audit.finding import Finding
 from sopskit.audit.fingerprint import subject_fingerprint
 from sopskit.audit.rules import rule
-from sopskit.audit.scope import read_blobs
 from sopskit.errors import NoIdentityError, SopskitError
+from sopskit.gitio import read_blobs
 from sopskit.identity.model import Identities
 from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.document import SopsDocument, detect_format, parse

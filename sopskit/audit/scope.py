@@ -14,10 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sopskit import process
 from sopskit.errors import InputError, UsageError
-
-GIT_TIMEOUT = 120.0
+from sopskit.gitio import git, read_blobs
 
 
 @dataclass
@@ -35,20 +33,6 @@ class Scope:
     @property
     def count(self) -> int:
         return len(self.disk) + len(self.blobs)
-
-
-def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
-    """Run git in `repo`; a failure is an InputError naming the command."""
-    env = process.base_env({"GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C",
-                            **{k: os.environ[k] for k in ("HOME", "GIT_CONFIG_GLOBAL")
-                               if k in os.environ}})
-    done = process.run(["git", "-C", str(repo), *args], env=env, input=input,
-                       timeout=GIT_TIMEOUT)
-    if done.returncode != 0:
-        first = done.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
-        raise InputError(f"git {args[0]} failed: {first[0] if first else done.returncode}",
-                         path=repo)
-    return done.stdout
 
 
 def is_git_repo(repo: Path) -> bool:
@@ -167,22 +151,4 @@ def staged(repo: Path, paths: Iterable[Path] = ()) -> Scope:
             wanted.append((rel, fields[3]))
     scope.blobs = read_blobs(repo, wanted)
     return scope
-
-
-def read_blobs(repo: Path, wanted: list[tuple[str, str]]) -> dict[str, bytes]:
-    """relpath -> content for (relpath, blob id) pairs, in one `git cat-file --batch`."""
-    if not wanted:
-        return {}
-    out = git(repo, "cat-file", "--batch", input="".join(f"{b}\n" for _, b in wanted).encode())
-    blobs: dict[str, bytes] = {}
-    pos = 0
-    for rel, _ in wanted:
-        header_end = out.index(b"\n", pos)
-        header = out[pos:header_end].split()
-        if len(header) != 3:
-            raise InputError("git cat-file: blob missing from the object store", path=rel)
-        size = int(header[2])
-        blobs[rel] = out[header_end + 1: header_end + 1 + size]
-        pos = header_end + 1 + size + 1
-    return blobs
 

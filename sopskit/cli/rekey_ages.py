@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sopskit.audit.history import has_commits
 from sopskit.audit.rotation import key_ages
-from sopskit.audit.scope import git
 from sopskit.engine.rekey.plan import AgeOf, KeyAge
 from sopskit.errors import InputError, SopskitError
+from sopskit.gitio import git
 from sopskit.identity.model import Identities
 
 

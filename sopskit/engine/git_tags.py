@@ -9,21 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sopskit import process
+from sopskit import gitio
 from sopskit.errors import BinaryError, InputError
 from sopskit.recipient import Recipient
 from sopskit.sopsfile.document import detect_format, looks_like_sops, parse
 
-GIT_TIMEOUT = 60.0
 
-
-def _git(repo: Path, *args: str, input: bytes | None = None) -> bytes | None:
+def _git(repo: Path, *args: str) -> bytes | None:
+    """git's stdout, or None when there is no git or the call fails (no tags, no repo)."""
     try:
-        done = process.run(["git", "-C", str(repo), *args], env=process.base_env(),
-                           input=input, timeout=GIT_TIMEOUT)
-    except BinaryError:
+        return gitio.git(repo, *args)
+    except (BinaryError, InputError):
         return None
-    return done.stdout if done.returncode == 0 else None
 
 
 def latest_tag(repo: Path) -> str | None:
@@ -36,24 +33,11 @@ def latest_tag(repo: Path) -> str | None:
 
 
 def _blobs(repo: Path, entries: list[tuple[str, str]]) -> dict[str, bytes]:
-    """name -> content for (name, blob id) pairs, in one `git cat-file --batch` asked by
-    blob id (a name with a newline or in another encoding cannot shift the answers)."""
-    query = "".join(f"{blob}\n" for _, blob in entries).encode()
-    out = _git(repo, "cat-file", "--batch", input=query) or b""
-    blobs: dict[str, bytes] = {}
-    pos = 0
-    for name, _ in entries:
-        end = out.find(b"\n", pos)
-        if end < 0:
-            break
-        header = out[pos:end].split()
-        pos = end + 1
-        if len(header) != 3 or header[1] != b"blob":
-            continue
-        size = int(header[2])
-        blobs[name] = out[pos:pos + size]
-        pos += size + 1
-    return blobs
+    """name -> content at the tag; nothing when git cannot answer (no warning then)."""
+    try:
+        return gitio.read_blobs(repo, entries)
+    except (BinaryError, InputError):
+        return {}
 
 
 def _tree(repo: Path, tag: str) -> list[tuple[str, str]]:

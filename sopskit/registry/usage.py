@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from sopskit import process
 from sopskit.errors import BinaryError, InputError
+from sopskit.gitio import git
 from sopskit.registry.model import Key, Registry
 from sopskit.registry.resolve import recipients_of_rule
 from sopskit.sopsfile.document import detect_format, looks_like_sops, parse
@@ -33,13 +33,12 @@ def repo_files(repo: Path) -> Iterator[Path]:
     """Tracked and untracked-but-not-ignored files (git), else a walk without dot dirs."""
     if (repo / ".git").exists():
         try:
-            done = process.run(["git", "ls-files", "-z", "--cached", "--others",
-                                "--exclude-standard"], env=process.base_env(), cwd=repo,
-                               timeout=60)
-        except BinaryError:
-            done = None
-        if done is not None and done.returncode == 0:
-            for name in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
+            listing: bytes | None = git(repo, "ls-files", "-z", "--cached", "--others",
+                                        "--exclude-standard")
+        except (BinaryError, InputError):
+            listing = None
+        if listing is not None:
+            for name in listing.decode("utf-8", "surrogateescape").split("\0"):
                 if name:
                     yield repo / name
             return
