@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sopskit.registry.schema import load_registry
 from tests.helpers import git_repo, run_cli
 from tests.identity.secret_service import SecretService
 
@@ -48,7 +49,7 @@ def test_generate_refuses_before_generating(secret_service: SecretService,
     again = run_cli("keys", "generate", "taken", "--type", "age", "--cluster", "sandbox",
                     "--store", "keyring", cwd=repo)
     assert again.code == 2 and "already holds an identity named 'taken'" in again.stderr
-    assert "taken" not in (repo / "keys" / "registry.yaml").read_text()
+    assert "taken" not in load_registry(repo / "keys" / "registry.yaml").keys
     pgp = run_cli("keys", "generate", "bot", "--type", "pgp", "--cluster", "sandbox",
                   "--store", "keyring", cwd=repo)
     assert pgp.code == 2 and "age identities only" in pgp.stderr
@@ -59,7 +60,7 @@ def test_generate_without_keyring_names_alternatives(tmp_path: Path) -> None:
     done = run_cli("keys", "generate", "k", "--type", "age", "--cluster", "sandbox",
                    "--store", "keyring", cwd=repo)
     assert done.code == 3 and "SOPS_AGE_KEY_FILE" in done.stderr
-    assert "k:" not in (repo / "keys" / "registry.yaml").read_text()
+    assert "k" not in load_registry(repo / "keys" / "registry.yaml").keys
 
 
 def test_keyring_entry_removed_when_the_registry_write_fails(
