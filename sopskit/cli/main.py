@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -34,6 +35,11 @@ def cli(ctx: click.Context, repo: Path | None, sops_binary: str | None, verbose:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI and map every outcome to the exit-code table."""
+    # A closed terminal (SIGHUP) or a CI timeout (SIGTERM) is handled like Ctrl-C, so every
+    # `finally` runs: children are killed, temp files removed, a rekey journal stays whole.
+    # Python's default for both is to die on the spot, leaving `.sopskit-*` temp files.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.default_int_handler)
     try:
         code = cli.main(args=argv, prog_name="sopskit", standalone_mode=False)
     except SopskitError as exc:

@@ -308,3 +308,31 @@ def test_sops_timeout_from_environment(world: World, tmp_path: Path) -> None:
     assert "did not finish within 1s" in result.stderr
     assert_one_clean_line(result.stderr)
     assert path.read_text() == f"password: {MARK}\n"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_terminated_encrypt_leaves_original_and_no_temp_file(world: World, tmp_path: Path,
+                                                             signum: int) -> None:
+    """SIGTERM / SIGHUP to sopskit while sops runs: exit 130, the original byte-identical,
+    no `.sopskit-*` temp file and no plaintext left (as for Ctrl-C)."""
+    unique = uuid.uuid4().hex
+    path = world.write("app/s.yaml", f"user: app\npassword: MARKER-{unique}\n")
+    before = path.read_bytes()
+    slow = wrapper(tmp_path, 'touch "$0.started"; sleep 30; exec "$REAL" "$@"')
+    start = time.time()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sopskit", "--repo", str(world.repo), "--sops-binary", str(slow),
+         "encrypt", "-i", "--age", world.key.recipient, str(path)],
+        env=world.env, cwd=world.repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    started = Path(f"{slow}.started")
+    deadline = time.time() + 60
+    while not started.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert started.exists(), "sops never started"
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and unique not in stderr
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["s.yaml"]
+    assert files_containing(Path("/tmp"), unique.encode(), start) == [path]  # the original
