@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pyrage
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-UPSTREAM = SHARED / "vectors" / "sops-upstream"
-REAL_WORLD = SHARED / "vectors" / "real-world" / "home-ops-2022-06"
+# Vendored data (tests/vectors/README.md): the suite never reads outside the repository.
+VECTORS = Path(__file__).resolve().parent / "vectors"
+UPSTREAM = VECTORS / "sops-upstream"
+REAL_WORLD = VECTORS / "real-world" / "home-ops-2022-06"
 UPSTREAM_KEY = UPSTREAM / "sops_functional_tests_key.asc"
 UPSTREAM_FPS = ("FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4", "D7229043384BCC60326C6FB9D8720D957C3D3074")
 

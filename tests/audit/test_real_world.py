@@ -1,4 +1,4 @@
-"""A real Flux repository (home-ops, June 2022; ../shared/vectors/real-world): no plaintext
+"""A real Flux repository (home-ops, June 2022; tests/vectors/real-world): no plaintext
 secret in it (detect-secrets reports 73 false positives there), and each of its 39 sops
 files passes every key-less integrity check."""
 
