@@ -18,9 +18,9 @@ from sopskit.audit.run import AuditOptions, collect, coverage, run_audit
 from sopskit.cli.context import AppContext, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.errors import ConfigError, InputError, UsageError
+from sopskit.fsio import write_atomic
 from sopskit.identity.discover import discover
 from sopskit.identity.model import Identities
-from sopskit.registry.edit import write_atomic
 
 PathArg = click.Path(path_type=Path)
 

@@ -243,7 +243,7 @@ def config_render(ctx: click.Context, check: bool, to_stdout: bool,
             ctx.exit(1)
         note(app, f"{target} is up to date")
         return
-    from sopskit.registry.edit import write_atomic
+    from sopskit.fsio import write_atomic
 
     write_atomic(target, text)
     note(app, f"wrote {target}" + ("" if current != text else " (unchanged)"))

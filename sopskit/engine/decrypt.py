@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Literal
 
 from sopskit.engine import check, paths
-from sopskit.engine.safewrite import commit, temp_beside, write_synced
 from sopskit.errors import NoIdentityError
+from sopskit.fsio import commit, temp_beside, write_synced
 from sopskit.identity.model import Identities
 from sopskit.sops.runner import Sops
 from sopskit.sopsfile.document import detect_format

@@ -14,8 +14,8 @@ from pathlib import Path
 from sopskit import process
 from sopskit.engine import check, paths
 from sopskit.engine.editcapture import EditCapture
-from sopskit.engine.safewrite import replace_file_verified, temp_beside, write_synced
 from sopskit.errors import UsageError, VerificationError
+from sopskit.fsio import replace_file_verified, temp_beside, write_synced
 from sopskit.identity.model import Identities
 from sopskit.sops.runner import Sops, editor_env
 from sopskit.sopsfile.document import detect_format

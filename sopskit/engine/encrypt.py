@@ -16,8 +16,8 @@ from pathlib import Path
 from sopskit import process
 from sopskit.engine import check, paths
 from sopskit.engine.policy import Policy
-from sopskit.engine.safewrite import replace_verified
 from sopskit.errors import InputError, UsageError
+from sopskit.fsio import replace_verified
 from sopskit.identity.model import Identities
 from sopskit.registry.pgpkey import scratch_home
 from sopskit.sops.config import CreationRule

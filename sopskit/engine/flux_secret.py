@@ -19,8 +19,8 @@ from pathlib import Path
 
 from sopskit import process
 from sopskit.engine import check
-from sopskit.engine.safewrite import replace_verified, write_error
 from sopskit.errors import UsageError
+from sopskit.fsio import replace_verified, write_error
 from sopskit.identity.model import Identities
 from sopskit.registry.model import ALL_CLUSTERS, Key, Registry
 from sopskit.registry.resolve import today_utc

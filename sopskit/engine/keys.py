@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sopskit.engine import check, paths
 from sopskit.engine.encrypt import encrypting_sops
-from sopskit.engine.safewrite import replace_file_verified, replace_verified, temp_beside
 from sopskit.errors import NoIdentityError
+from sopskit.fsio import replace_file_verified, replace_verified, temp_beside
 from sopskit.identity.model import Identities
 from sopskit.recipient import Recipient
 from sopskit.sops.config import CreationRule

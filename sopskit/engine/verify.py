@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sopskit.engine import paths
-from sopskit.engine.safewrite import TEMP_PREFIX
 from sopskit.errors import ExitCode, SopskitError, UnsafePathError
+from sopskit.fsio import TEMP_PREFIX
 from sopskit.identity.model import Identities
 from sopskit.sopsfile.document import detect_format, looks_like_sops
 from sopskit.sopsfile.model import Format

@@ -14,7 +14,6 @@ import io
 import itertools
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +25,7 @@ from ruamel.yaml.representer import RoundTripRepresenter
 
 from sopskit import yamlio
 from sopskit.errors import ConfigError, InputError, UsageError
+from sopskit.fsio import write_atomic
 from sopskit.registry.model import Registry
 from sopskit.registry.schema import parse_registry
 
@@ -118,39 +118,6 @@ def registry_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically, keeping its mode (0644 for a new file).
-    InputError (exit 3) naming the file when it cannot be written (a directory in the way,
-    no permission, disk full); the file is then unchanged and no temp file is left."""
-    try:
-        _replace(path, text)
-    except OSError as exc:
-        raise InputError(f"cannot write it ({exc.strerror or type(exc).__name__}); it is"
-                         " unchanged", path=path) from None
-
-
-def _replace(path: Path, text: str) -> None:
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dirfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dirfd)
-        finally:
-            os.close(dirfd)
 
 
 # --- the edits -----------------------------------------------------------------------------

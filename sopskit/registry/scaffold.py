@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sopskit.errors import UsageError
+from sopskit.fsio import write_atomic
 from sopskit.registry import fields
-from sopskit.registry.edit import write_atomic
 from sopskit.registry.locate import DEFAULT_RELPATH
 from sopskit.registry.model import Registry
 from sopskit.registry.schema import parse_registry

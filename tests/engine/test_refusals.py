@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sopskit.engine.keys import rotate, updatekeys
-from sopskit.engine.safewrite import TEMP_PREFIX
 from sopskit.errors import BinaryError, SopsError, VerificationError
+from sopskit.fsio import TEMP_PREFIX
 from sopskit.identity.model import AgeIdentity, Identities
 from sopskit.recipient import Recipient
 from sopskit.sops.binary import SopsBinary, locate, read_version

@@ -3,6 +3,7 @@ plaintext reaches the disk, and `--resume` finishes the job."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import random
@@ -11,18 +12,20 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from sopskit import fsio
 from sopskit.engine import check, keys
 from sopskit.engine.rekey import run
 from sopskit.engine.rekey.apply import Context, apply_plan
 from sopskit.engine.rekey.desired import load_desired
-from sopskit.engine.rekey.journal import Journal, load, state_dir
-from sopskit.engine.rekey.plan import make_plan
-from sopskit.engine.safewrite import TEMP_PREFIX
+from sopskit.engine.rekey.journal import JOURNAL_NAME, Journal, load, state_dir
+from sopskit.engine.rekey.plan import Plan, make_plan
 from sopskit.errors import InputError
+from sopskit.fsio import TEMP_PREFIX
 from sopskit.identity.model import Identities
 from sopskit.recipient import Recipient
 from sopskit.sops.binary import locate
@@ -233,15 +236,33 @@ def test_resume_removes_only_its_own_temp_files(tmp_path: Path) -> None:
     assert not any(p.exists() for p in leftovers)
 
 
-def test_a_journal_that_cannot_be_written_stops_before_any_file(tmp_path: Path) -> None:
+def test_a_journal_that_cannot_be_written_stops_before_any_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     world = make_world(tmp_path)
     path = world.populate(1)[0]
     before = (world.root / path).read_bytes()
     world.set_status("flux-sandbox", "retired")
-    (state_dir(world.root) / "rekey-journal.tmp").mkdir(parents=True)  # in the way
-    r = run_cli("--repo", world.root, "rekey", "--apply", env=world.env())
-    assert r.code == 3 and "cannot write the rekey journal" in r.stderr, r.stderr
+    ids = world.identities()
+    real_replace = fsio.replace_verified
+
+    def full_disk(target: Path, data: bytes, verify: Callable[[Path], None]) -> None:
+        if target.name == JOURNAL_NAME:  # the journal's directory is on a full filesystem
+            raise fsio.write_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), target)
+        real_replace(target, data, verify)
+
+    monkeypatch.setattr(fsio, "replace_verified", full_disk)
+    with pytest.raises(InputError, match="cannot write the rekey journal"):
+        run.apply(world.root, [], load_desired(world.root),
+                  Context(world.root, Sops(locate(None), ids), ids), options=run.Options())
     assert (world.root / path).read_bytes() == before
+    assert load(state_dir(world.root)) is None
+
+
+def test_a_journal_directory_that_cannot_be_made_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the state directory should be\n")
+    with pytest.raises(InputError, match="cannot write the rekey journal"):
+        Journal.create(blocker / "sopskit", Plan((), "auto", "registry"), {})
 
 
 def test_a_full_disk_under_the_journal_stops_the_run_cleanly(tmp_path: Path) -> None:

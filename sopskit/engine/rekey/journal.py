@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sopskit import fsio
 from sopskit.engine.rekey.plan import FilePlan, Plan
 from sopskit.errors import InputError
 
@@ -74,18 +75,13 @@ class Journal:
                   "pid": os.getpid(), "mode": plan.mode, "source": plan.source,
                   "options": options, "files": [_entry(f) for f in plan.files]}
         path = directory / JOURNAL_NAME
-        temp = path.with_suffix(".tmp")
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            with temp.open("w", encoding="utf-8") as fh:
-                fh.write(json.dumps(header) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(temp, path)
-            _fsync_dir(directory)
+            fsio.replace_verified(path, (json.dumps(header) + "\n").encode(), lambda _p: None)
             return cls(path)
-        except OSError as exc:  # before any file is touched: nothing to undo
-            raise InputError(f"cannot write the rekey journal ({exc.strerror})",
+        except (OSError, InputError) as exc:  # before any file is touched: nothing to undo
+            reason = exc.strerror if isinstance(exc, OSError) else exc.message
+            raise InputError(f"cannot write the rekey journal ({reason})",
                              path=path) from None
 
     def record(self, line: dict[str, Any]) -> None:
@@ -105,14 +101,6 @@ class Journal:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self._fh.close()
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def load(directory: Path) -> JournalState | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sopskit.engine import check
-from sopskit.engine.safewrite import replace_verified
+from sopskit.fsio import replace_verified
 from sopskit.identity.model import Identities
 from sopskit.sops.config import CreationRule
 from sopskit.sops.runner import Sops

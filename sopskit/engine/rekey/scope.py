@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sopskit.engine.safewrite import TEMP_PREFIX
 from sopskit.engine.verify import expand
+from sopskit.fsio import TEMP_PREFIX
 from sopskit.sopsfile.document import detect_format, looks_like_sops
 from sopskit.sopsfile.model import Format
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sopskit.engine.safewrite import TEMP_PREFIX, replace_verified, temp_beside
 from sopskit.errors import VerificationError
+from sopskit.fsio import TEMP_PREFIX, replace_verified, temp_beside
 
 
 def leftovers(directory: Path) -> list[str]:
