@@ -1,4 +1,5 @@
-"""Running git for sopskit: one environment, one timeout, one error, one blob reader.
+"""Running git for sopskit: one environment, one timeout, one error, one blob reader, one
+bulk history reader (`log_changes`: every commit's changed files, renames followed).
 
 Every git call goes through `sopskit.process` from here. The environment is minimal (no
 system config, C locale) but keeps HOME / GIT_CONFIG_GLOBAL, so `safe.directory` and the
@@ -8,6 +9,7 @@ user's identity still apply.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from sopskit import process
@@ -49,3 +51,87 @@ def read_blobs(repo: Path, wanted: list[tuple[str, str]]) -> dict[str, bytes]:
         blobs[name] = out[header_end + 1: header_end + 1 + size]
         pos = header_end + 1 + size + 1
     return blobs
+
+
+# ---- history in bulk ------------------------------------------------------------------------
+
+ZERO = "0" * 40  # the blob id git shows for "no file" (an add's old side, a delete's new side)
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file changed by one commit (`git log --raw`): for a rename or copy (`status` R or
+    C) `old_path` is the name before; otherwise it equals `path`."""
+
+    status: str  # A, M, D, T, R, C (git's letter, without the similarity score)
+    old_path: str
+    path: str
+    old_blob: str  # ZERO when the file was added
+    new_blob: str  # ZERO when the file was deleted
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    time: int  # committer time, seconds since the epoch
+    changes: tuple[FileChange, ...]
+
+
+def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD") -> list[Commit]:
+    """Every commit reachable from `rev`, newest first, with the files each changed, from ONE
+    `git log --raw -z` call (rename detection on: `git mv` is one R change, not a delete
+    and an add). Merge commits list no changes (git's default for `--raw`): what a merge
+    brings in is listed by the commits merged. An empty repository gives []."""
+    if not has_commits(repo, rev):
+        return []
+    text = git(repo, "-c", "diff.renameLimit=5000", "log", "-z", "--raw", "--no-abbrev",
+               "--root", "-M" if renames else "--no-renames", "--format=%x01%H %ct",
+               "--end-of-options", rev, "--")
+    return parse_log(text.decode("utf-8", "surrogateescape"))
+
+
+def has_commits(repo: Path, rev: str = "HEAD") -> bool:
+    """True when `rev` names a commit (False in a repository without any)."""
+    try:
+        git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    except InputError:
+        return False
+    return True
+
+
+def parse_log(text: str) -> list[Commit]:
+    """`log -z --raw --format=%x01%H %ct`: NUL-separated tokens; a commit header starts
+    with \\x01; a change is `:META` then its path (two paths for R/C). With -z a path is
+    never quoted, whatever characters it holds."""
+    commits: list[Commit] = []
+    sha, when, changes = "", 0, list[FileChange]()
+    tokens = iter(text.split("\0"))
+    for raw in tokens:
+        token = raw.lstrip("\n")
+        if token.startswith("\x01"):
+            if sha:
+                commits.append(Commit(sha, when, tuple(changes)))
+            head, _, ct = token[1:].partition(" ")
+            sha, when, changes = head, int(ct.strip() or 0), []
+        elif token.startswith(":"):
+            fields = token.split()
+            if len(fields) < 5:
+                continue
+            status = fields[4][:1]
+            first = next(tokens, "")
+            second = next(tokens, "") if status in "RC" else first
+            changes.append(FileChange(status, first, second, fields[2], fields[3]))
+    if sha:
+        commits.append(Commit(sha, when, tuple(changes)))
+    return commits
+
+
+def shallow_roots(repo: Path) -> frozenset[str]:
+    """The commits where a shallow clone's history is cut (empty for a full clone): a file
+    "added" there may be older."""
+    path = Path(git(repo, "rev-parse", "--git-path", "shallow").decode().strip())
+    path = path if path.is_absolute() else repo / path
+    try:
+        return frozenset(path.read_text(encoding="ascii").split())
+    except OSError:
+        return frozenset()

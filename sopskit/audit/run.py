@@ -20,6 +20,7 @@ from sopskit.audit.pgpexpiry import key_expiry
 from sopskit.audit.result import AuditResult
 from sopskit.audit.scan import DEFAULT_MAX_FILE_SIZE, FileResult, ScanSettings, scan_bytes
 from sopskit.errors import InputError, SopskitError, UsageError
+from sopskit.history import datakey
 from sopskit.identity.model import Identities
 from sopskit.registry.locate import registry_path
 from sopskit.registry.model import Registry
@@ -246,7 +247,7 @@ def _keyed_integrity(ctx: _Context, files: scope.Scope,
 def _rotation(ctx: _Context, paths: list[str]) -> list[Finding]:
     if not paths:
         return []
-    ages = rotation.key_ages(ctx.options.repo, paths, ctx.options.identities)
+    ages = datakey.key_ages(ctx.options.repo, paths, ctx.options.identities)
     return list(rotation.stale(ages, max_days=ctx.options.max_data_key_age, now=ctx.now))
 
 

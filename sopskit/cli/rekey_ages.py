@@ -1,4 +1,5 @@
-"""Data-key ages for `rekey --rotate-data-key auto`, from the audit's git-history reading.
+"""Data-key ages for `rekey --rotate-data-key auto`, from the same history reading as the
+audit (`history.datakey`: renames followed).
 
 The engine takes ages through a callable so that it does not depend on the audit package;
 this module joins the two. A file changed since the last commit gets no age (its history
@@ -10,11 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sopskit.audit.history import has_commits
-from sopskit.audit.rotation import key_ages
 from sopskit.engine.rekey.plan import AgeOf, KeyAge
 from sopskit.errors import InputError, SopskitError
-from sopskit.gitio import git
+from sopskit.gitio import git, has_commits
+from sopskit.history.datakey import key_ages
 from sopskit.identity.model import Identities
 
 
@@ -38,6 +38,6 @@ def audit_ages(repo: Path, identities: Identities | None) -> AgeOf:
         except SopskitError:  # no git, or history unreadable: ages unknown, none rotated
             return {}
         now = datetime.now(UTC)
-        return {p: KeyAge(a.days(now), a.method) for p, a in ages.items()}
+        return {p: KeyAge(a.days(now), a.describe()) for p, a in ages.items()}
 
     return age_of

@@ -1,5 +1,5 @@
 """Data-key age from real git histories built with the real sops: `rotate` makes a new
-data key, `set` (an edit) and `updatekeys`-like metadata changes do not."""
+data key; `set` (an edit, even of a file's only value), `updatekeys` and `git mv` do not."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sopskit.audit import history
+import pyrage
+
+from sopskit.gitio import log_changes
+from sopskit.history.datakey import ciphertexts, lineages
 from tests.audit import fakes
 from tests.audit.repos import commit, new_repo, sops_encrypt, sops_run, write
-from tests.helpers import AgeKey, run_cli
+from tests.helpers import AgeKey, git, run_cli, run_sops
 
 DOC = "kind: Secret\nstringData:\n  a: {a}\n  b: {b}\n"
 REGEX = ("--encrypted-regex", "^(data|stringData)$")
@@ -44,7 +47,8 @@ def test_edit_keeps_the_old_data_key(tmp_path: Path, age: AgeKey) -> None:
     repo, _ = _history(tmp_path, age, "set")
     found = _rotation(repo)
     assert [f["path"] for f in found] == ["s.sops.yaml"]
-    assert "800 days ago" in found[0]["message"] and "(inferred)" in found[0]["message"]
+    assert "800 days ago" in found[0]["message"] and "(inferred: " in found[0]["message"]
+    assert "the file was added here" in found[0]["message"]
     # the command it names exists and rotates exactly that file
     assert found[0]["message"].endswith(
         "rotate it: sopskit rekey --apply --rotate-data-key always s.sops.yaml")
@@ -63,10 +67,12 @@ def test_exact_with_an_identity(tmp_path: Path, age: AgeKey) -> None:
     repo, keys = _history(tmp_path, age, "set")
     found = _rotation(repo, "--identity", keys, "--no-keyring")
     assert len(found) == 1 and "800 days ago" in found[0]["message"]
-    assert "(exact)" in found[0]["message"]
+    assert "(exact: " in found[0]["message"]
     rotated, keys2 = _history(tmp_path / "2", age, "rotate")
-    assert "(exact)" in _rotation(rotated, "--identity", keys2, "--max-data-key-age", "5")[0][
-        "message"]
+    message = _rotation(rotated, "--identity", keys2, "--max-data-key-age", "5")[0]["message"]
+    assert "(exact: data keys compared)" in message
+    head = git(rotated, "rev-parse", "HEAD").strip()
+    assert f"in commit {head[:12]} " in message
 
 
 def test_metadata_only_change_is_not_a_rotation(tmp_path: Path, age: AgeKey) -> None:
@@ -84,22 +90,84 @@ def test_uncommitted_files_have_no_age(tmp_path: Path, age: AgeKey) -> None:
     assert _rotation(repo, "--max-data-key-age", "0") == []
 
 
-def test_a_file_older_than_the_log_window_still_has_its_history(tmp_path: Path,
-                                                                age: AgeKey) -> None:
-    """Commits touching other sops files fill the first `git log` window; the old file
-    must still get its change (else its data key has no age and is never stale)."""
+def test_rotate_without_a_key_is_inferred_from_new_wrapped_keys(tmp_path: Path,
+                                                                 age: AgeKey) -> None:
+    repo, _ = _history(tmp_path, age, "rotate")
+    message = _rotation(repo, "--max-data-key-age", "5")[0]["message"]
+    assert "(inferred: no wrapped data key, value or MAC in common" in message
+
+
+def test_setting_the_only_value_keeps_the_data_key(tmp_path: Path, age: AgeKey) -> None:
+    """Every value ciphertext changes, yet the wrapped data key does not: same key."""
     repo = new_repo(tmp_path / "r")
-    sops_encrypt(repo, "old.sops.yaml", DOC.format(a="x1", b="y1"), age=[age.recipient],
-                 extra=REGEX)
-    first = commit(repo, "add old", date=_ago(800))
-    busy = sops_encrypt(repo, "busy.sops.yaml", DOC.format(a="x2", b="y2"),
-                        age=[age.recipient], extra=REGEX)
-    for n in range(6):
-        busy.write_text(busy.read_text() + "\n")
-        commit(repo, f"busy {n}")
-    got = history.changes(repo, ["busy.sops.yaml", "old.sops.yaml"], max_count=4)
-    assert [c.commit for c in got["old.sops.yaml"]] == [first]
-    assert len(got["busy.sops.yaml"]) == 4
+    path = sops_encrypt(repo, "one.sops.yaml", f"token: {fakes.password()}\n",
+                        age=[age.recipient])
+    commit(repo, "add", date=_ago(800))
+    before = ciphertexts(path.read_bytes())
+    sops_run(repo, "set", str(path), '["token"]', json.dumps(fakes.password()), key=age.secret)
+    commit(repo, "set", date=_ago(3))
+    after = ciphertexts(path.read_bytes())
+    assert len(before & after) == 1  # only the wrapped data key is common: values and MAC new
+    assert "800 days ago" in _rotation(repo)[0]["message"]
+
+
+def test_updatekeys_keeps_the_data_key(tmp_path: Path, age: AgeKey) -> None:
+    """`sops updatekeys` re-wraps the same data key for every recipient (every `enc` new)."""
+    repo, _ = _history(tmp_path, age, "set")
+    other = pyrage.x25519.Identity.generate().to_public()
+    config = write(tmp_path, "two.yaml", "creation_rules:\n  - path_regex: ''\n"
+                   f"    age: {age.recipient},{other}\n")
+    done = run_sops("--config", str(config), "updatekeys", "-y", "s.sops.yaml",
+                    env={"SOPS_AGE_KEY": age.secret}, cwd=repo)
+    assert done.returncode == 0, done.stderr.decode()
+    assert str(other) in (repo / "s.sops.yaml").read_text()
+    commit(repo, "updatekeys", date=_ago(2))
+    assert "800 days ago" in _rotation(repo)[0]["message"]
+
+
+def test_git_mv_keeps_the_age(tmp_path: Path, age: AgeKey) -> None:
+    """Renamed twice (once with an edit in the same commit): still the age of the add."""
+    repo, _ = _history(tmp_path, age, "set")
+    git(repo, "mv", "s.sops.yaml", "moved.sops.yaml")
+    commit(repo, "mv", date=_ago(9))
+    (repo / "apps").mkdir()
+    git(repo, "mv", "moved.sops.yaml", "apps/final.sops.yaml")
+    sops_run(repo, "set", "apps/final.sops.yaml", '["stringData"]["b"]',
+             json.dumps(fakes.password()), key=age.secret)
+    commit(repo, "mv and edit", date=_ago(4))
+    found = _rotation(repo)
+    assert [f["path"] for f in found] == ["apps/final.sops.yaml"]
+    assert "800 days ago" in found[0]["message"]
+    assert "called s.sops.yaml then" in found[0]["message"]
+
+
+def test_rekey_max_data_key_age_follows_renames(tmp_path: Path, age: AgeKey) -> None:
+    repo, _ = _history(tmp_path, age, "set")
+    write(repo, ".sops.yaml", "creation_rules:\n  - path_regex: \\.sops\\.yaml$\n"
+          f"    encrypted_regex: ^(data|stringData)$\n    age: {age.recipient}\n")
+    commit(repo, "config", date=_ago(20))
+    git(repo, "mv", "s.sops.yaml", "renamed.sops.yaml")
+    commit(repo, "mv", date=_ago(9))
+    plan = json.loads(run_cli("--repo", repo, "rekey", "--format", "json", "--no-keyring",
+                              "--max-data-key-age", "365").stdout)
+    text = json.dumps(plan)
+    assert "renamed.sops.yaml" in text and "800 days old" in text, text
+    plan = json.loads(run_cli("--repo", repo, "rekey", "--format", "json", "--no-keyring",
+                              "--max-data-key-age", "900").stdout)
+    assert "days old" not in json.dumps(plan)
+
+
+def test_lineage_follows_renames_back_to_the_add(tmp_path: Path, age: AgeKey) -> None:
+    repo = new_repo(tmp_path / "r")
+    write(repo, "a.txt", "x\n" * 50)
+    first = commit(repo, "add")
+    git(repo, "mv", "a.txt", "b.txt")
+    write(repo, "c.txt", "added beside the rename\n")
+    second = commit(repo, "mv a.txt b.txt, add c.txt")
+    chains = lineages(log_changes(repo), ["b.txt", "c.txt"])
+    assert [(s.commit, s.status, s.path) for s in chains["b.txt"]] == [
+        (second, "R", "b.txt"), (first, "A", "a.txt")]
+    assert [(s.commit, s.status) for s in chains["c.txt"]] == [(second, "A")]
 
 
 def test_a_busy_file_is_aged_past_the_log_window(tmp_path: Path, age: AgeKey) -> None:

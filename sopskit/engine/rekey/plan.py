@@ -51,7 +51,7 @@ class KeyAge:
     """How old a file's data key is (derived from git history by the caller)."""
 
     days: int
-    method: str  # "exact" (data keys compared) or "inferred"
+    method: str  # how the age was found: "exact"/"inferred", with the commit when known
 
 
 AgeOf = Callable[[list[str]], Mapping[str, KeyAge]]

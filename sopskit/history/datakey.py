@@ -1,0 +1,218 @@
+"""Data-key ages from git history: when each sops file's data key last changed.
+
+sops records no data-key age (`lastmodified` changes on every edit), so the age is read from
+history: the newest commit in which the file's data key changed, following the file through
+renames (`git mv` keeps the data key, so it must not reset the age). History is read once per
+run (`gitio.log_changes`: one `git log --raw -M`), and blobs are fetched by id in a few
+`cat-file --batch` calls.
+
+Whether a commit changed the data key:
+- exact: with an identity that opens both versions, the two data keys are compared;
+- inferred (no key): two versions that share any ciphertext share the data key. `edit` and
+  `set` keep every wrapped data key (`enc`) and re-use the IV of unchanged values, `updatekeys`
+  re-wraps the same key (every `enc` changes) but leaves values and MAC alone (sops-format.md
+  1.2, 3.5, 3.7); only `rotate` or a fresh `encrypt` (3.6) makes a new key, and then every
+  wrapped key, value and the MAC are new ciphertext. A changed set of value ciphertexts alone
+  is no proof: `sops set` on a one-value file re-encrypts that value under the same key, and its
+  `enc` blobs stay as they were.
+Adding the file (or encrypting a plaintext version) is where its first data key was made.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sopskit.errors import NoIdentityError, SopskitError
+from sopskit.gitio import ZERO, Commit, log_changes, read_blobs, shallow_roots
+from sopskit.identity.model import Identities
+from sopskit.sopsfile.datakey import recover_data_key
+from sopskit.sopsfile.document import detect_format, parse
+
+EXACT, INFERRED = "exact", "inferred"
+_FIRST_WINDOW = 4  # changes per file read in the first blob batch; doubled each round
+
+# Every ciphertext a sops file holds, whatever its store: ENC[...] values (the MAC included)
+# and the armored wrapped data keys (YAML block scalars, JSON/dotenv/INI `\n` escapes).
+_ENC = re.compile(rb"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,"
+                  rb"tag:[A-Za-z0-9+/=]+,type:[a-z]+\]")
+_ARMOR = re.compile(rb"-----BEGIN (AGE ENCRYPTED FILE|PGP MESSAGE)-----(.*?)"
+                    rb"-----END \1-----", re.DOTALL)
+_ESCAPED_NEWLINE = re.compile(rb"\\+[nr]")
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
+
+
+@dataclass(frozen=True)
+class KeyAge:
+    """When the data key of `path` was made, as far as history says."""
+
+    path: str
+    commit: str
+    time: int  # committer time of `commit`, seconds since the epoch
+    method: str  # EXACT (data keys compared) or INFERRED
+    reason: str  # how the commit was found, in words
+    at_least: bool = False  # history ends before the key was made (shallow clone)
+    path_then: str = ""  # the file's name in `commit` when it was renamed since
+
+    def days(self, now: datetime) -> int:
+        return (now - datetime.fromtimestamp(self.time, UTC)).days
+
+    def describe(self) -> str:
+        """`in commit abc123 (inferred: ...; called x.yaml then)`."""
+        then = f"; called {self.path_then} then" if self.path_then else ""
+        return f"in commit {self.commit[:12]} ({self.method}: {self.reason}{then})"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One commit's change to a file's lineage (newest first in a lineage)."""
+
+    commit: str
+    time: int
+    status: str
+    path: str
+    old_blob: str
+    new_blob: str
+
+
+def lineages(commits: list[Commit], paths: list[str]) -> dict[str, list[Step]]:
+    """path -> the changes of that file, newest first, followed through renames back to the
+    commit that added it. `commits` newest first (as `log_changes` gives them)."""
+    out: dict[str, list[Step]] = {p: [] for p in paths}
+    wanted: dict[str, list[str]] = {}
+    for p in paths:
+        wanted.setdefault(p, []).append(p)
+    for commit in commits:
+        if not wanted:
+            break
+        moves: list[tuple[str, str, list[str]]] = []
+        for ch in commit.changes:
+            heads = wanted.get(ch.path)
+            if not heads or ch.status == "D":
+                continue
+            for head in heads:
+                out[head].append(Step(commit.sha, commit.time, ch.status, ch.path,
+                                      ch.old_blob, ch.new_blob))
+            if ch.status in "ARC":
+                moves.append((ch.path, ch.old_path if ch.status in "RC" else "", heads))
+        for name, before, heads in moves:  # after the commit: its own adds are not old names
+            wanted.pop(name, None)
+            if before:
+                wanted.setdefault(before, []).extend(heads)
+    return out
+
+
+def ciphertexts(blob: bytes) -> frozenset[bytes]:
+    """The ciphertexts in a sops file's bytes: ENC values and wrapped data keys (base64
+    bodies, normalised across stores)."""
+    found = set(_ENC.findall(blob))
+    for match in _ARMOR.finditer(blob):
+        body = _NOT_BASE64.sub(b"", _ESCAPED_NEWLINE.sub(b"", match.group(2)))
+        if body:
+            found.add(body)
+    return frozenset(found)
+
+
+class _Versions:
+    """Blob contents, ciphertexts and data keys, each fetched or computed once."""
+
+    def __init__(self, repo: Path, identities: Identities | None) -> None:
+        self.repo, self.identities = repo, identities
+        self.data: dict[str, bytes] = {}
+        self._texts: dict[str, frozenset[bytes]] = {}
+        self._keys: dict[str, bytes | None] = {}
+
+    def fetch(self, ids: set[str]) -> None:
+        missing = sorted(i for i in ids if i not in self.data and i != ZERO)
+        self.data.update(read_blobs(self.repo, [(i, i) for i in missing]))
+
+    def ciphertexts(self, blob: str) -> frozenset[bytes]:
+        if blob not in self._texts:
+            self._texts[blob] = ciphertexts(self.data.get(blob, b""))
+        return self._texts[blob]
+
+    def key(self, blob: str, path: str) -> bytes | None:
+        if not self.identities:
+            return None
+        if blob not in self._keys:
+            try:
+                doc = parse(self.data.get(blob, b""), path=path, fmt=detect_format(path))
+                self._keys[blob] = recover_data_key(doc.metadata, self.identities, path=path)
+            except (NoIdentityError, SopskitError):
+                self._keys[blob] = None
+        return self._keys[blob]
+
+
+def _made_here(versions: _Versions, step: Step, head: str) -> tuple[str, str] | None:
+    """(method, reason) when `step` made a new data key, else None."""
+    if step.old_blob == step.new_blob:
+        return None  # a pure rename or mode change
+    old_key = versions.key(step.old_blob, step.path)
+    new_key = versions.key(step.new_blob, head)
+    if old_key is not None and new_key is not None:
+        return (EXACT, "data keys compared") if old_key != new_key else None
+    old, new = versions.ciphertexts(step.old_blob), versions.ciphertexts(step.new_blob)
+    if not old:
+        return INFERRED, "the file became a sops file here"
+    if old & new:
+        return None
+    return INFERRED, "no wrapped data key, value or MAC in common with the version before"
+
+
+def _added(versions: _Versions, step: Step, head: str, shallow: frozenset[str]) -> KeyAge:
+    method = EXACT if versions.key(step.new_blob, head) is not None else INFERRED
+    if step.commit in shallow:
+        return KeyAge(head, step.commit, step.time, method,
+                      "the history of this shallow clone starts here", True, _then(step, head))
+    return KeyAge(head, step.commit, step.time, method, "the file was added here", False,
+                  _then(step, head))
+
+
+def _then(step: Step, head: str) -> str:
+    return step.path if step.path != head else ""
+
+
+def _decide(versions: _Versions, steps: list[Step], head: str,
+            shallow: frozenset[str]) -> Iterator[KeyAge | None]:
+    """For each step in turn: the age when this step decides it, else None."""
+    for step in steps:
+        if step.status == "A" or step.old_blob == ZERO:
+            yield _added(versions, step, head, shallow)
+            return
+        made = _made_here(versions, step, head)
+        yield None if made is None else KeyAge(head, step.commit, step.time, made[0], made[1],
+                                               False, _then(step, head))
+
+
+def key_ages(repo: Path, paths: list[str], identities: Identities | None,
+             commits: list[Commit] | None = None) -> dict[str, KeyAge]:
+    """path -> when its data key last changed, for the committed sops files among `paths`
+    (`commits`: the history already read by the caller, newest first)."""
+    history = commits if commits is not None else log_changes(repo)
+    chains = {p: s for p, s in lineages(history, paths).items() if s}
+    if not chains:
+        return {}
+    shallow = shallow_roots(repo)
+    versions = _Versions(repo, identities)
+    found: dict[str, KeyAge] = {}
+    deciders = {p: _decide(versions, s, p, shallow) for p, s in chains.items()}
+    start, window = 0, _FIRST_WINDOW
+    while pending := [p for p in chains if p not in found and start < len(chains[p])]:
+        versions.fetch({b for p in pending for s in chains[p][start:start + window]
+                        for b in (s.old_blob, s.new_blob)})
+        for p in pending:
+            for _ in chains[p][start:start + window]:
+                age = next(deciders[p], None)
+                if age is not None:
+                    found[p] = age
+                    break
+        start, window = start + window, window * 2
+    for p, steps in chains.items():
+        if p not in found:  # history ran out with no add (cannot happen with --root)
+            last = steps[-1]
+            found[p] = KeyAge(p, last.commit, last.time, INFERRED, "the oldest change read",
+                              True, _then(last, p))
+    return found
