@@ -148,7 +148,8 @@ def test_data_keys_older_than_the_limit_are_rotated(world: World) -> None:
     by_path = {f["path"]: f for f in json.loads(r.stdout)["files"]}
     old = by_path["clusters/sandbox/db.yaml"]
     assert old["action"] == "rotate"
-    assert "days old (> 365; from git history, inferred)" in old["reasons"][0]
+    assert "days old (> 365; from git history, in commit " in old["reasons"][0]
+    assert "(inferred: the file was added here)" in old["reasons"][0]
     assert by_path["clusters/sandbox/new.yaml"]["action"] == "nothing"
     relaxed = run_cli("--repo", world.root, "rekey", "--max-data-key-age", "100000",
                       "--format", "json", env=world.env())
