@@ -24,6 +24,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "keys": ("registry_cmds", "keys_group"),
     "config": ("registry_cmds", "config_group"),
     "recipients": ("registry_cmds", "recipients_cmd"),
+    "rules": ("rules_cmds", "rules_group"),
     "rekey": ("rekey_cmds", "rekey_cmd"),
     "runbook": ("rekey_cmds", "runbook_group"),
     "flux": ("rekey_cmds", "flux_group"),

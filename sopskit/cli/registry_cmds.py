@@ -16,10 +16,11 @@ from sopskit.cli.context import app as app_of
 from sopskit.errors import InputError, UsageError
 from sopskit.identity.manage import KeyringDestination
 from sopskit.registry import keyops, report, scaffold
+from sopskit.registry.coverage import expand_targets, repository_coverage
 from sopskit.registry.locate import registry_path
 from sopskit.registry.model import Registry
 from sopskit.registry.private import FileDestination, PrivateDestination
-from sopskit.registry.resolve import NoMatchingRule, resolve, today_utc
+from sopskit.registry.resolve import today_utc
 from sopskit.registry.schema import load_registry
 from sopskit.registry.sops_config import render, source_name, write_path
 
@@ -33,7 +34,7 @@ def registry_option(fn: F) -> F:
         help="Registry file (default: keys/registry.yaml; env SOPSKIT_REGISTRY).")(fn)
 
 
-def _locate(app: AppContext, explicit: Path | None) -> Path:
+def locate(app: AppContext, explicit: Path | None) -> Path:
     path = registry_path(app.repo, explicit)
     if path is None:
         raise InputError("no key registry (keys/registry.yaml); run `sopskit init` or pass"
@@ -41,13 +42,13 @@ def _locate(app: AppContext, explicit: Path | None) -> Path:
     return path
 
 
-def _load(app: AppContext, explicit: Path | None) -> Registry:
-    registry = load_registry(_locate(app, explicit))
-    _warn(app, registry.warnings)
+def load_checked(app: AppContext, explicit: Path | None) -> Registry:
+    registry = load_registry(locate(app, explicit))
+    warn(app, registry.warnings)
     return registry
 
 
-def _warn(app: AppContext, warnings: tuple[str, ...] | list[str]) -> None:
+def warn(app: AppContext, warnings: tuple[str, ...] | list[str]) -> None:
     if app.verbosity >= 0:
         for warning in warnings:
             click.echo(f"sopskit: warning: {warning}", err=True)
@@ -72,6 +73,8 @@ def init_cmd(app: AppContext, clusters: tuple[str, ...]) -> None:
     """Scaffold keys/registry.yaml and .sops.yaml in the repository."""
     reg, config, registry = scaffold.init(app.repo, clusters)
     note(app, f"wrote {reg} (clusters: {', '.join(registry.clusters)}) and {config}")
+    for line in repository_coverage(app.repo, registry).uncovered_lines():
+        note(app, line)
     note(app, "next: sopskit keys generate NAME --type age --cluster '*' --private-out FILE")
 
 
@@ -88,7 +91,7 @@ def keys_group() -> None:
 @pass_app
 def keys_list(app: AppContext, fmt: str, registry_file: Path | None) -> None:
     """List the keys with their status (expired keys show as expired)."""
-    registry, today = _load(app, registry_file), today_utc()
+    registry, today = load_checked(app, registry_file), today_utc()
     if fmt == "json":
         click.echo(json.dumps([report.key_dict(k, today) for k in registry.keys.values()],
                               indent=2))
@@ -103,7 +106,7 @@ def keys_list(app: AppContext, fmt: str, registry_file: Path | None) -> None:
 @pass_app
 def keys_show(app: AppContext, name: str, fmt: str, registry_file: Path | None) -> None:
     """Show one key."""
-    registry, today = _load(app, registry_file), today_utc()
+    registry, today = load_checked(app, registry_file), today_utc()
     key = registry.keys.get(name)
     if key is None:
         raise UsageError(f"the registry has no key {name!r}", path=registry.path)
@@ -133,8 +136,8 @@ def keys_add(app: AppContext, *, name: str, age: str | None, pgp_file: Path | No
     """Register a public key. Comments and layout of the registry are kept."""
     source = keyops.KeySource(age, pgp_file, fingerprint)
     meta = keyops.KeyMeta(clusters, owner, _date(expires))
-    registry = keyops.add_key(_locate(app, registry_file), name, source, meta)
-    _warn(app, registry.warnings)
+    registry = keyops.add_key(locate(app, registry_file), name, source, meta)
+    warn(app, registry.warnings)
     note(app, f"added key {name}; run `sopskit config render` to update .sops.yaml")
 
 
@@ -155,7 +158,7 @@ def keys_generate(app: AppContext, *, name: str, kind: str, clusters: tuple[str,
     """Create a key pair, register its public part, and store the private part."""
     dest = _private_destination(app, kind, private_out, store, print_private)
     meta = keyops.KeyMeta(clusters, owner, _date(expires))
-    made = keyops.generate_key(_locate(app, registry_file), name, kind, meta, dest)
+    made = keyops.generate_key(locate(app, registry_file), name, kind, meta, dest)
     note(app, f"generated {kind} key {name}: {made.public}; {made.stored}")
     if print_private:
         note(app, "sopskit: warning: stdout holds a PRIVATE key")
@@ -187,7 +190,7 @@ def _status_command(status: str, verb: str) -> click.Command:
     @registry_option
     @pass_app
     def cmd(app: AppContext, name: str, registry_file: Path | None) -> None:
-        keyops.set_status(_locate(app, registry_file), name, status)
+        keyops.set_status(locate(app, registry_file), name, status)
         note(app, f"key {name} is now {status}; run `sopskit config render`, then rekey"
              " the files it can read")
 
@@ -206,9 +209,9 @@ keys_group.add_command(_status_command("revoked", "revoke"))
 @pass_app
 def keys_remove(app: AppContext, name: str, force: bool, registry_file: Path | None) -> None:
     """Delete a key from the registry (refused while a rule or a sops file needs it)."""
-    needed = keyops.remove_key(_locate(app, registry_file), app.repo, name, force=force)
+    needed = keyops.remove_key(locate(app, registry_file), app.repo, name, force=force)
     if needed:
-        _warn(app, [f"removed {name} although still needed by: {'; '.join(needed)}"])
+        warn(app, [f"removed {name} although still needed by: {'; '.join(needed)}"])
     note(app, f"removed key {name}")
 
 
@@ -228,7 +231,7 @@ def config_render(ctx: click.Context, check: bool, to_stdout: bool,
                   registry_file: Path | None) -> None:
     """Write .sops.yaml at the repository root from the registry."""
     app = app_of(ctx)
-    registry = _load(app, registry_file)
+    registry = load_checked(app, registry_file)
     text = render(registry, source=source_name(registry))
     target = write_path(app.repo)
     if to_stdout:
@@ -264,32 +267,29 @@ def _relpath(repo: Path, path: Path) -> str:
 
 
 @click.command("recipients")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @click.option("--explain", is_flag=True, help="Also the rules tried and the keys left out.")
 @click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
 @registry_option
 @click.pass_context
-def recipients_cmd(ctx: click.Context, paths: tuple[Path, ...], explain: bool, fmt: str,
+def recipients_cmd(ctx: click.Context, paths: tuple[str, ...], explain: bool, fmt: str,
                    registry_file: Path | None) -> None:
-    """Who must be able to read each PATH, by the registry (exit 1 if a path has no rule)."""
+    """Who must be able to read each PATH, by the registry (exit 1 if a file has no rule).
+
+    A PATH may be a file, a directory (its secret files) or a quoted glob ('apps/**/*.yaml').
+    """
     app = app_of(ctx)
-    registry = _load(app, registry_file)
-    results: list[dict[str, Any]] = []
-    texts, unmatched = [], 0
-    for path in paths:
-        rel = _relpath(app.repo, path)
-        try:
-            res = resolve(registry, rel)
-        except NoMatchingRule as exc:
-            unmatched += 1
-            results.append({"path": rel, "rule": None, "error": exc.message})
-            texts.append(f"{rel}: no rule matches: no recipients")
-            continue
-        _warn(app, res.warnings)
-        results.append(report.resolution_dict(res))
-        texts.append(report.resolution_text(res, explain=explain))
-    click.echo(json.dumps(results, indent=2) if fmt == "json" else "\n".join(texts))
-    if unmatched:
+    registry = load_checked(app, registry_file)
+    targets = expand_targets(app.repo, registry, paths,
+                             lambda arg: _relpath(app.repo, Path(arg)))
+    for arg in targets.empty:
+        note(app, f"{arg}: no secret files there")
+    resolved = report.resolve_all(registry, targets.files)
+    for _rel, res in resolved:
+        warn(app, res.warnings if res else ())
+    click.echo(json.dumps(report.resolutions_dicts(resolved), indent=2) if fmt == "json"
+               else report.resolutions_text(resolved, explain))
+    if any(res is None for _rel, res in resolved):
         ctx.exit(1)
 
 

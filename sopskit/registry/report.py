@@ -9,8 +9,9 @@ import difflib
 from datetime import date
 from typing import Any
 
+from sopskit.registry.coverage import RuleUse
 from sopskit.registry.model import Key, Registry
-from sopskit.registry.resolve import Resolution
+from sopskit.registry.resolve import NoMatchingRule, Resolution, recipients_of_rule, resolve
 
 
 def key_dict(key: Key, today: date) -> dict[str, Any]:
@@ -82,3 +83,61 @@ def drift(expected: str, actual: str | None, name: str) -> str:
     after = expected.splitlines(keepends=True)
     return "".join(difflib.unified_diff(before, after, f"{name} (on disk)",
                                         f"{name} (from the registry)"))
+
+
+def rule_dict(registry: Registry, use: RuleUse, today: date) -> dict[str, Any]:
+    """One rule as `rules list --format json` shows it (files: the repository's secret files
+    it governs, first match wins)."""
+    rule = use.rule
+    crypt = registry.crypt_rule_for(rule, "yaml")
+    return {
+        "index": rule.index, "path": rule.path, "clusters": list(rule.clusters),
+        "recipients": [k.name for k in recipients_of_rule(registry, rule, today=today)],
+        "crypt_rule": {"kind": crypt.kind, "value": crypt.value} if crypt else None,
+        "crypt_rule_explicit": rule.crypt_explicit,
+        "mac_only_encrypted": registry.mac_only_encrypted(rule),
+        "key_groups": [{"clusters": list(g.clusters), "keys": list(g.keys)}
+                       for g in rule.key_groups],
+        "shamir_threshold": rule.shamir_threshold, "description": rule.description,
+        "line": rule.line, "files": list(use.governs),
+        "preempted": [{"path": p, "by": i} for p, i in use.preempted],
+        "warning": use.warning(),
+    }
+
+
+def rules_table(registry: Registry, uses: tuple[RuleUse, ...], today: date) -> str:
+    """`rules list` as text: one row per rule, in matching order."""
+    rows = [("#", "PATH", "CLUSTERS", "CRYPT (YAML/JSON)", "FILES", "RECIPIENTS")]
+    for use in uses:
+        rule = use.rule
+        crypt = registry.crypt_rule_for(rule, "yaml")
+        keys = recipients_of_rule(registry, rule, today=today)
+        rows.append((str(rule.index), rule.path, ",".join(rule.clusters),
+                     f"{crypt.kind} {crypt.value}" if crypt else "every value",
+                     str(len(use.governs)), ", ".join(k.name for k in keys) or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1]
+                     for r in rows)
+
+
+def resolve_all(registry: Registry,
+                files: tuple[str, ...]) -> list[tuple[str, Resolution | None]]:
+    """Each file with what the registry says about it (None: no rule matches)."""
+    out: list[tuple[str, Resolution | None]] = []
+    for rel in files:
+        try:
+            out.append((rel, resolve(registry, rel)))
+        except NoMatchingRule:
+            out.append((rel, None))
+    return out
+
+
+def resolutions_dicts(resolved: list[tuple[str, Resolution | None]]) -> list[dict[str, Any]]:
+    return [resolution_dict(res) if res else
+            {"path": rel, "rule": None, "error": f"no rule of the registry matches {rel}"}
+            for rel, res in resolved]
+
+
+def resolutions_text(resolved: list[tuple[str, Resolution | None]], explain: bool) -> str:
+    return "\n".join(resolution_text(res, explain=explain) if res else
+                     f"{rel}: no rule matches: no recipients" for rel, res in resolved)

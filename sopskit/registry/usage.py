@@ -13,7 +13,7 @@ from sopskit.errors import BinaryError, InputError
 from sopskit.gitio import git
 from sopskit.registry.model import Key, Registry
 from sopskit.registry.resolve import recipients_of_rule
-from sopskit.sopsfile.document import detect_format, looks_like_sops, parse
+from sopskit.sopsfile.document import SopsDocument, detect_format, looks_like_sops, parse
 
 MAX_SCAN_BYTES = 16 * 1024 * 1024
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
@@ -48,9 +48,9 @@ def repo_files(repo: Path) -> Iterator[Path]:
             yield Path(root) / name
 
 
-def files_needing(repo: Path, key: Key) -> list[str]:
-    """Repository-relative paths of sops files encrypted to `key`'s recipient."""
-    out = []
+def sops_documents(repo: Path) -> Iterator[tuple[str, SopsDocument]]:
+    """(repository-relative path, parsed metadata) of every sops file in the repository,
+    found by content; broken sops files are skipped (the audit and verify report them)."""
     for path in repo_files(repo):
         try:
             if not path.is_file() or path.stat().st_size > MAX_SCAN_BYTES:
@@ -63,9 +63,12 @@ def files_needing(repo: Path, key: Key) -> list[str]:
             continue
         rel = path.relative_to(repo).as_posix()
         try:
-            doc = parse(data, path=rel, fmt=fmt)
+            yield rel, parse(data, path=rel, fmt=fmt)
         except InputError:
-            continue  # not a sops file after all (or a broken one): the audit reports those
-        if any(key.is_recipient(r) for r in doc.metadata.recipients):
-            out.append(rel)
-    return sorted(out)
+            continue
+
+
+def files_needing(repo: Path, key: Key) -> list[str]:
+    """Repository-relative paths of sops files encrypted to `key`'s recipient."""
+    return sorted(rel for rel, doc in sops_documents(repo)
+                  if any(key.is_recipient(r) for r in doc.metadata.recipients))
