@@ -16,6 +16,8 @@ LAZY: dict[str, tuple[str, str]] = {
     "encrypt": ("file_cmds", "encrypt_cmd"),
     "decrypt": ("file_cmds", "decrypt_cmd"),
     "edit": ("file_cmds", "edit_cmd"),
+    "set": ("value_cmds", "set_cmd"),
+    "unset": ("value_cmds", "unset_cmd"),
     "verify": ("verify_cmd", "verify_cmd"),
     "doctor": ("doctor", "doctor_cmd"),
     "demo": ("demo", "demo_cmd"),

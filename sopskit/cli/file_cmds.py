@@ -19,7 +19,10 @@ from sopskit.errors import UsageError
 from sopskit.identity.model import Identities
 from sopskit.sops.binary import locate
 from sopskit.sops.runner import Sops, timeout_from
+from sopskit.sopsfile.document import detect_format
+from sopskit.sopsfile.extract import extract as extract_value
 from sopskit.sopsfile.model import Format
+from sopskit.sopsfile.treepath import parse_path
 
 PathArg = click.Path(path_type=Path)
 
@@ -78,23 +81,31 @@ def _encrypt_one(app: AppContext, source: Path, dest: Path | None, policy: Polic
 @click.option("-o", "--output", type=PathArg, help="Write the plaintext here (0600).")
 @click.option("--engine", type=click.Choice(["native", "sops"]), default=None,
               help="Default: native when one of your keys opens the file, else sops.")
+@click.option("--extract", metavar="PATH", default=None,
+              help="Only this value or subtree, in sops' syntax: '[\"data\"][\"password\"]'.")
 @input_type_option
 @identity_options
 @pass_app
 def decrypt_cmd(app: AppContext, file: Path, output: Path | None,  # noqa: PLR0917
-                engine: str | None, input_type: Format | None,
+                engine: str | None, extract: str | None, input_type: Format | None,
                 identity_files: tuple[Path, ...], use_keyring: bool | None) -> None:
     """Print the plaintext of FILE (MAC checked)."""
+    tree_path = parse_path(extract) if extract is not None else None
     identities = identities_for_command(app, identity_files, use_keyring)
     done = decrypt_file(paths.target(app.repo, file), repo=app.repo, identities=identities,
                         engine=engine,  # type: ignore[arg-type]
                         sops=lambda: sops_for(app, identities), input_type=input_type)
     if app.verbosity > 0:
         note(app, f"decrypted with the {done.engine} engine")
+    plaintext = done.plaintext
+    if tree_path is not None:
+        source = paths.target(app.repo, file)
+        plaintext = extract_value(plaintext, detect_format(str(source), input_type), tree_path,
+                                  path=paths.display(app.repo, source))
     if output is None:
-        sys.stdout.buffer.write(done.plaintext)
+        sys.stdout.buffer.write(plaintext)
     else:
-        write_plaintext(paths.target(app.repo, output), done.plaintext)
+        write_plaintext(paths.target(app.repo, output), plaintext)
 
 
 @click.command("edit")

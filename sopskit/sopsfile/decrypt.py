@@ -13,6 +13,7 @@ from sopskit.sopsfile.cipher import CommentText
 from sopskit.sopsfile.document import SopsDocument
 from sopskit.sopsfile.gorender import to_text
 from sopskit.sopsfile.mac import check_mac, cipher_for, plain_leaves
+from sopskit.sopsfile.model import Format
 from sopskit.sopsfile.tree import Branch, Comment, Item, Node, Scalar, ScalarValue, Seq
 
 
@@ -56,16 +57,20 @@ def _copy_item(node: Node, plain: dict[int, ScalarValue]) -> Node | Comment:
 def decrypt_document(doc: SopsDocument, data_key: bytes) -> bytes:
     """What `sops --decrypt` prints for this file (raises VerificationError on a bad MAC)."""
     check_mac(doc, data_key)
-    branches = plain_tree(doc, data_key)
-    if doc.format == "yaml":
+    return emit_plain(doc.format, plain_tree(doc, data_key), path=doc.path)
+
+
+def emit_plain(fmt: Format, branches: list[Branch], *, path: str) -> bytes:
+    """A plaintext tree in the store's own output format (what sops decrypt prints)."""
+    if fmt == "yaml":
         return emit_yaml.emit(branches)
-    if doc.format == "json":
+    if fmt == "json":
         return emit_json.emit(branches[0])
-    if doc.format == "ini":
-        return emit_ini.emit(branches[0], path=doc.path)
-    if doc.format == "dotenv":
-        return _dotenv(branches[0], doc.path)
-    return _binary(branches[0], doc.path)
+    if fmt == "ini":
+        return emit_ini.emit(branches[0], path=path)
+    if fmt == "dotenv":
+        return _dotenv(branches[0], path)
+    return _binary(branches[0], path)
 
 
 def _dotenv(branch: Branch, path: str) -> bytes:

@@ -1,0 +1,168 @@
+"""set / unset / decrypt --extract against files the real sops wrote, checked by the real sops.
+
+Only the edited value's line, `lastmodified` and `mac` may change; the real `sops decrypt`
+must accept the result (MAC included) and show the new content.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sopskit.sopsfile.treepath import parse_path
+from tests.helpers import AgeKey, clean_env, run_cli, run_sops
+
+YAML = """\
+apiVersion: v1
+kind: Secret
+metadata:
+    name: db
+# the credentials
+stringData:
+    USER: admin
+    PASSWORD: old-pass-1
+    hosts:
+        - a.example
+        - b.example
+"""
+
+
+def sops_encrypt(path: Path, age: AgeKey, *extra: str) -> None:
+    done = run_sops("encrypt", "-i", "--age", age.recipient, *extra, path, env={})
+    assert done.returncode == 0, done.stderr
+
+
+def sops_decrypt(path: Path, age: AgeKey) -> str:
+    done = run_sops("decrypt", path, env={"SOPS_AGE_KEY": age.secret})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
+def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
+    a, b = before.splitlines(), after.splitlines()
+    assert len(a) == len(b)
+    return [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+
+
+def cli(tmp_path: Path, age: AgeKey, *args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    return run_cli("--repo", tmp_path, *args, input=stdin,
+                   env=clean_env({"SOPS_AGE_KEY": age.secret}))
+
+
+@pytest.fixture
+def secret(tmp_path: Path, age: AgeKey) -> Path:
+    path = tmp_path / "secret.yaml"
+    path.write_text(YAML)
+    sops_encrypt(path, age, "--encrypted-regex", "^(data|stringData)$")
+    return path
+
+
+def test_set_changes_one_ciphertext_only(tmp_path: Path, age: AgeKey, secret: Path) -> None:
+    before = secret.read_text()
+    done = cli(tmp_path, age, "set", secret, '["stringData"]["PASSWORD"]', "--value-stdin",
+               stdin="new-pass-2\n")
+    assert done.code == 0, done.stderr
+    assert "new-pass-2" not in done.stdout + done.stderr + secret.read_text()
+    changed = changed_lines(before, secret.read_text())
+    # lastmodified changes unless sops wrote the file in the same second
+    assert [a.split(":")[0].strip() for a, _ in changed if "lastmodified" not in a] == [
+        "PASSWORD", "mac"]
+    plain = sops_decrypt(secret, age)
+    assert "PASSWORD: new-pass-2\n" in plain and "USER: admin" in plain
+    assert plain.replace("new-pass-2", "old-pass-1") == YAML
+
+
+def test_set_new_key_and_plaintext_path(tmp_path: Path, age: AgeKey, secret: Path) -> None:
+    done = cli(tmp_path, age, "set", secret, '["stringData"]["TOKEN"]', "--value", "tok-9")
+    assert done.code == 0, done.stderr
+    done = cli(tmp_path, age, "set", secret, '["metadata"]["namespace"]', "--value", "prod")
+    assert done.code == 0 and "plaintext" in done.stderr
+    text = secret.read_text()
+    assert "namespace: prod" in text and "tok-9" not in text
+    assert "TOKEN: tok-9" in sops_decrypt(secret, age)
+
+
+def test_set_json_value_and_unchanged(tmp_path: Path, age: AgeKey, secret: Path) -> None:
+    done = cli(tmp_path, age, "set", secret, '["stringData"]["port"]', "--json",
+               "--value", "5432")
+    assert done.code == 0, done.stderr
+    assert "type:int" in secret.read_text()
+    before = secret.read_text()
+    again = cli(tmp_path, age, "set", secret, '["stringData"]["port"]', "--json",
+                "--value", "5432")
+    assert again.code == 0 and "unchanged" in again.stderr
+    assert secret.read_text() == before
+    assert json.loads(run_sops("decrypt", "--extract", '["stringData"]["port"]',
+                               "--output-type", "json", secret,
+                               env={"SOPS_AGE_KEY": age.secret}).stdout) == 5432
+
+
+def test_unset_removes_only_that_key(tmp_path: Path, age: AgeKey, secret: Path) -> None:
+    before = secret.read_text()
+    done = cli(tmp_path, age, "unset", secret, '["stringData"]["USER"]')
+    assert done.code == 0, done.stderr
+    after = secret.read_text()
+    kept = [ln for ln in before.splitlines() if not ln.lstrip().startswith(
+        ("USER:", "lastmodified:", "mac:"))]
+    assert [ln for ln in after.splitlines()
+            if not ln.lstrip().startswith(("lastmodified:", "mac:"))] == kept
+    assert "USER" not in sops_decrypt(secret, age)
+    missing = cli(tmp_path, age, "unset", secret, '["stringData"]["USER"]')
+    assert missing.code == 2 and "secret.yaml" in missing.stderr and "no such key" in missing.stderr
+    assert cli(tmp_path, age, "unset", "--idempotent", secret, '["stringData"]["USER"]').code == 0
+
+
+@pytest.mark.parametrize(("name", "plain", "tree_path", "check"), [
+    ("app.env", "A=1\n#note\nTOKEN=abc\n", '["TOKEN"]', "TOKEN=xyz-new"),
+    ("app.json", '{"a": {"b": "c", "n": 1.5}, "l": [1, "two"]}', '["a"]["b"]', '"b": "xyz-new"'),
+    ("app.ini", "[db]\nuser = u\npass = p\n", '["db"]["pass"]', "pass = xyz-new"),
+])
+def test_other_stores(tmp_path: Path, age: AgeKey, name: str, plain: str, tree_path: str,
+                      check: str) -> None:
+    path = tmp_path / name
+    path.write_text(plain)
+    sops_encrypt(path, age)
+    before = path.read_text()
+    done = cli(tmp_path, age, "set", path, tree_path, "--value-stdin", stdin="xyz-new")
+    assert done.code == 0, done.stderr
+    changed = [a for a, _ in changed_lines(before, path.read_text()) if "lastmodified" not in a]
+    assert len(changed) == 2 and "mac" in changed[1]
+    assert check in sops_decrypt(path, age)
+
+
+def test_extract(tmp_path: Path, age: AgeKey, secret: Path) -> None:
+    one = cli(tmp_path, age, "decrypt", "--extract", '["stringData"]["PASSWORD"]', secret)
+    assert (one.code, one.stdout) == (0, "old-pass-1")
+    sub = cli(tmp_path, age, "decrypt", "--extract", '["stringData"]', secret)
+    real = run_sops("decrypt", "--extract", '["stringData"]', secret,
+                    env={"SOPS_AGE_KEY": age.secret})
+    assert sub.stdout == real.stdout.decode()
+    item = cli(tmp_path, age, "decrypt", "--extract", '["stringData"]["hosts"][1]', secret)
+    assert item.stdout == "b.example"
+    bad = cli(tmp_path, age, "decrypt", "--extract", '["stringData"]["nope"]', secret)
+    assert bad.code == 2 and "no such key" in bad.stderr
+
+
+def test_no_key_and_bad_input(tmp_path: Path, age: AgeKey, secret: Path) -> None:
+    before = secret.read_text()
+    nokey = run_cli("--repo", tmp_path, "set", secret, '["stringData"]["USER"]', "--value", "x",
+                    env=clean_env())
+    assert nokey.code == 3 and "no identity" in nokey.stderr
+    bad = cli(tmp_path, age, "set", secret, '["stringData"', "--value", "x")
+    assert bad.code == 2 and "Traceback" not in bad.stderr
+    meta = cli(tmp_path, age, "set", secret, '["sops"]["mac"]', "--value", "x")
+    assert meta.code == 2 and "metadata" in meta.stderr
+    nostdin = cli(tmp_path, age, "set", secret, '["stringData"]["USER"]')
+    assert nostdin.code == 2 and "--value-stdin" in nostdin.stderr
+    assert secret.read_text() == before
+
+
+@pytest.mark.parametrize(("text", "parsed"), [
+    ('["data"]["password"]', ("data", "password")),
+    ("['a b'][0][\"c[d]\"]", ("a b", 0, "c[d]")),
+    ("[12]", (12,)),
+])
+def test_parse_path(text: str, parsed: tuple[object, ...]) -> None:
+    assert parse_path(text) == parsed
