@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sopskit.engine import check, paths
-from sopskit.engine.safewrite import replace_verified
 from sopskit.errors import UsageError, VerificationError
+from sopskit.fsio import replace_verified
 from sopskit.identity.model import Identities
 from sopskit.sopsfile import rawfile, reseal
 from sopskit.sopsfile.cryptrule import Evaluator
