@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 from sopskit.errors import BinaryError, Interrupted
 
@@ -95,6 +96,49 @@ def run_interactive(
         raise _start_error(exc, argv[0]) from exc
     except subprocess.TimeoutExpired as exc:
         raise BinaryError(f"{Path(argv[0]).name} did not finish within {timeout}s") from exc
+
+
+STDERR_KEPT = 64 * 1024  # of an attached program's stderr: enough for any sops message
+
+
+def run_attached(
+    args: Sequence[str | Path], *, env: Mapping[str, str], cwd: Path | str | None = None,
+) -> Completed:
+    """Run a program that starts an editor on the user's terminal (`sops edit`): stdin and
+    stdout stay the terminal's, stderr is captured in memory (the first STDERR_KEPT bytes)
+    and returned, never shown. A killed or interrupted run thus prints nothing of its own
+    (sops' "Could not run editor" when a SIGHUP reaches the editor first); the caller turns
+    the exit code into one line. The child is killed if we are interrupted."""
+    argv = tuple(str(a) for a in args)
+    try:
+        proc = subprocess.Popen(argv, stderr=subprocess.PIPE, env=dict(env), cwd=cwd)
+    except OSError as exc:
+        raise _start_error(exc, argv[0]) from exc
+    chunks: list[bytes] = []
+    assert proc.stderr is not None
+    reader = threading.Thread(target=_drain, args=(proc.stderr, chunks), daemon=True)
+    reader.start()
+    try:
+        proc.wait()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait()
+        raise
+    finally:
+        reader.join(timeout=5)
+    return Completed(argv, proc.returncode, b"", b"".join(chunks)[:STDERR_KEPT])
+
+
+def _drain(stream: IO[bytes], chunks: list[bytes]) -> None:
+    """Read `stream` to its end, keeping the first STDERR_KEPT bytes (a chatty editor must
+    not block on a full pipe)."""
+    kept = 0
+    with stream:
+        for chunk in iter(lambda: stream.read(4096), b""):
+            if kept < STDERR_KEPT:
+                chunks.append(chunk)
+                kept += len(chunk)
 
 
 def _start_error(exc: OSError, program: str) -> BinaryError:

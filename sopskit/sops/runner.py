@@ -161,11 +161,14 @@ class Sops:
                             extra={**editor_env, "TMPDIR": tmp})
             args: list[str | Path] = [self.binary.path, "--config", neutral_config(), "edit",
                                       path]
-            code = process.run_interactive(args, env=env, cwd=private_home())
-        if code == EDIT_UNCHANGED:
+            # sops' stderr is captured, as for every other sops call: on SIGHUP the editor
+            # may die before sops does, and its "Could not run editor" must not follow
+            # our one line (the editor itself still has the terminal: stdin and stdout)
+            done = process.run_attached(args, env=env, cwd=private_home())
+        if done.returncode == EDIT_UNCHANGED:
             return False
-        if code != 0:
-            raise _error_for(code, "", shown or str(path))
+        if done.returncode != 0:
+            raise _error_for(done.returncode, sanitise(done.stderr), shown or str(path))
         return True
 
 

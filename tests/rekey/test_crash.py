@@ -11,9 +11,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +75,22 @@ def recipients(world: World, *names: str) -> frozenset[Recipient]:
     return frozenset(Recipient.age(world.keys[n].recipient) for n in names)
 
 
+def wait_for_journal(repo: Path, files_done: int, proc: subprocess.Popen[Any]) -> None:
+    """The sync point of the crash tests: return once the rekey journal records `files_done`
+    finished files (0: the plan is journalled, no file yet), or once the process exited.
+    Polls the journal's lines; no fixed sleep decides when the kill lands."""
+    journal = state_dir(repo) / JOURNAL_NAME
+    while proc.poll() is None:
+        try:
+            lines = journal.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            lines = []
+        if lines and sum('"kind": "file"' in line for line in lines[1:]) >= files_done:
+            return
+        time.sleep(0.005)  # a poll interval, not a guess at how long rekey takes
+
+
+@pytest.mark.slow  # four rekeys of 100 files, each killed and resumed: ~45 s
 def test_kill_9_then_resume(tmp_path: Path) -> None:
     base = make_world(tmp_path / "base")
     files = base.populate(100)
@@ -93,7 +111,7 @@ def test_kill_9_then_resume(tmp_path: Path) -> None:
         proc = subprocess.Popen([sys.executable, "-m", "sopskit", "--repo", str(repo),
                                  "rekey", "--apply", "--jobs", "2"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(random.Random(seed).uniform(0.7, 1.8))
+        wait_for_journal(repo, random.Random(seed).randrange(0, 80), proc)
         proc.kill()
         proc.wait()
         done_before = assert_valid(repo, files, admin, [old, new])
@@ -132,7 +150,7 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "sopskit", "--repo", str(world.root),
                              "rekey", "--apply", "--jobs", "2"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    wait_for_journal(world.root, 1, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     admin = world.identities("ops-admin")
@@ -280,5 +298,6 @@ def test_a_full_disk_under_the_journal_stops_the_run_cleanly(tmp_path: Path) -> 
     old = recipients(world, "ops-admin", "flux-sandbox")
     done = assert_valid(world.root, files, world.identities("ops-admin"), [old, new])
     assert 1 <= done < 6  # the one being recorded (or so) is new; no other was started
-    time.sleep(2)  # and nothing goes on in the background after the error
+    # and nothing goes on in the background after the error: every worker has ended
+    assert not [t for t in threading.enumerate() if t.name.startswith("rekey")]
     assert assert_valid(world.root, files, world.identities("ops-admin"), [old, new]) == done
