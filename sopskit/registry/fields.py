@@ -8,13 +8,12 @@ from datetime import date, datetime
 
 import pyrage
 
+from sopskit import regex as re2go
 from sopskit.recipient import normalise_fingerprint
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 _FPR_RE = re.compile(r"^[0-9A-F]{40}$")
 _SSH_PREFIXES = ("ssh-ed25519 ", "ssh-rsa ")
-# Go RE2 (sops) rejects these; Python `re` would accept them and the two would disagree.
-_RE2_UNSUPPORTED = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=")
 
 
 def age_recipient(value: str) -> str:
@@ -72,11 +71,10 @@ def name(value: str, what: str) -> str:
 
 
 def crypt_regex(value: str) -> str:
-    """A regex both Python and sops (Go RE2) accept."""
-    if _RE2_UNSUPPORTED.search(value):
-        raise ValueError("uses lookaround or a backreference, which sops (Go RE2) rejects")
+    """A regex sops (Go RE2) accepts; sops would silently ignore any other."""
     try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression ({exc})") from None
+        re2go.compile(value)
+    except re2go.InvalidRegex as exc:
+        raise ValueError(f"not a valid RE2 regular expression ({re2go.short(exc)}), "
+                         "which sops would ignore") from None
     return value

@@ -13,9 +13,10 @@ syntax on which Python `re` and Go RE2 (sops' `regexp.MatchString`) agree: `(?:.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
+
+from sopskit import regex as re2go
 
 MAX_ALTERNATIVES = 256
 
@@ -311,10 +312,11 @@ class Glob:
         return anchored(render_seq(self.tokens))
 
     @cached_property
-    def _compiled(self) -> re.Pattern[str]:
-        return re.compile(self.regex)
+    def _compiled(self) -> re2go.Regex:
+        return re2go.compile(self.regex)
 
     def match(self, relpath: str) -> bool:
         """Whether the repository-relative POSIX path `relpath` matches."""
-        # fullmatch: Python's `$` also matches before a final newline, RE2's does not.
-        return self._compiled.fullmatch(relpath) is not None
+        # Matched as sops matches the path_regex written from it (Go RE2); fullmatch also
+        # guards against a relpath with a newline.
+        return self._compiled.fullmatch(relpath)

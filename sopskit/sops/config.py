@@ -9,13 +9,13 @@ top-level keys of its rule.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sopskit import regex as re2go
 from sopskit import yamlio
 from sopskit.errors import ConfigError, InputError, UsageError
 from sopskit.recipient import Recipient
@@ -93,10 +93,12 @@ def _match_path(config: Path, target: Path) -> str:
 
 
 def _search(regex: str, rel: str, config: Path, index: int) -> bool:
+    """sops compiles path_regex with Go's regexp and fails on an invalid one (config.go)."""
     try:
-        return re.search(regex, rel) is not None
-    except re.error:
-        raise ConfigError(f"creation rule {index}: invalid path_regex", path=config) from None
+        return re2go.compile(regex).search(rel)
+    except re2go.InvalidRegex as exc:
+        raise ConfigError(f"creation rule {index}: invalid path_regex ({re2go.short(exc)})",
+                          path=config) from None
 
 
 def _to_rule(raw: dict[str, Any], config: Path, index: int) -> CreationRule:
@@ -179,10 +181,11 @@ def _check_crypt_value(rule: CryptRule, value: Any, config: Path, index: int) ->
         raise ConfigError(f"creation rule {index}: {rule.kind} must be a string", path=config)
     if rule.kind.endswith("regex"):
         try:
-            re.compile(rule.value)
-        except re.error:
-            raise ConfigError(f"creation rule {index}: {rule.kind} is not a valid regular "
-                              "expression (sops would ignore it)", path=config) from None
+            re2go.compile(rule.value)
+        except re2go.InvalidRegex as exc:
+            raise ConfigError(f"creation rule {index}: {rule.kind} is not a valid RE2 regular "
+                              f"expression ({re2go.short(exc)}; sops would ignore it)",
+                              path=config) from None
 
 
 def render(rule: CreationRule) -> str:

@@ -1,22 +1,15 @@
 """Which leaves are encrypted (sops.go: Tree.shouldBeEncrypted), evaluated on the whole path.
 
-Regexes are Go RE2 with unanchored search (`regexp.Match`); Python's `re.search` agrees for
-ordinary patterns. An invalid regex matches nothing, as in sops (the error is ignored).
+Regexes are Go RE2 with unanchored search (`regexp.Match`), run by `sopskit.regex`. An
+invalid regex matches nothing, as in sops (the error is ignored).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from sopskit import regex as re2go
 from sopskit.sopsfile.model import CryptRule
-
-
-def _compile(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
 
 
 class Evaluator:
@@ -25,7 +18,7 @@ class Evaluator:
     def __init__(self, rule: CryptRule) -> None:
         self.rule = rule
         self.kind = rule.kind
-        self.regex = _compile(rule.value) if rule.kind.endswith("regex") else None
+        self.regex = re2go.try_compile(rule.value) if rule.kind.endswith("regex") else None
         self.uses_comments = rule.kind.endswith("comment_regex")
         self._cache: dict[tuple[str, ...], bool] = {}
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sopskit import regex as re2go
 from sopskit.sopsfile.gorender import format_f
 from sopskit.sopsfile.model import (
     CRYPT_RULE_KINDS,
@@ -81,14 +82,14 @@ def build(raw: Mapping[str, Any]) -> tuple[Metadata, tuple[Issue, ...]]:
 def _check_regex(rule: CryptRule, b: _Build) -> None:
     """sops ignores an invalid crypt-rule regex (`Tree.shouldBeEncrypted`), so with an
     invalid `encrypted_regex` no value is encrypted: the file cannot be trusted to hold
-    what its rule seems to promise, and we cannot evaluate the rule the way sops does."""
+    what its rule seems to promise. Valid means valid to Go's regexp (`sopskit.regex`)."""
     if not rule.kind.endswith("regex"):
         return
     try:
-        re.compile(rule.value)
-    except re.error:
-        b.issue(rule.kind, "is not a valid regular expression (sops ignores it, so the "
-                "values it names are not encrypted as intended)")
+        re2go.compile(rule.value)
+    except re2go.InvalidRegex as exc:
+        b.issue(rule.kind, f"is not a valid RE2 regular expression ({re2go.short(exc)}; sops "
+                "ignores it, so the values it names are not encrypted as intended)")
 
 
 def rfc3339_ok(text: str) -> bool:

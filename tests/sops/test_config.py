@@ -75,7 +75,7 @@ def test_rendered_config_is_obeyed_by_real_sops(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("field", "message"), [
-    ("encrypted_regex: '^(data'", "encrypted_regex is not a valid regular expression"),
+    ("encrypted_regex: '^(data'", "encrypted_regex is not a valid RE2 regular expression"),
     ("unencrypted_suffix: {x: 1}", "unencrypted_suffix must be a string"),
     ("shamir_threshold: two", "shamir_threshold must be a whole number"),
     ("mac_only_encrypted: 'no'", "mac_only_encrypted must be true or false"),

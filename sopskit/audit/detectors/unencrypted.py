@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from sopskit import regex as re2go
 from sopskit.registry.model import SOPS_CONFIG_NAMES
 
 DEFAULT_PATTERNS = ("**/*.sops.*", "**/*.enc.*")
@@ -44,16 +45,14 @@ class Promise:
                 return True
         elif any(fnmatch.fnmatchcase(relpath, g) for g in self.globs):
             return True
-        return any(re.search(r, relpath) for r in self.regexes)
+        return any(re2go.compile(r).search(relpath) for r in self.regexes)
 
 
 def promising_regexes(path_regexes: list[str]) -> tuple[str, ...]:
     """The `.sops.yaml` path_regex values that select only encrypted-looking names."""
     out = []
     for regex in path_regexes:
-        try:
-            re.compile(regex)
-        except re.error:
+        if not re2go.is_valid(regex):  # sops itself fails on it (config.go)
             continue
         if _PROMISING_REGEX.search(regex):
             out.append(regex)

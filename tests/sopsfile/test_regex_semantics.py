@@ -1,0 +1,173 @@
+"""Regexes mean what they mean to sops (Go RE2): every verdict is taken from the real sops binary.
+
+For each pattern, sops encrypts a file with it as `encrypted_regex` / `unencrypted_regex` /
+`encrypted_comment_regex`; sopskit must then agree on which values sops encrypted, verify the
+file key-less and (with the key) without a false MAC mismatch, and call a pattern invalid exactly
+when sops ignored it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sopskit import regex as re2go
+from sopskit.identity.model import Identities
+from sopskit.sopsfile.cryptrule import Evaluator
+from sopskit.sopsfile.document import parse
+from sopskit.sopsfile.encvalue import looks_encrypted
+from sopskit.sopsfile.model import CryptRule
+from sopskit.sopsfile.verify import check_structure, verify_bytes
+from tests.helpers import AgeKey, run_cli, run_sops
+
+KEYS = ["password", "PASS_x", "secretN", "secret", "api_key", "name", "Upper", "lower",
+        "data", "stringData", "Éclair", "ǅ", "kelvin", "x", "n\u212a"]
+PLAIN = "".join(f"{k}: v{i}\n" for i, k in enumerate(KEYS))
+
+# Patterns Python `re` reads differently from Go RE2 (or cannot read at all).
+VALID = [
+    "((?i)(pass|secret($|[^N])|key|token|^data$|^stringData))",
+    "[[:upper:]]",
+    r"\p{Lu}",
+    r"\pL\z",
+    r"(?<n>pass)",
+    r"(?U)x+",
+    r"(?i)K",  # folds to the Kelvin sign in RE2
+    r"\QPASS_\E",
+    r"[[:^lower:]_]",
+]
+# Patterns sops (Go regexp) rejects: it then ignores the rule and encrypts nothing.
+INVALID = [r"\C", "(", r"\Z", "a{1001}", r"(?=pass)", r"(pass)\1", "x**"]
+
+
+def _encrypt(tmp_path: Path, age: AgeKey, *flags: str, plain: str = PLAIN) -> bytes:
+    source = tmp_path / "in.yaml"
+    source.write_text(plain, encoding="utf-8")
+    keys = () if (tmp_path / ".sops.yaml").exists() else ("--age", age.recipient)
+    done = run_sops("encrypt", *keys, *flags, source.name, env={}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout
+
+
+def _ids(age: AgeKey) -> Identities:
+    from sopskit.identity.model import AgeIdentity
+
+    return Identities(age=(AgeIdentity(age.secret, age.recipient, "test"),))
+
+
+def _encrypted_keys(data: bytes) -> set[str]:
+    doc = parse(data, path="in.yaml", fmt="yaml")
+    return {leaf.key_path.rsplit(".", 1)[-1] for leaf in doc.leaves()
+            if isinstance(leaf.value, str) and looks_encrypted(leaf.value)}
+
+
+@pytest.mark.parametrize("kind", ["encrypted_regex", "unencrypted_regex"])
+@pytest.mark.parametrize("pattern", VALID)
+def test_valid_pattern_agrees_with_sops(pattern: str, kind: str, tmp_path: Path,
+                                        age: AgeKey) -> None:
+    data = _encrypt(tmp_path, age, "--" + kind.replace("_", "-"), pattern)
+    evaluator = Evaluator(CryptRule(kind, pattern))
+    mine = {k for k in KEYS if evaluator.by_path((k,))}
+    assert _encrypted_keys(data) == mine
+    doc = parse(data, path="in.yaml", fmt="yaml")
+    assert check_structure(doc) == []
+    report = verify_bytes(data, path="in.yaml", fmt="yaml", identities=_ids(age))
+    assert report.ok and report.mac_checked, report.problems
+
+
+@pytest.mark.parametrize("pattern", INVALID)
+def test_pattern_sops_rejects_is_a_metadata_problem(pattern: str, tmp_path: Path,
+                                                    age: AgeKey) -> None:
+    assert not re2go.is_valid(pattern)
+    data = _encrypt(tmp_path, age, "--encrypted-regex", pattern)
+    assert _encrypted_keys(data) == set()  # sops ignored the pattern: nothing encrypted
+    problems = check_structure(parse(data, path="in.yaml", fmt="yaml"))
+    assert any(p.key_path == "sops.encrypted_regex" and "not a valid RE2" in p.message
+               for p in problems), problems
+
+
+def test_comment_regex_with_posix_class(tmp_path: Path, age: AgeKey) -> None:
+    plain = "# SECRET below\ntoken: a\n# public\nname: b\n"
+    (tmp_path / ".sops.yaml").write_text(  # sops has no flag for the comment rules
+        f"creation_rules:\n  - encrypted_comment_regex: '[[:upper:]]{{6}}'\n"
+        f"    age: {age.recipient}\n", encoding="utf-8")
+    data = _encrypt(tmp_path, age, plain=plain)
+    assert _encrypted_keys(data) == {"token"}
+    report = verify_bytes(data, path="in.yaml", fmt="yaml", identities=_ids(age))
+    assert report.ok and report.mac_checked, report.problems
+
+
+def test_sopskit_round_trip_with_go_only_regex(tmp_path: Path, age: AgeKey) -> None:
+    """decrypt, then encrypt again with the file's rule, through the CLI (no false refusal)."""
+    pattern = "((?i)(pass|secret($|[^N])|key|token|^data$|^stringData))"
+    target = tmp_path / "s.yaml"
+    target.write_bytes(_encrypt(tmp_path, age, "--encrypted-regex", pattern))
+    env_keys = {"SOPS_AGE_KEY": age.secret}
+    from tests.helpers import clean_env
+
+    env = clean_env(env_keys)
+    assert run_cli("verify", target, env=env).code == 0
+    done = run_cli("decrypt", target, env=env)
+    assert done.code == 0, done.stderr
+    assert "password: v0" in done.stdout
+
+
+def test_pathological_regex_cannot_stall_verify(tmp_path: Path, age: AgeKey) -> None:
+    """`^(a+)+$` backtracks exponentially in Python `re` on a near-miss key; RE2 is linear.
+    Python `re` would need hours here, so the subprocess timeout is what fails without RE2."""
+    key = "a" * 40 + "!"
+    data = _encrypt(tmp_path, age, "--unencrypted-regex", "^(a+)+$",
+                    plain=f"{key}: secret\nother: x\n")
+    target = tmp_path / "s.yaml"
+    target.write_bytes(data)
+    done = run_cli("verify", target, timeout=120)
+    assert done.code == 0, done.stderr
+
+
+@pytest.mark.parametrize(("pattern", "path"), [
+    ("[[:upper:]]", "dir/Secret.yaml"), ("[[:upper:]]", "dir/secret.yaml"),
+    (r"(?i)^DIR/.*\.YAML$", "dir/x.yaml"), (r"\p{Lu}", "é/É.yaml"), (r"\.yaml$", "a.yaml"),
+    ("((?i)(prod|^stage))", "Stage/x.yaml"),
+])
+def test_path_regex_chooses_the_rule_sops_chooses(pattern: str, path: str, tmp_path: Path,
+                                                  age: AgeKey) -> None:
+    from sopskit.sops.config import rule_for
+    from tests.helpers import age_key
+
+    other = age_key()
+    quoted = "'" + pattern.replace("'", "''") + "'"
+    config = tmp_path / ".sops.yaml"
+    config.write_text(f"creation_rules:\n  - path_regex: {quoted}\n    age: {age.recipient}\n"
+                      f"  - age: {other.recipient}\n", encoding="utf-8")
+    target = tmp_path / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("k: v\n", encoding="utf-8")
+    done = run_sops("encrypt", target.relative_to(tmp_path), env={}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr.decode()
+    sops_first = age.recipient in done.stdout.decode()
+    rule = rule_for(config, target)
+    assert (age.recipient in {r.id for r in rule.recipients}) is sops_first
+
+
+def test_invalid_path_regex_is_an_error_as_in_sops(tmp_path: Path, age: AgeKey) -> None:
+    from sopskit.errors import ConfigError
+    from sopskit.sops.config import rule_for
+
+    config = tmp_path / ".sops.yaml"
+    config.write_text(f"creation_rules:\n  - path_regex: '\\C'\n    age: {age.recipient}\n",
+                      encoding="utf-8")
+    target = tmp_path / "a.yaml"
+    target.write_text("k: v\n", encoding="utf-8")
+    done = run_sops("encrypt", target.name, env={}, cwd=tmp_path)
+    assert done.returncode != 0
+    with pytest.raises(ConfigError, match="invalid path_regex"):
+        rule_for(config, target)
+
+
+def test_regex_module_reports_without_logging(capfd: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(re2go.InvalidRegex, match="missing \\)"):
+        re2go.compile("(")
+    assert capfd.readouterr().err == ""  # RE2's own logger stays quiet
+    assert re2go.compile("^a$").search("a") and not re2go.compile("^a$").search("a\n")
+    assert re2go.compile("x").search("\ud800x")  # lone surrogate: matched as U+FFFD
