@@ -141,6 +141,40 @@ def _drain(stream: IO[bytes], chunks: list[bytes]) -> None:
                 kept += len(chunk)
 
 
+def run_user_command(args: Sequence[str | Path], *, env: Mapping[str, str],
+                 cwd: Path | str | None = None, grace: float = 5.0) -> int:
+    """Run the user's own command on their terminal until it exits; return its exit code
+    as a shell reports it (128 + N when signal N ended it).
+
+    No timeout: it is the user's program (a server started by `exec-env` may run for
+    days). If we are interrupted (Ctrl-C reaches the child too; SIGTERM/SIGHUP under
+    `terminations_interrupt`), the child gets SIGTERM, then SIGKILL after `grace` seconds,
+    before the interruption propagates, so callers' clean-ups run after it is gone.
+    """
+    argv = tuple(str(a) for a in args)
+    try:
+        proc = subprocess.Popen(argv, env=dict(env), cwd=cwd)
+    except OSError as exc:
+        raise _start_error(exc, argv[0]) from exc
+    try:
+        code = proc.wait()
+    except BaseException:
+        _stop(proc, grace)
+        raise
+    return 128 - code if code < 0 else code
+
+
+def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait()
+
+
 def _start_error(exc: OSError, program: str) -> BinaryError:
     """One line for a program that could not be started (missing, not executable, not a
     program for this machine: ENOEXEC)."""
