@@ -142,7 +142,7 @@ def _drain(stream: IO[bytes], chunks: list[bytes]) -> None:
 
 
 def run_user_command(args: Sequence[str | Path], *, env: Mapping[str, str],
-                 cwd: Path | str | None = None, grace: float = 5.0) -> int:
+                     cwd: Path | str | None = None, grace: float = 5.0) -> int:
     """Run the user's own command on their terminal until it exits; return its exit code
     as a shell reports it (128 + N when signal N ended it).
 
