@@ -46,7 +46,7 @@ def test_flatten_rule() -> None:
     assert flatten(b"[s]\nk = v\n", "ini", path="x.ini") == {"s__k": "v"}
     assert flatten(SECRET.encode(), "yaml", path="s.yaml") == {
         "DB_PASSWORD": "secret-db", "API_TOKEN": "tok-123"}
-    with pytest.raises(InputError, match="'a__b' and 'a.b' both"):
+    with pytest.raises(InputError, match=r"'a__b' and 'a\.b' both"):
         flatten(b'{"a__b": "x", "a": {"b": "y"}}', "json", path="x.json")
 
 
