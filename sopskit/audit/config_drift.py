@@ -19,7 +19,7 @@ SOPS_CONFIG = ".sops.yaml"
 
 def _finding(rule_id: str, path: str, line: int | None, message: str, *subject: str) -> Finding:
     r = rule(rule_id)
-    return Finding(path, line, r.id, r.category, r.severity, f"{r.title}: {message}",
+    return Finding(path, line, r.id, r.category, r.severity, r.message(message),
                    subject_fingerprint(r.id, path, *subject))
 
 
@@ -46,8 +46,8 @@ def drift(repo: Path, registry: Registry, *, today: date) -> list[Finding]:
     if actual == expected:
         return []
     line = _first_difference(actual, expected)
-    return [_finding("config-drift", SOPS_CONFIG, line, "differs from the registry's "
-                     "rendering: run `sopskit config render`", "differs")]
+    return [_finding("config-drift", SOPS_CONFIG, line, "run `sopskit config render`"
+                     " (this is the first line that differs)", "differs")]
 
 
 def _first_difference(a: str, b: str) -> int:

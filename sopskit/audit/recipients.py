@@ -9,6 +9,8 @@ that matches no rule is a config finding. sops metadata lives outside the MAC
 
 from __future__ import annotations
 
+import posixpath
+import shlex
 from collections.abc import Iterator
 from datetime import date
 
@@ -23,7 +25,7 @@ from sopskit.sopsfile.model import Metadata
 
 def _finding(rule_id: str, path: str, line: int | None, subject: str, message: str) -> Finding:
     r = rule(rule_id)
-    return Finding(path, line, r.id, r.category, r.severity, f"{r.title}: {message}",
+    return Finding(path, line, r.id, r.category, r.severity, r.message(message),
                    subject_fingerprint(r.id, path, subject))
 
 
@@ -37,8 +39,11 @@ def check(registry: Registry, path: str, metadata: Metadata, *, line: int | None
     """Every recipient finding of one sops file (path repository-relative)."""
     resolution = resolve_or_none(registry, path, today=today)
     if resolution is None:
+        folder = posixpath.dirname(path)
+        glob = shlex.quote(f"{folder}/**" if folder else path)
         yield _finding("no-rule", path, line, "no-rule",
-                       "no registry rule matches this sops file")
+                       f"nobody is meant to read it; add a rule (sopskit rules add {glob}"
+                       " --clusters NAME) or move the file under one")
         return
     actual = frozenset(_canonical(registry, r) for r in metadata.recipients)
     where = f"rules[{resolution.rule_index}] {resolution.rule.path}"

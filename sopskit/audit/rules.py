@@ -6,6 +6,7 @@ Inline suppressions (`sopskit: allow RULE-ID`) and baselines refer to these ids.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sopskit.audit.finding import Category, Severity
@@ -17,6 +18,18 @@ class Rule:
     category: Category
     severity: Severity
     title: str
+
+    def message(self, detail: str) -> str:
+        """`title: detail`, saying each thing once: a leading clause of `detail` that only
+        restates the title (same words, any order) is dropped."""
+        head, sep, rest = detail.partition(": ")
+        if _words(head) <= _words(self.title):
+            detail = rest if sep else ""
+        return f"{self.title}: {detail}" if detail else self.title
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9.']+", text.lower()))
 
 
 C, H, M, L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW

@@ -11,7 +11,7 @@ import click
 from sopskit.cli.context import AppContext, input_type_option, note, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.engine import paths
-from sopskit.engine.decrypt import decrypt_file, write_plaintext
+from sopskit.engine.decrypt import check_plaintext_destination, decrypt_file, write_plaintext
 from sopskit.engine.edit import edit_file
 from sopskit.engine.encrypt import encrypt_file
 from sopskit.engine.policy import Policy, decide
@@ -79,6 +79,8 @@ def _encrypt_one(app: AppContext, source: Path, dest: Path | None, policy: Polic
 @click.command("decrypt")
 @click.argument("file", type=PathArg)
 @click.option("-o", "--output", type=PathArg, help="Write the plaintext here (0600).")
+@click.option("--force", is_flag=True,
+              help="Allow -o to write plaintext inside the repository.")
 @click.option("--engine", type=click.Choice(["native", "sops"]), default=None,
               help="Default: native when one of your keys opens the file, else sops.")
 @click.option("--extract", metavar="PATH", default=None,
@@ -87,9 +89,12 @@ def _encrypt_one(app: AppContext, source: Path, dest: Path | None, policy: Polic
 @identity_options
 @pass_app
 def decrypt_cmd(app: AppContext, file: Path, output: Path | None,  # noqa: PLR0917
-                engine: str | None, extract: str | None, input_type: Format | None,
-                identity_files: tuple[Path, ...], use_keyring: bool | None) -> None:
+                force: bool, engine: str | None, extract: str | None,
+                input_type: Format | None, identity_files: tuple[Path, ...],
+                use_keyring: bool | None) -> None:
     """Print the plaintext of FILE (MAC checked)."""
+    if output is not None:
+        check_plaintext_destination(app.repo, output, force=force)
     tree_path = parse_path(extract) if extract is not None else None
     identities = identities_for_command(app, identity_files, use_keyring)
     done = decrypt_file(paths.target(app.repo, file), repo=app.repo, identities=identities,

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Literal
 
 from sopskit.engine import check, paths
-from sopskit.errors import NoIdentityError
+from sopskit.errors import NoIdentityError, SopskitError, UsageError
 from sopskit.fsio import commit, temp_beside, write_synced
 from sopskit.identity.model import Identities
 from sopskit.sops.runner import Sops
-from sopskit.sopsfile.document import detect_format
+from sopskit.sopsfile.datakey import recover_data_key
+from sopskit.sopsfile.document import detect_format, parse
 from sopskit.sopsfile.model import Format
 
 Engine = Literal["native", "sops"]
@@ -37,16 +38,37 @@ def decrypt_file(source: Path, *, repo: Path, identities: Identities,
     overrides the format the extension implies, as sops' --input-type does."""
     shown = paths.display(repo, source)
     data = paths.read_input(source, shown=shown)
+    native_error: NoIdentityError | None = None
     if engine != "sops":
         try:
             fmt = detect_format(str(source), input_type)
             return Decrypted(_native(data, shown, fmt, identities), "native")
-        except NoIdentityError:
+        except NoIdentityError as exc:
             if engine == "native" or sops is None:
                 raise
+            native_error = exc
     assert sops is not None
-    return Decrypted(sops().decrypt(data, filename=str(source), path=shown,
-                                    input_type=input_type), "sops")
+    try:
+        return Decrypted(sops().decrypt(data, filename=str(source), path=shown,
+                                        input_type=input_type), "sops")
+    except NoIdentityError as exc:
+        # sops only says "no key"; the native reading knows the recipients and what we held
+        raise (native_error or _explained(data, shown, source, input_type, identities)
+               or exc) from None
+
+
+def _explained(data: bytes, shown: str, source: Path, input_type: Format | None,
+               identities: Identities) -> NoIdentityError | None:
+    """The native "no key" error (file recipients, what each identity source held), when
+    the file parses; None when it does not or a key of ours does open it natively."""
+    try:
+        doc = parse(data, path=shown, fmt=detect_format(str(source), input_type))
+        recover_data_key(doc.metadata, identities, path=shown)
+    except NoIdentityError as exc:
+        return exc
+    except SopskitError:
+        return None
+    return None
 
 
 def _native(data: bytes, shown: str, fmt: Format, identities: Identities) -> bytes:
@@ -54,6 +76,18 @@ def _native(data: bytes, shown: str, fmt: Format, identities: Identities) -> byt
                              expect=check.Expect(require_key=True))
     assert done.data_key is not None
     return check.decrypt(done.document, done.data_key)
+
+
+def check_plaintext_destination(repo: Path, output: Path, *, force: bool) -> None:
+    """Refuse to write plaintext inside the repository's work tree unless `force`: there it
+    is one `git add` away from being committed (the file is 0600, but git does not care)."""
+    if force or not (repo / ".git").exists():
+        return
+    resolved = output.resolve()
+    if resolved == repo.resolve() or repo.resolve() in resolved.parents:
+        raise UsageError("refusing to write plaintext inside the repository, where one"
+                         " `git add` commits it; write it outside (e.g. under /dev/shm), to"
+                         " stdout, or pass --force", path=output)
 
 
 def write_plaintext(output: Path, plaintext: bytes) -> None:

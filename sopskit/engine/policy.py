@@ -74,19 +74,30 @@ def decide(repo: Path, target: Path, *, age: Sequence[str] = (),
 
 def _repository_policy(repo: Path, target: Path, *, required: bool) -> Policy | None:
     """The registry's rule, else the root .sops.yaml's; errors only when `required`."""
+    outside = not target.is_relative_to(repo.resolve())
     for source in (_from_registry, _from_sops_yaml):
         try:
             found = source(repo, target)
         except ConfigError:
+            if required and outside:
+                raise _outside(repo, target) from None
             if required:
                 raise
             continue
         if found is not None:
             return found
+    if required and outside:
+        raise _outside(repo, target)
     if required:
         raise UsageError(f"no recipients for {target.name}: pass --age/--pgp, or add "
                          f"keys/registry.yaml or a .sops.yaml at {repo}")
     return None
+
+
+def _outside(repo: Path, target: Path) -> UsageError:
+    return UsageError(f"the file is outside the repository {repo}, so its registry and"
+                      " .sops.yaml rules do not say who reads it; pass the recipients:"
+                      " --age age1... and/or --pgp FINGERPRINT", path=target)
 
 
 def _from_registry(repo: Path, target: Path) -> Policy | None:

@@ -80,3 +80,15 @@ class Identities:
     def empty(self) -> bool:
         return not self.age and self.gnupghome is None
 
+    def held(self) -> str:
+        """What each identity source held, public parts only, and the sources skipped: for
+        a "no key opens this file" message an operator can act on."""
+        by_source: dict[str, list[str]] = {}
+        for ident in self.age:
+            by_source.setdefault(ident.source, []).append(ident.recipient)
+        parts = [f"{src}: {', '.join(recips)}" for src, recips in by_source.items()]
+        if self.gnupghome is not None:
+            parts.append(f"GNUPGHOME {self.gnupghome}: PGP secret keys as gpg has them")
+        parts += self.notes
+        return "; ".join(parts) or "no identity source held a key"
+

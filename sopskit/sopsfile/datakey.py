@@ -97,7 +97,7 @@ def recover_data_key(metadata: Metadata, identities: Identities, *, path: str) -
         key = _unwrap_group(groups[0], identities, attempts)
         if key is not None and len(key) == DATA_KEY_SIZE:
             return key
-        raise _no_identity(metadata, attempts, path)
+        raise _no_identity(metadata, attempts, identities, path)
     shares: list[bytes] = []
     for index, group in enumerate(groups):  # sops tries every group, in order
         share = _unwrap_group(group, identities, attempts)
@@ -106,7 +106,7 @@ def recover_data_key(metadata: Metadata, identities: Identities, *, path: str) -
         else:
             shares.append(share)
     if len(shares) < metadata.threshold:
-        raise _no_identity(metadata, attempts, path)
+        raise _no_identity(metadata, attempts, identities, path)
     try:
         key = shamir.combine(shares)
     except shamir.ShamirError as exc:
@@ -116,11 +116,14 @@ def recover_data_key(metadata: Metadata, identities: Identities, *, path: str) -
     return key
 
 
-def _no_identity(metadata: Metadata, attempts: _Attempts, path: str) -> NoIdentityError:
-    listed = ", ".join(attempts.tried) or "none (no age identity or GNUPGHOME available for "\
-        "the file's recipients: " + ", ".join(sorted(map(str, metadata.recipients))) + ")"
-    msg = f"no identity can recover the data key; recipients tried: {listed}"
+def _no_identity(metadata: Metadata, attempts: _Attempts, identities: Identities,
+                 path: str) -> NoIdentityError:
+    recipients = ", ".join(sorted(map(str, metadata.recipients))) or "none"
+    msg = (f"no key you have can recover the data key. The file is encrypted to: {recipients}."
+           f" Keys found: {identities.held()}")
     if attempts.failed_groups:
-        msg += (f"; key groups without a usable key: {', '.join(attempts.failed_groups)} "
+        msg += (f". Key groups without a usable key: {', '.join(attempts.failed_groups)} "
                 f"(need {metadata.threshold} of {len(metadata.key_groups)})")
-    return NoIdentityError(msg, path=path)
+    return NoIdentityError(msg + ". Give a key of one of those recipients with --identity"
+                           " FILE or SOPS_AGE_KEY_FILE (or import the PGP key into GNUPGHOME)",
+                           path=path)

@@ -280,7 +280,7 @@ def test_unwritable_output_is_one_line_exit_3(world: World) -> None:
         assert "cannot write here" in result.stderr
         assert_one_clean_line(result.stderr)
     enc = encrypted(world, "enc.env", f"A={MARK}\n")
-    result = world.cli("decrypt", enc, "-o", world.repo / "no-such-dir" / "plain.env")
+    result = world.cli("decrypt", enc, "-o", world.repo / "no-such-dir" / "plain.env", "--force")
     assert result.code == 3 and "cannot write here" in result.stderr
     assert_one_clean_line(result.stderr)
 

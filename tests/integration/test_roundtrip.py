@@ -99,7 +99,7 @@ def test_output_file_and_stdout(world: World) -> None:
     assert blind.code == 0 and "sops_mac=ENC[" in blind.stdout
     assert "encrypted plain.env (MAC not checked: no key of yours)" in blind.stderr
     dec = world.repo / "dec.env"
-    assert world.cli("decrypt", out, "-o", dec).code == 0
+    assert world.cli("decrypt", out, "-o", dec, "--force").code == 0
     assert dec.read_text() == "A=1\nB=secret-value-xyz\n"
     assert (dec.stat().st_mode & 0o777) == 0o600
 

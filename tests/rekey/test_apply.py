@@ -91,7 +91,7 @@ def test_a_file_nobody_here_can_open_fails_alone(tmp_path: Path) -> None:
     lines = r.stdout.splitlines()
     failed = [x for x in lines if x.startswith("FAILED")]
     assert len(failed) == 1 and "clusters/sandbox/lost.yaml" in failed[0]
-    assert "no identity can recover the data key" in failed[0]
+    assert "no key you have can recover the data key" in failed[0]
     assert sum(x.startswith("DONE") for x in lines) == 5
     assert "5 done and proved (0 needed nothing), 1 failed" in lines[-1]
     assert lost.read_bytes() == before
