@@ -77,16 +77,19 @@ class Commit:
     changes: tuple[FileChange, ...]
 
 
-def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD") -> list[Commit]:
+def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs: bool = False,
+                exclude: str | None = None) -> list[Commit]:
     """Every commit reachable from `rev`, newest first, with the files each changed, from ONE
     `git log --raw -z` call (rename detection on: `git mv` is one R change, not a delete
-    and an add). Merge commits list no changes (git's default for `--raw`): what a merge
+    and an add). `all_refs`: every branch and tag too; `exclude`: not the commits reachable
+    from that commit. Merge commits list no changes (git's default for `--raw`): what a merge
     brings in is listed by the commits merged. An empty repository gives []."""
     if not has_commits(repo, rev):
         return []
     text = git(repo, "-c", "diff.renameLimit=5000", "log", "-z", "--raw", "--no-abbrev",
                "--root", "-M" if renames else "--no-renames", "--format=%x01%H %ct",
-               "--end-of-options", rev, "--")
+               *(["--all"] if all_refs else []), "--end-of-options", rev,
+               *([f"^{exclude}"] if exclude else []), "--")
     return parse_log(text.decode("utf-8", "surrogateescape"))
 
 
@@ -135,3 +138,16 @@ def shallow_roots(repo: Path) -> frozenset[str]:
         return frozenset(path.read_text(encoding="ascii").split())
     except OSError:
         return frozenset()
+
+
+def blob_sizes(repo: Path, ids: list[str]) -> dict[str, int]:
+    """blob id -> size, from one `git cat-file --batch-check` (missing objects left out)."""
+    if not ids:
+        return {}
+    out = git(repo, "cat-file", "--batch-check", input="".join(f"{b}\n" for b in ids).encode())
+    sizes: dict[str, int] = {}
+    for line in out.decode("ascii", "replace").splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[1] == "blob":
+            sizes[fields[0]] = int(fields[2])
+    return sizes

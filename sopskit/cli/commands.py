@@ -33,6 +33,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "runbook": ("rekey_cmds", "runbook_group"),
     "flux": ("rekey_cmds", "flux_group"),
     "audit": ("audit_cmd", "audit_cmd"),
+    "exposure": ("history_cmds", "exposure_cmd"),
 }
 
 

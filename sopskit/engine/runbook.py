@@ -20,12 +20,11 @@ from typing import Literal
 
 from sopskit.engine import git_tags
 from sopskit.engine.flux_secret import entry_name
-from sopskit.engine.rekey.scope import find_files
-from sopskit.errors import InputError, UsageError
+from sopskit.errors import UsageError
+from sopskit.history.exposure import FileExposure, KeyRef, ValueExposure, exposure
 from sopskit.recipient import Recipient
 from sopskit.registry.model import ALL_CLUSTERS, Cluster, Key, Registry
 from sopskit.registry.resolve import today_utc
-from sopskit.sopsfile.document import parse
 
 FLUX_SECRET_DIR = "keys/flux"  # noqa: S105 - a directory, outside Flux's paths
 
@@ -66,21 +65,6 @@ def tracking(cluster: Cluster, tag: str | None) -> Tracking:
     if cluster.name.lower().startswith("prod"):
         return Tracking(cluster.name, "tag", tag or "", True)
     return Tracking(cluster.name, "branch", "main", True)
-
-
-def files_readable_by(repo: Path, recipient: Recipient) -> list[str]:
-    """Sops files in the working tree that `recipient` can read now."""
-    out = []
-    for found in find_files(repo, []):
-        if found.error is not None:
-            continue
-        try:
-            doc = parse(found.data, path=found.shown, fmt=found.format)
-        except InputError:
-            continue
-        if recipient in doc.metadata.recipients:
-            out.append(found.shown)
-    return out
 
 
 def still_needing(at_tag: Mapping[str, frozenset[Recipient]], old: Key,
@@ -216,15 +200,21 @@ def step_destroy(key: Key) -> Step:
                  "trail",))
 
 
-def step_change_values(key: Key, files: list[str]) -> Step:
-    shown = files[:20] + ([f"... and {len(files) - 20} more"] if len(files) > 20 else [])
+def step_change_values(key: Key, live: list[tuple[FileExposure, list[ValueExposure]]]
+                       ) -> Step:
+    """The values `key` could read in any commit that may still be today's (`exposure`:
+    unchanged or unknown), grouped by file, with the command that stores a new value."""
+    notes = ["re-encryption does not help: git history keeps the old ciphertexts, which "
+             f"{key.name} opens. Change each value below at its source (database password, "
+             "API token, certificate), then store the new value:"]
+    for f, values in live:
+        notes += [f"{f.path}: {v.key_path} ({v.status})" for v in values]
+    if not live:
+        notes = [f"no value {key.name} could read in any commit is still in use: nothing "
+                 "to change"]
     return Step(f"{key.name} is revoked (leaked or its holder left): change the values "
-                "themselves",
-                tuple(f"sopskit edit {f}" for f in files[:20]),
-                ("re-encryption does not help: git history keeps the old ciphertexts, "
-                 f"which {key.name} opens. Change every secret in these files at its source "
-                 "(database passwords, API tokens, certificates), then store the new values:",
-                 *shown))
+                "themselves", tuple(f"sopskit edit {shlex.quote(f.path)}" for f, _ in live),
+                tuple(notes))
 
 
 def _tag_warning(repo: Path, tag: str | None, key: Key, new: Key | None,
@@ -269,7 +259,8 @@ def rotate_key_runbook(repo: Path, registry: Registry, name: str,
              step_remove_from_clusters(key, clusters, warnings), step_verify(trackings),
              step_destroy(key)]
     if key.status == "revoked":
-        steps.insert(0, step_change_values(key, files_readable_by(repo, key.recipient)))
+        ref = KeyRef(key.name, key.recipient, key.effective_status(today_utc()))
+        steps.insert(0, step_change_values(key, exposure(repo, ref).live()))
     return Runbook(name, new_name, trackings, tuple(steps))
 
 

@@ -1,0 +1,239 @@
+"""What one key could ever read, and which of those values are still the live ones.
+
+Every version of every sops file in the history of all branches and tags (renames
+followed) that lists the key as a recipient was readable by its holder, git keeping the
+old ciphertexts for ever. For each value such a version held, today's working tree says:
+
+- `removed`: the file, or the value's key path, is gone;
+- `unchanged`: today's ciphertext is byte-identical to one the key read (same data key,
+  same value: sops keeps the IV of an unchanged value on edit, sops-format.md 3.6), or an
+  identity of ours opens both versions and the values are equal (compared as digests in
+  memory, never shown);
+- `changed`: an identity of ours opens both and they differ; key-less, the ciphertext
+  differs while the data key did not change between the versions (no commit in between
+  re-encrypted every value: a rotation, as `audit.rotation` infers it), or the ciphertext
+  length or type differs (AES-GCM keeps the plaintext's length);
+- `unknown`: otherwise (the data key changed and no identity of ours opens the versions).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from sopskit.errors import ExitCode, UsageError
+from sopskit.history import reader
+from sopskit.history.sopsblobs import MAX_SIZE, Blobs, ValueKey, label
+from sopskit.identity.model import Identities
+from sopskit.recipient import Recipient, is_pgp_fingerprint
+from sopskit.registry.model import Key, Registry
+from sopskit.registry.resolve import today_utc
+from sopskit.sopsfile.encvalue import EncValue, MalformedValue
+
+ValueStatus = Literal["unchanged", "changed", "removed", "unknown"]
+STATUSES: tuple[ValueStatus, ...] = ("unchanged", "changed", "removed", "unknown")
+WORKTREE = "worktree"  # the pseudo commit of today's files
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """The key asked about: a registry key, or a bare recipient the registry does not know."""
+
+    name: str
+    recipient: Recipient
+    status: str  # active, retired, revoked, expired; "unregistered" without a registry entry
+
+    def reads(self, recipients: Iterable[Recipient]) -> bool:
+        probe = Key(self.name, "pgp" if self.recipient.type == "pgp" else "age",
+                    self.recipient, ())
+        return any(probe.is_recipient(r) for r in recipients)
+
+
+def key_ref(text: str, registry: Registry | None) -> KeyRef:
+    """KEY as given: a registry key name, or an age recipient / PGP fingerprint."""
+    if registry is not None and text in registry.keys:
+        key = registry.keys[text]
+        return KeyRef(key.name, key.recipient, key.effective_status(today_utc()))
+    if text.startswith("age1"):
+        recipient = Recipient.age(text)
+    elif is_pgp_fingerprint(text):
+        recipient = Recipient.pgp(text)
+    else:
+        where = "in the registry" if registry is not None else "(no registry)"
+        raise UsageError(f"KEY {text!r} is no key name {where}, age recipient or PGP "
+                         "fingerprint")
+    known = registry.key_by_recipient(recipient) if registry is not None else None
+    if known is not None:
+        return KeyRef(known.name, known.recipient, known.effective_status(today_utc()))
+    return KeyRef(str(recipient), recipient, "unregistered")
+
+
+@dataclass(frozen=True)
+class ValueExposure:
+    key_path: str
+    status: ValueStatus
+
+
+@dataclass(frozen=True)
+class FileExposure:
+    path: str  # today's path, or the last one when the file is gone
+    history_paths: tuple[str, ...]
+    first_commit: str
+    last_commit: str
+    readable_now: bool
+    values: tuple[ValueExposure, ...]
+    exists: bool = True
+
+
+@dataclass(frozen=True)
+class Exposure:
+    key: KeyRef
+    files: tuple[FileExposure, ...]
+    commits: int = 0
+    summary: dict[str, int] = field(default_factory=dict)
+
+    def live(self) -> list[tuple[FileExposure, list[ValueExposure]]]:
+        """Per file, the values that are `unchanged` or `unknown` (to change at the source)."""
+        out = []
+        for f in self.files:
+            live = [v for v in f.values if v.status in ("unchanged", "unknown")]
+            if live:
+                out.append((f, live))
+        return out
+
+    def exit_code(self, *, compromised: bool = False) -> ExitCode:
+        """1 when the key is retired or revoked (or said compromised) and a value it could
+        read may still be live."""
+        burnt = compromised or self.key.status in ("retired", "revoked", "expired")
+        return ExitCode.FINDINGS if burnt and self.live() else ExitCode.OK
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON contract of issue 12."""
+        return {"version": 1,
+                "key": {"name": self.key.name, "recipient": str(self.key.recipient),
+                        "status": self.key.status},
+                "files": [{"path": f.path, "history_paths": list(f.history_paths),
+                           "first_commit": f.first_commit, "last_commit": f.last_commit,
+                           "readable_now": f.readable_now,
+                           "values": [{"key_path": v.key_path, "status": v.status}
+                                      for v in f.values]} for f in self.files],
+                "summary": {"files": len(self.files), **self.summary}}
+
+
+def exposure(repo: Path, key: KeyRef, *, identities: Identities | None = None,
+             since: str | None = None) -> Exposure:
+    """Every file version `key` could read in history, and each value's status today."""
+    history = reader.walk(repo, since=since)
+    blobs = Blobs(repo, identities)
+    blobs.load({v.blob for v in history.versions})
+    lineages: dict[str, list[reader.Version]] = {}
+    for v in history.versions:
+        lineages.setdefault(history.lineage(v.path), []).append(v)
+    paths = history.paths_of()
+    for path in reader.worktree_files(repo):  # never committed: today's version only
+        if history.lineage(path) not in paths:
+            lineages[path], paths[path] = [], [path]
+    files = [f for name, versions in lineages.items()
+             if (f := _file(repo, key, blobs, versions, paths[name])) is not None]
+    files.sort(key=lambda f: f.path)
+    summary: dict[str, int] = {s: sum(1 for f in files for v in f.values if v.status == s)
+                               for s in STATUSES}
+    return Exposure(key, tuple(files), history.commits, summary)
+
+
+def _file(repo: Path, key: KeyRef, blobs: Blobs, versions: list[reader.Version],
+          paths: list[str]) -> FileExposure | None:
+    chain = [v for v in versions if v.blob != reader.ZERO and blobs.doc(v.blob, v.path)]
+    now = _current(repo, blobs, paths)
+    if now is not None:
+        chain.append(now)
+    exposed = [v for v in chain if key.reads(_doc_recipients(blobs, v))]
+    if not exposed:
+        return None
+    current = blobs.doc(now.blob, now.path) if now else None
+    statuses = _statuses(blobs, exposed, chain, now)
+    return FileExposure(
+        path=now.path if now else paths[-1], history_paths=tuple(paths),
+        first_commit=exposed[0].commit, last_commit=exposed[-1].commit,
+        readable_now=current is not None and key.reads(current.metadata.recipients),
+        values=tuple(ValueExposure(label(k), s) for k, s in sorted(statuses.items())),
+        exists=now is not None)
+
+
+def _doc_recipients(blobs: Blobs, v: reader.Version) -> frozenset[Recipient]:
+    doc = blobs.doc(v.blob, v.path)
+    return doc.metadata.recipients if doc is not None else frozenset()
+
+
+def _current(repo: Path, blobs: Blobs, paths: list[str]) -> reader.Version | None:
+    """Today's version (the working tree) of a lineage: its newest path that is a sops
+    file on disk."""
+    for path in reversed(paths):
+        target = repo / path
+        if target.is_file() and not target.is_symlink() \
+                and target.stat().st_size <= MAX_SIZE:
+            name = f"{WORKTREE}:{path}"
+            blobs.add(name, target.read_bytes())
+            if blobs.doc(name, path) is not None:
+                return reader.Version(WORKTREE, 2**62, path, name)
+    return None
+
+
+def _statuses(blobs: Blobs, exposed: list[reader.Version], chain: list[reader.Version],
+              now: reader.Version | None) -> dict[ValueKey, ValueStatus]:
+    keys = {k for v in exposed for k in blobs.values(v.blob, v.path)}
+    today = blobs.values(now.blob, now.path) if now else {}
+    out: dict[ValueKey, ValueStatus] = {}
+    for k in keys:
+        if now is None or k not in today:
+            out[k] = "removed"
+            continue
+        seen = [v for v in exposed if k in blobs.values(v.blob, v.path)]
+        out[k] = _status(blobs, k, seen, chain, now)
+    return out
+
+
+def _status(blobs: Blobs, k: ValueKey, seen: list[reader.Version],
+            chain: list[reader.Version], now: reader.Version) -> ValueStatus:
+    text = blobs.values(now.blob, now.path)[k]
+    if any(blobs.values(v.blob, v.path)[k] == text for v in seen):
+        return "unchanged"  # byte-identical ciphertext: the same value under the same key
+    verdicts = [_compare(blobs, k, v, chain, now) for v in seen]
+    if "unchanged" in verdicts:
+        return "unchanged"
+    return "changed" if all(v == "changed" for v in verdicts) else "unknown"
+
+
+def _compare(blobs: Blobs, k: ValueKey, old: reader.Version, chain: list[reader.Version],
+             now: reader.Version) -> ValueStatus:
+    """The value of `old` against today's, whose ciphertexts differ."""
+    a, b = blobs.plain(old.blob, old.path), blobs.plain(now.blob, now.path)
+    if a is not None and b is not None and k in a and k in b:
+        return "unchanged" if a[k] == b[k] else "changed"
+    if _shape(blobs.values(old.blob, old.path)[k]) != _shape(blobs.values(now.blob,
+                                                                          now.path)[k]):
+        return "changed"
+    return "unknown" if _rotated_between(blobs, old, chain) else "changed"
+
+
+def _shape(text: str) -> tuple[int, str] | None:
+    try:
+        enc = EncValue.parse(text)
+    except MalformedValue:
+        return None
+    return len(enc.data), enc.type
+
+
+def _rotated_between(blobs: Blobs, old: reader.Version, chain: list[reader.Version]) -> bool:
+    """Whether a version after `old` (in time) re-encrypted every value it shares with its
+    predecessor: a new data key, after which ciphertexts say nothing key-less."""
+    after = chain[chain.index(old):]
+    for prev, nxt in itertools.pairwise(after):
+        a, b = blobs.values(prev.blob, prev.path), blobs.values(nxt.blob, nxt.path)
+        common = a.keys() & b.keys()
+        if not common or all(a[c] != b[c] for c in common):
+            return True
+    return False

@@ -1,0 +1,134 @@
+"""Every file version that any commit of any branch or tag wrote, with renames, from the one
+bulk reader (`gitio.log_changes`, all refs) and blob reads by id (no checkout).
+
+A commit's raw diff is against its first parent (a root commit against the empty tree), so
+every blob a branch or tag ever held is written by some commit; a merge adds nothing of its
+own unless it was edited by hand (an "evil merge"), which this reader does not see.
+Renames (`R` records, git's similarity detection) join paths into one lineage, so a file
+keeps its history when it is moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sopskit import gitio
+from sopskit.errors import InputError
+
+ZERO = gitio.ZERO
+
+
+@dataclass(frozen=True)
+class Version:
+    """One blob a commit wrote at a path (`blob` ZERO: the commit deleted the path)."""
+
+    commit: str
+    time: int  # committer time, seconds since the epoch
+    path: str
+    blob: str
+    renamed_from: str | None = None
+
+
+@dataclass
+class History:
+    """Every version written in the walked commits, oldest first, and the lineages."""
+
+    versions: list[Version] = field(default_factory=list)
+    commits: int = 0
+    _parent: dict[str, str] = field(default_factory=dict)
+
+    def join(self, old: str, new: str) -> None:
+        a, b = self.lineage(old), self.lineage(new)
+        if a != b:
+            self._parent[a] = b
+
+    def lineage(self, path: str) -> str:
+        """A stable name for the set of paths a file had (any member of the set)."""
+        root = path
+        while root in self._parent:
+            root = self._parent[root]
+        while path != root:  # path compression
+            nxt = self._parent[path]
+            self._parent[path] = root
+            path = nxt
+        return root
+
+    def paths_of(self) -> dict[str, list[str]]:
+        """lineage -> its paths in the order they first appear."""
+        out: dict[str, list[str]] = {}
+        for v in self.versions:
+            paths = out.setdefault(self.lineage(v.path), [])
+            if v.path not in paths:
+                paths.append(v.path)
+        return out
+
+    def blobs(self) -> dict[str, Version]:
+        """blob id -> the oldest version that wrote it (the commit that introduced it)."""
+        out: dict[str, Version] = {}
+        for v in self.versions:
+            if v.blob != ZERO and v.blob not in out:
+                out[v.blob] = v
+        return out
+
+
+def resolve(repo: Path, rev: str) -> str:
+    """The commit `rev` names; InputError naming it when git does not know it."""
+    try:
+        return gitio.git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                         f"{rev}^{{commit}}").decode().strip()
+    except InputError:
+        raise InputError(f"unknown revision {rev!r}", path=repo) from None
+
+
+def walk(repo: Path, *, since: str | None = None) -> History:
+    """Every version written by the commits reachable from any ref (and HEAD), oldest
+    first; with `since`, only the commits not reachable from it."""
+    history = History()
+    if not gitio.has_commits(repo):
+        return history
+    commits = gitio.log_changes(repo, all_refs=True,
+                                exclude=resolve(repo, since) if since else None)
+    history.commits = len(commits)
+    # newest first from git; a stable sort by time keeps git's order reversed for ties
+    for c in sorted(reversed(commits), key=lambda c: c.time):
+        for change in c.changes:
+            if change.status == "R":
+                history.versions.append(Version(c.sha, c.time, change.old_path, ZERO))
+                history.join(change.old_path, change.path)
+            history.versions.append(Version(
+                c.sha, c.time, change.path, change.new_blob,
+                renamed_from=change.old_path if change.status == "R" else None))
+    return history
+
+
+def tree(repo: Path, rev: str = "HEAD") -> dict[str, str]:
+    """path -> blob id of every regular file at `rev` (nothing for a repo without commits)."""
+    if not gitio.has_commits(repo):
+        return {}
+    listing = gitio.git(repo, "ls-tree", "-r", "-z", "--end-of-options", rev)
+    out: dict[str, str] = {}
+    for record in listing.split(b"\0"):
+        meta, _, name = record.partition(b"\t")
+        fields = meta.split()
+        if len(fields) == 3 and fields[1] == b"blob" and fields[0] != b"120000":
+            out[name.decode("utf-8", "surrogateescape")] = fields[2].decode()
+    return out
+
+
+def read(repo: Path, blobs: Iterable[str], *, max_size: int) -> dict[str, bytes]:
+    """blob id -> content for the blobs no larger than `max_size` (sizes asked first, so a
+    huge binary never comes into memory)."""
+    ids = sorted(set(blobs) - {ZERO})
+    small = [b for b, size in gitio.blob_sizes(repo, ids).items() if size <= max_size]
+    return gitio.read_blobs(repo, [(b, b) for b in small])
+
+
+def worktree_files(repo: Path) -> list[str]:
+    """Files of the working tree git would track (committed or not, ignored ones left out)."""
+    try:
+        out = gitio.git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    except InputError:
+        return []
+    return sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})

@@ -1,0 +1,167 @@
+"""`sopskit exposure` on real histories built with the real sops and git: renames, a
+deleted file, a file only on a tagged branch, `set` (same data key) and `rotate` (new data
+key, the leaked key removed); every value's status checked exactly, key-less and with a key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.audit import fakes
+from tests.audit.repos import commit, new_repo, sops_encrypt, sops_run, write
+from tests.helpers import AgeKey, age_key, git, run_cli, run_sops
+
+REGEX = ("--encrypted-regex", "^(data|stringData)$")
+
+
+def secret(**values: str) -> str:
+    return "kind: Secret\nstringData:\n" + "".join(f"  {k}: {v}\n" for k, v in values.items())
+
+
+def _set(repo: Path, rel: str, key: str, value: str, secret_key: str) -> None:
+    sops_run(repo, "set", rel, f'["stringData"]["{key}"]', json.dumps(value), key=secret_key)
+
+
+class Story:
+    """leaked (L) and new (N) keys; each step a real commit."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.leaked, self.new = age_key(), age_key()
+        self.repo = new_repo(tmp_path / "repo")
+        self.keys = write(tmp_path, "new.txt", self.new.secret + "\n")
+        both = [self.leaked.recipient, self.new.recipient]
+        self.pw = fakes.password()
+        sops_encrypt(self.repo, "apps/db.sops.yaml",
+                     secret(user="app-" + fakes.password()[:8], password=self.pw,
+                            token=fakes.password()), age=both, extra=REGEX)
+        sops_encrypt(self.repo, "apps/old.sops.yaml", secret(k=fakes.password()),
+                     age=both, extra=REGEX)
+        sops_encrypt(self.repo, "apps/other.sops.yaml", secret(k=fakes.password()),
+                     age=[self.new.recipient], extra=REGEX)
+        self.first = commit(self.repo, "add")
+        (self.repo / "cluster").mkdir()
+        git(self.repo, "mv", "apps/db.sops.yaml", "cluster/db.sops.yaml")
+        commit(self.repo, "move")
+        cfg = write(tmp_path, "only-new.yaml",
+                    f"creation_rules: [{{path_regex: '', age: {self.new.recipient}}}]\n")
+        done = run_sops("--config", str(cfg), "updatekeys", "-y", "cluster/db.sops.yaml",
+                        env={"SOPS_AGE_KEY": self.new.secret}, cwd=self.repo)
+        assert done.returncode == 0, done.stderr.decode()
+        self.dropped = commit(self.repo, "leaked key out, same data key")
+        # same length, same data key: a changed value, known key-less
+        _set(self.repo, "cluster/db.sops.yaml", "password", fakes.password()[:len(self.pw)],
+             self.new.secret)
+        self.set_commit = commit(self.repo, "new password")
+        git(self.repo, "checkout", "-q", "-b", "feature")
+        sops_encrypt(self.repo, "feat.sops.yaml", secret(f=fakes.password()),
+                     age=[self.leaked.recipient], extra=REGEX)
+        self.feature = commit(self.repo, "feature secret")
+        git(self.repo, "tag", "v-feat")
+        git(self.repo, "checkout", "-q", "main")
+        git(self.repo, "branch", "-D", "feature")  # only the tag keeps it
+        git(self.repo, "rm", "-q", "apps/old.sops.yaml")
+        commit(self.repo, "drop old")
+
+    def rotate(self) -> None:
+        """Remove the leaked key with a new data key (what `rekey --apply` does)."""
+        path = self.repo / "cluster/db.sops.yaml"
+        path.write_bytes(sops_run(self.repo, "rotate", str(path), key=self.new.secret))
+        commit(self.repo, "rotate")
+
+    def exposure(self, *args: str) -> tuple[int, dict]:
+        r = run_cli("--repo", self.repo, "exposure", self.leaked.recipient, "--format", "json",
+                    "--no-keyring", *args)
+        assert r.stderr == "" or "error" not in r.stderr, r.stderr
+        return r.code, json.loads(r.stdout)
+
+
+def statuses(data: dict) -> dict[str, dict[str, str]]:
+    return {f["path"]: {v["key_path"]: v["status"] for v in f["values"]} for f in data["files"]}
+
+
+@pytest.fixture
+def story(tmp_path: Path) -> Story:
+    return Story(tmp_path)
+
+
+def test_keyless_before_rotation_is_exact(story: Story) -> None:
+    code, data = story.exposure()
+    assert statuses(data) == {
+        "cluster/db.sops.yaml": {"stringData.user": "unchanged",
+                                 "stringData.password": "changed",
+                                 "stringData.token": "unchanged"},
+        "apps/old.sops.yaml": {"stringData.k": "removed"},
+        "feat.sops.yaml": {"stringData.f": "removed"},
+    }
+    db = next(f for f in data["files"] if f["path"] == "cluster/db.sops.yaml")
+    assert db["history_paths"] == ["apps/db.sops.yaml", "cluster/db.sops.yaml"]
+    assert db["first_commit"] == story.first and db["readable_now"] is False
+    assert db["last_commit"] != story.dropped  # the version updatekeys wrote is not readable
+    feat = next(f for f in data["files"] if f["path"] == "feat.sops.yaml")
+    assert feat["first_commit"] == feat["last_commit"] == story.feature
+    assert data["summary"] == {"files": 3, "unchanged": 2, "changed": 1, "removed": 2,
+                               "unknown": 0}
+    assert data["key"] == {"name": f"age:{story.leaked.recipient}",
+                           "recipient": f"age:{story.leaked.recipient}",
+                           "status": "unregistered"}
+    assert code == 0  # not said to be compromised, not in a registry
+    assert story.exposure("--compromised")[0] == 1
+
+
+def test_after_rotation_keyless_is_unknown_and_a_key_decides(story: Story) -> None:
+    story.rotate()
+    _, data = story.exposure()
+    db = next(f for f in data["files"] if f["path"] == "cluster/db.sops.yaml")
+    assert db["readable_now"] is False
+    assert statuses(data)["cluster/db.sops.yaml"] == {
+        "stringData.user": "unknown", "stringData.password": "unknown",
+        "stringData.token": "unknown"}
+    _, keyed = story.exposure("--identity", str(story.keys))
+    assert statuses(keyed)["cluster/db.sops.yaml"] == {
+        "stringData.user": "unchanged", "stringData.password": "changed",
+        "stringData.token": "unchanged"}
+    # a longer value is a changed one even key-less (AES-GCM keeps the length)
+    _set(story.repo, "cluster/db.sops.yaml", "token", fakes.password() * 2, story.new.secret)
+    commit(story.repo, "new token")
+    _, later = story.exposure()
+    assert statuses(later)["cluster/db.sops.yaml"]["stringData.token"] == "changed"
+    assert story.exposure("--since", story.set_commit, "--compromised")[1]["files"] == [
+        {"path": "feat.sops.yaml", "history_paths": ["feat.sops.yaml"],
+         "first_commit": story.feature, "last_commit": story.feature, "readable_now": False,
+         "values": [{"key_path": "stringData.f", "status": "removed"}]}]
+
+
+def test_the_runbook_of_a_revoked_key_lists_the_live_values(story: Story) -> None:
+    write(story.repo, "keys/registry.yaml", "\n".join([
+        "version: 1", "clusters:", "  sandbox: {description: tracks main}", "keys:",
+        "  leaked:", "    type: age", f"    recipient: {story.leaked.recipient}",
+        "    clusters: [sandbox]", "    status: revoked",
+        "  fresh:", "    type: age", f"    recipient: {story.new.recipient}",
+        "    clusters: [sandbox]", "rules:", '  - path: "**"', "    clusters: [sandbox]", ""]))
+    commit(story.repo, "registry")
+    r = run_cli("--repo", story.repo, "runbook", "rotate-key", "leaked", "--to", "fresh")
+    assert r.code == 0, r.stderr
+    first = r.stdout.split("\n2. ")[0]
+    assert "$ sopskit edit cluster/db.sops.yaml" in first
+    assert "cluster/db.sops.yaml: stringData.user (unchanged)" in first
+    assert "cluster/db.sops.yaml: stringData.token (unchanged)" in first
+    assert "stringData.password" not in first and "old.sops.yaml" not in first
+    story.rotate()  # the rekey: the values the key read are still the live ones
+    again = run_cli("--repo", story.repo, "runbook", "rotate-key", "leaked", "--to", "fresh")
+    assert "cluster/db.sops.yaml: stringData.user (unknown)" in again.stdout
+    r = run_cli("--repo", story.repo, "exposure", "leaked", "--no-keyring")
+    assert r.code == 1 and "leaked (age:" in r.stdout and "revoked" in r.stdout
+
+
+def test_unknown_key_and_revision_are_one_line(tmp_path: Path, age: AgeKey) -> None:
+    repo = new_repo(tmp_path / "r")
+    r = run_cli("--repo", repo, "exposure", "nobody")
+    assert r.code == 2 and r.stderr.count("\n") == 1 and "nobody" in r.stderr
+    write(repo, "a.txt", "x")
+    commit(repo)
+    r = run_cli("--repo", repo, "exposure", age.recipient, "--since", "nope")
+    assert r.code != 0 and r.stderr.count("\n") == 1 and "nope" in r.stderr
+    r = run_cli("--repo", repo, "exposure", age.recipient, "--format", "json")
+    assert r.code == 0 and json.loads(r.stdout)["files"] == []
