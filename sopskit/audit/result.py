@@ -16,6 +16,13 @@ class AuditResult:
     accepted: int = 0  # findings suppressed by the baseline
     notes: list[str] = field(default_factory=list)  # e.g. "MAC not checked: no identity"
 
+    @property
+    def summary(self) -> dict[str, object]:
+        """The counts of the JSON report's `summary` (files scanned and skipped, findings,
+        findings by severity)."""
+        return {"files_scanned": self.files_scanned, "files_skipped": self.files_skipped,
+                "findings": len(self.findings), "by_severity": self.by_severity()}
+
     def by_severity(self) -> dict[str, int]:
         counts = dict.fromkeys(reversed(SEVERITY_NAMES), 0)
         for f in self.findings:

@@ -20,10 +20,9 @@ from typing import TypeVar
 import click
 
 from sopskit.cli.context import AppContext
-from sopskit.identity.discover import discover
 from sopskit.identity.model import Identities
 from sopskit.identity.parse import Passphrase
-from sopskit.identity.registry_link import load_registry_keys
+from sopskit.identity.registry_link import discover_for_repo
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -42,10 +41,8 @@ def identity_options(func: F) -> F:
 def identities_for_command(app: AppContext, identity_files: tuple[Path, ...],
                            use_keyring: bool | None) -> Identities:
     """discover() with the command's options, naming keys after the repo's registry."""
-    registry = load_registry_keys(app.repo)
-    names = registry.names_by_public() if registry else None
-    return discover(identity_files=identity_files, use_keyring=use_keyring,
-                    registry_names=names, passphrase=terminal_passphrase())
+    return discover_for_repo(app.repo, identity_files=identity_files, use_keyring=use_keyring,
+                             passphrase=terminal_passphrase())
 
 
 def terminal_passphrase() -> Passphrase | None:

@@ -52,6 +52,16 @@ def discover(*, identity_files: Sequence[Path | str] = (), use_keyring: bool | N
     return ids.named(dict(registry_names)) if registry_names else ids
 
 
+def from_key_files(identity_files: Sequence[Path | str], *,
+                   env: Mapping[str, str] = os.environ) -> Identities:
+    """Only the age keys files / ssh private keys named (no environment variable, keyring or
+    default file), plus GnuPG (GNUPGHOME or ~/.gnupg: PGP keys have no file of their own)."""
+    found = from_files(identity_files, None)
+    home, note = gnupghome(env)
+    notes = (*found.notes, note) if note else tuple(found.notes)
+    return Identities(_unique(found.age), home, tuple(found.sources), notes)
+
+
 def from_keyring(env: Mapping[str, str], use_keyring: bool | None) -> Found:
     """The sopskit keyring entries; a skipped or failing keyring becomes a note unless
     the caller asked for the keyring explicitly."""

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sopskit.recipient import Recipient
 from sopskit.registry.locate import registry_path
+
+if TYPE_CHECKING:
+    from sopskit.identity.model import Identities
+    from sopskit.identity.parse import Passphrase
 
 
 @dataclass(frozen=True)
@@ -35,3 +40,16 @@ def load_registry_keys(repo: Path, *, explicit: Path | str | None = None,
 
     registry = load_registry(path)
     return RegistryKeys(Path(path), {name: key.recipient for name, key in registry.keys.items()})
+
+
+def discover_for_repo(repo: Path, *, identity_files: Sequence[Path | str] = (),
+                      use_keyring: bool | None = None,
+                      passphrase: Passphrase | None = None) -> Identities:
+    """The identities a command in `repo` uses: `discover()` in its order, with each age
+    key named after the repository's registry (the CLI and the Python API both call this)."""
+    from sopskit.identity.discover import discover
+
+    registry = load_registry_keys(repo)
+    names = registry.names_by_public() if registry else None
+    return discover(identity_files=identity_files, use_keyring=use_keyring,
+                    registry_names=names, passphrase=passphrase)

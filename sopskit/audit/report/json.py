@@ -12,10 +12,7 @@ VERSION = 1
 def as_dict(result: AuditResult) -> dict[str, object]:
     return {
         "version": VERSION,
-        "summary": {"files_scanned": result.files_scanned,
-                    "files_skipped": result.files_skipped,
-                    "findings": len(result.findings),
-                    "by_severity": result.by_severity()},
+        "summary": result.summary,
         "findings": [f.as_dict() for f in result.findings],
     }
 
