@@ -93,6 +93,15 @@ def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs
     return parse_log(text.decode("utf-8", "surrogateescape"))
 
 
+def diff_changes(repo: Path, *args: str, paths: tuple[str, ...] = ()) -> list[FileChange]:
+    """The files `git diff --raw ARGS -- PATHS` lists (renames found), with both blob ids;
+    the work tree's side of a change has the ZERO id (git does not hash it): read the file."""
+    text = git(repo, "-c", "diff.renameLimit=5000", "diff", "-z", "--raw", "--no-abbrev", "-M",
+               *args, "--", *paths)
+    commits = parse_log("\x01diff 0\0" + text.decode("utf-8", "surrogateescape"))
+    return list(commits[0].changes) if commits else []
+
+
 def has_commits(repo: Path, rev: str = "HEAD") -> bool:
     """True when `rev` names a commit (False in a repository without any)."""
     try:

@@ -18,6 +18,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "edit": ("file_cmds", "edit_cmd"),
     "set": ("value_cmds", "set_cmd"),
     "unset": ("value_cmds", "unset_cmd"),
+    "diff": ("diff_cmd", "diff_cmd"),
     "exec-env": ("exec_cmds", "exec_env_cmd"),
     "exec-file": ("exec_cmds", "exec_file_cmd"),
     "verify": ("verify_cmd", "verify_cmd"),

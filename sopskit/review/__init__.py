@@ -1,0 +1,1 @@
+"""Reviewing changes to sops files: `sopskit diff` and the git drivers built on it."""

@@ -1,0 +1,105 @@
+"""`sopskit diff` reports: text for a terminal, markdown for a pull-request comment, JSON
+for bots. They show key paths, fingerprints and plaintext-stored values only."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from sopskit.review.diff import FileDiff, ValueChange
+
+_SIGN = {"added": "+", "removed": "-", "changed": "~", "re-encrypted": "="}
+_KEY_NOTE = {
+    "kept": "kept",
+    "rotated": "rotated",
+    "rotated?": "every value re-encrypted (data key rotated?): without a key, value changes "
+                "cannot be told apart",
+    "n/a": "",
+}
+
+
+def _detail(change: ValueChange) -> str:
+    if not change.encrypted:
+        old, new = (json.dumps(v) if v is not None else None for v in (change.old, change.new))
+        if change.kind == "added":
+            return f"{new} (plaintext)"
+        if change.kind == "removed":
+            return f"was {old} (plaintext)"
+        return f"{old} -> {new} (plaintext)"
+    if change.kind == "re-encrypted":
+        return "value unchanged, new ciphertext"
+    if change.old is None and change.new is None:
+        return "ciphertext changed" if change.kind == "changed" else ""
+    if change.kind == "added":
+        return f"[{change.new}]"
+    if change.kind == "removed":
+        return f"was [{change.old}]"
+    return f"[{change.old}] -> [{change.new}]"
+
+
+def _summary(diff: FileDiff) -> list[str]:
+    lines = []
+    if diff.recipients_added:
+        lines.append("recipients added: " + ", ".join(diff.recipients_added))
+    if diff.recipients_removed:
+        lines.append("recipients removed: " + ", ".join(diff.recipients_removed))
+    if diff.crypt_rule:
+        lines.append(f"crypt rule: {diff.crypt_rule[0]} -> {diff.crypt_rule[1]}")
+    if _KEY_NOTE[diff.data_key]:
+        lines.append(f"data key: {_KEY_NOTE[diff.data_key]}")
+    if not diff.opened:
+        lines.append("values: no key of yours opens both versions; changes are by ciphertext")
+    lines.extend(f"problem: {p}" for p in diff.problems)
+    return lines
+
+
+def _title(diff: FileDiff) -> str:
+    if diff.status == "renamed":
+        return f"{diff.old_path} -> {diff.path} (renamed)"
+    return f"{diff.path} ({diff.status})"
+
+
+def text(diffs: list[FileDiff]) -> str:
+    if not diffs:
+        return "no sops file changed\n"
+    out: list[str] = []
+    for diff in diffs:
+        out.append(_title(diff))
+        out.extend(f"  {line}" for line in _summary(diff))
+        width = max((len(c.key_path) for c in diff.changes), default=0)
+        for c in diff.changes:
+            out.append(f"  {_SIGN[c.kind]} {c.key_path.ljust(width)}  {c.kind:<12} "
+                       f"{_detail(c)}".rstrip())
+        if not diff.changes:
+            out.append("  no value changed")
+    return "\n".join(out) + "\n"
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(diffs: list[FileDiff]) -> str:
+    if not diffs:
+        return "**sopskit diff**: no sops file changed.\n"
+    out = [f"### sopskit diff: {len(diffs)} sops file(s) changed", ""]
+    for diff in diffs:
+        out.append(f"#### `{_title(diff)}`")
+        out.extend(f"- {_md_cell(line)}" for line in _summary(diff))
+        if diff.changes:
+            out += ["", "| | key path | change | detail |", "|---|---|---|---|"]
+            out += [f"| {_SIGN[c.kind]} | `{_md_cell(c.key_path)}` | {c.kind} | "
+                    f"{_md_cell(_detail(c))} |" for c in diff.changes]
+        else:
+            out.append("- no value changed")
+        out.append("")
+    out.append("<sub>Encrypted values appear as 8-character fingerprints (equal fingerprint: "
+               "equal value); values are never shown.</sub>")
+    return "\n".join(out) + "\n"
+
+
+def as_json(diffs: list[FileDiff]) -> str:
+    return json.dumps({"files": [asdict(d) for d in diffs]}, indent=2) + "\n"
+
+
+RENDERERS = {"text": text, "markdown": markdown, "json": as_json}
