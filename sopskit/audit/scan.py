@@ -21,9 +21,9 @@ VENDORED = frozenset(("vendor", "node_modules", "third_party", "bower_components
                       ".venv", "venv", "site-packages", "__pycache__", ".git"))
 # More specific detectors first: when two hits are the same secret, the first one is kept.
 PRECEDENCE = ("sops-plaintext-value", "flux-age-key", "gcp-service-account",
-              "k8s-secret-plaintext", "private-key", "pgp-private-key", "putty-private-key",
-              "age-secret-key", "aws-secret-access-key", "azure-storage-key",
-              "kubeconfig-credential", "docker-config-auth")
+              "k8s-secret-plaintext", "kubeconfig-credential", "private-key", "pgp-private-key",
+              "putty-private-key", "age-secret-key", "aws-secret-access-key",
+              "azure-storage-key", "docker-config-auth")
 _RANK = {r: i for i, r in enumerate(PRECEDENCE)}
 
 

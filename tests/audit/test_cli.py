@@ -27,11 +27,13 @@ def planted(tmp_path: Path, age: AgeKey) -> tuple[Path, list[str]]:
     write(repo, "apps/db/secret.yaml", f"kind: Secret\nmetadata: {{name: db}}\nstringData:\n"
           f"  password: {pw}\n")
     write(repo, "ci/env", f"GH={token}\n")
-    write(repo, "apps/web/values.yaml", "auth:\n  password: hunter2\n  token: ${TOKEN}\n")
+    web = fakes.password()
+    write(repo, "apps/web/values.yaml", f"auth:\n  password: {web}\n  token: ${{TOKEN}}\n"
+          "  secret: hunter2\n")
     sops_encrypt(repo, "apps/db/real.sops.yaml", f"kind: Secret\nstringData:\n  p: {pw}x\n",
                  age=[age.recipient], extra=("--encrypted-regex", "^(data|stringData)$"))
     commit(repo)
-    return repo, [pw, token, "hunter2"]
+    return repo, [pw, token, web]
 
 
 def _no_leak(text: str, values: list[str]) -> None:
@@ -47,7 +49,7 @@ def test_text_report_groups_by_file_and_exits_1(planted: tuple[Path, list[str]])
     lines = res.stdout.splitlines()
     assert "apps/db/secret.yaml" in lines and "ci/env" in lines
     assert any("k8s-secret-plaintext" in ln and " 4 " in ln for ln in lines)
-    assert lines[-1].startswith("3 findings (2 high, 1 medium) in 4 files scanned")
+    assert lines[-1].startswith("3 findings (3 high) in 4 files scanned")
     assert "\x1b[" not in res.stdout  # no colour when not a terminal
     _no_leak(res.stdout + res.stderr, values)
 
@@ -59,7 +61,7 @@ def test_json_report_is_the_contract(planted: tuple[Path, list[str]]) -> None:
     doc = json.loads(res.stdout)
     assert set(doc) == {"version", "summary", "findings"} and doc["version"] == 1
     assert doc["summary"] == {"files_scanned": 4, "files_skipped": 0, "findings": 3,
-                              "by_severity": {"critical": 0, "high": 2, "medium": 1, "low": 0}}
+                              "by_severity": {"critical": 0, "high": 3, "medium": 0, "low": 0}}
     for f in doc["findings"]:
         assert set(f) == {"rule", "category", "severity", "path", "line", "message",
                           "fingerprint"}

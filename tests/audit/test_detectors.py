@@ -140,7 +140,7 @@ SECRETS: dict[str, Case] = {
                                      "generic-secret", v),
     "kustomize literal": lambda k: ("kustomization.yaml", "secretGenerator:\n  - name: s\n"
                                     f"    literals:\n      - password={(v := fakes.password())}\n",
-                                    "generic-secret", v),
+                                    "k8s-secret-plaintext", v),
     "container env": lambda k: ("deploy.yaml", "kind: Deployment\nspec:\n  env:\n"
                                 "    - name: DB_PASSWORD\n"
                                 f"      value: \"{(v := fakes.password())}\"\n",
@@ -283,6 +283,11 @@ def test_inline_allow_on_the_line_or_the_line_before() -> None:
     assert [f.rule for f in _scan("a.yaml", other_rule)] == ["generic-secret"]
 
 
-def test_short_low_entropy_generic_value_is_medium() -> None:
-    findings = _scan("v.yaml", "password: hunter2\n")
-    assert [(f.rule, f.severity.label) for f in findings] == [("generic-secret", "medium")]
+def test_generic_findings_say_why_they_fired() -> None:
+    """A key name alone is not enough: the value must look like a credential, and the
+    message names the key and the shape that made it one (never the value)."""
+    assert _scan("v.yaml", "password: hunter2\n") == []
+    findings = _scan("v.yaml", "password: Zq7!vK2pLm9x\n")
+    assert [(f.rule, f.severity.label) for f in findings] == [("generic-secret", "high")]
+    assert findings[0].message.endswith(
+        "key 'password' holds 12 chars, upper+lower+digits+symbols, entropy 3.6 bits/char")

@@ -4,11 +4,15 @@
 `env` entries (`- name: DB_PASSWORD` + `value: ...`).
 
 Line based on purpose: every format above writes `key <sep> value` on one line, so one
-keyword search over the text finds the few candidate lines and no parser runs. Values are
-judged by `values` (placeholders, references, ENC[...] are not secrets). In source code only
-quoted literals count (an unquoted right-hand side is an expression). Documents whose kind
-manages secrets by reference (ExternalSecret, SealedSecret, SecretStore, ...) are skipped:
-their `secretKey: password` lines name keys, not values.
+keyword search over the text finds the few candidate lines and no parser runs. A key name
+alone proves nothing: the value must look like a credential (`values.credential_shape`:
+length, character classes, entropy; not a word, path, identifier, tag, hash, placeholder or
+reference), and the finding says why it fired. The file's kind (`filekind`) is decided
+first: documentation is prose and is skipped, minified code too; in source code only quoted
+literals count (an unquoted right-hand side is an expression); in scripts, workflows and
+Taskfiles `$NAME` is an expansion. Commented-out lines are skipped (specific detectors still
+see them). Documents whose kind manages secrets by reference (ExternalSecret, SealedSecret,
+SecretStore, ...) are skipped: their `secretKey: password` lines name keys, not values.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from sopskit.audit import filekind
 from sopskit.audit.detectors import values
 from sopskit.audit.detectors.source import Hit, Source, document_kinds, kind_at
-from sopskit.audit.finding import Severity
 
 # Searched in the lower-cased text: a case-sensitive alternation is ~3x faster than (?i).
 _KEYWORDS = (r"pass|pwd|secret|token|api[_\-.]?key|private[_\-.]?key|access[_\-.]?key|"
@@ -26,10 +30,13 @@ _KEYWORDS = (r"pass|pwd|secret|token|api[_\-.]?key|private[_\-.]?key|access[_\-.
 _KEYWORD = re.compile(_KEYWORDS)
 _KEYWORD_I = re.compile(_KEYWORDS, re.I)  # non-ASCII text: lower() may change offsets
 _TEMPLATE = r"\$\{[^}\n]*\}|\{\{.*?\}\}"
+# A key: quoted (any characters: `"db password"`) or bare. After `:` YAML needs a space
+# unless the key is quoted (`- Secret:/sops` is a list item, not a mapping).
 _ASSIGN = re.compile(
-    r"(?P<q>[\"']?)(?P<key>[A-Za-z_][A-Za-z0-9_.\-/]*)(?P=q)[ \t]*(?::=|:|=)[ \t]*"
+    r"(?:\"(?P<k1>[^\"\n]{1,120})\"|'(?P<k2>[^'\n]{1,120})'"
+    r"|(?P<k3>[A-Za-z_][A-Za-z0-9_.\-/]*))[ \t]*(?P<sep>:=|:|=)(?P<sp>[ \t]*)"
     r"(?P<val>\"(?:[^\"\\]|\\.)*\"|'[^']*'"
-    rf"|(?:{_TEMPLATE}|[^\s,;{{}})\[\]])(?:{_TEMPLATE}|[^,;{{}})\]])*)")
+    rf"|(?:{_TEMPLATE}|[^\s,;{{}})\[\]])(?:{_TEMPLATE}|[^,;{{}})\]])*|$)")
 _ENV_NAME = re.compile(r"^\s*-?\s*name:\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?\s*$")
 _ENV_VALUE = re.compile(r"^\s*value:\s*(.+)$")
 _BLOCK = re.compile(r"^[|>][+-]?\d*$")
@@ -39,16 +46,13 @@ _SUFFIXES = ("password", "passwd", "passphrase", "pass", "pwd", "secret", "token
 _NOT_PREFIXES = ("existing", "checksum", "use", "enable", "require", "is", "has", "allow",
                  "with", "no", "skip", "show", "generate")
 _K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9\-.]*[a-z0-9])?$")
-_CODE = frozenset((".py", ".go", ".js", ".ts", ".jsx", ".tsx", ".java", ".rb", ".rs", ".c",
-                   ".h", ".cc", ".cpp", ".cs", ".php", ".kt", ".swift", ".scala", ".tf",
-                   ".hcl", ".sh", ".bash", ".zsh", ".ps1", ".lua", ".pl", ".groovy", ".j2"))
-_PROSE = frozenset((".md", ".rst", ".adoc", ".txt"))
-_EXPRESSION = re.compile(r"[\s()\[\]`]")  # prose: an unquoted value with these is code or text
+_SHELLS = frozenset((".sh", ".bash", ".zsh", ".fish", ".ps1"))
+_COMMENT = ("#", "//", ";", "/*", "*", "<!--", "--")
 _TEXT = re.compile(r"\s|\\[nt]")
 _BY_REFERENCE = frozenset(("ExternalSecret", "ClusterExternalSecret", "SecretStore",
                            "ClusterSecretStore", "SealedSecret", "PushSecret",
                            "VaultStaticSecret", "VaultDynamicSecret", "OnePasswordItem"))
-_BOOLISH = frozenset(("true", "false", "yes", "no", "on", "off", "null", "~"))
+_PROPERTIES = re.compile(r"^(?:!!\w+|&[^\s]+)\s+")  # `!!str x`, `&anchor x`: judge x
 
 
 def normalise_key(key: str) -> str:
@@ -64,42 +68,48 @@ def is_secret_key(key: str) -> bool:
 
 def detect(src: Source) -> Iterator[Hit]:
     text = src.text
+    kind = filekind.classify(src.path, text)
+    if kind in ("docs", "minified"):
+        return
     kinds: list[tuple[int, str | None]] | None = None
     done_until = -1
-    found = _KEYWORD.finditer(text.lower()) if text.isascii() else _KEYWORD_I.finditer(text)
+    found = _KEYWORD.finditer(src.lower) if text.isascii() else _KEYWORD_I.finditer(text)
     for m in found:
         if m.start() < done_until:
             continue
         start, end = src.line_bounds(m.start())
         done_until = end
+        if text[start:end].lstrip().startswith(_COMMENT):
+            continue  # commented-out config; real tokens there are the specific detectors'
         if kinds is None:
             kinds = document_kinds(src)
         if kind_at(kinds, start) in _BY_REFERENCE:
             continue
-        yield from _line(src, start, end)
+        yield from _line(src, start, end, kind)
 
 
-def _line(src: Source, start: int, end: int) -> Iterator[Hit]:
+def _line(src: Source, start: int, end: int, kind: filekind.FileKind) -> Iterator[Hit]:
     line = src.text[start:end]
+    shell = kind in ("workflow", "taskfile") or src.suffix in _SHELLS
     env = _ENV_NAME.match(line)
     if env:
         if is_secret_key(env.group(1)):
-            yield from _env_value(src, end, env.group(1))
+            yield from _env_value(src, end, env.group(1), shell)
         return
-    code = src.suffix in _CODE
-    prose = src.suffix in _PROSE or line.lstrip().startswith(("#", "//", ";"))
+    code = kind == "source"
     for m in _ASSIGN.finditer(line):
-        if not is_secret_key(m.group("key")):
+        key = m.group("k1") or m.group("k2") or m.group("k3") or ""
+        if not is_secret_key(key):
             continue
         raw = m.group("val").strip()
-        quoted = raw[:1] in "\"'"
-        if (code and not quoted) or (prose and not quoted and _EXPRESSION.search(raw)):
-            continue
-        if code and _TEXT.search(raw):
-            continue  # a string with spaces or escapes in code is text or a template
+        quoted = bool(raw) and raw[0] in "\"'"
+        if m.group("sep") == ":" and m.group("k3") and not m.group("sp") and raw:
+            continue  # `key:value` is one YAML scalar (a list item, a URL), not a mapping
+        if code and (not quoted or _TEXT.search(raw)):
+            continue  # code: an expression, or a string with spaces / escapes (text)
         value = (_block_value(src, end) if _BLOCK.match(raw)
                  else values.unquote(raw) if quoted else values.unquote(raw).rstrip("\"'"))
-        hit = _judge(src, start + m.start("key"), m.group("key"), value)
+        hit = _judge(src, start + m.start(), key, value, shell)
         if hit and not _is_user_name(src, start, value):
             yield hit
 
@@ -121,12 +131,12 @@ def _is_user_name(src: Source, line_start: int, value: str) -> bool:
     return any(m.group(1) == value for m in _USER.finditer(window))
 
 
-def _env_value(src: Source, name_end: int, key: str) -> Iterator[Hit]:
+def _env_value(src: Source, name_end: int, key: str, shell: bool) -> Iterator[Hit]:
     nxt_end = src.text.find("\n", name_end + 1)
     line = src.text[name_end + 1: nxt_end if nxt_end != -1 else len(src.text)]
     m = _ENV_VALUE.match(line)
     if m:
-        hit = _judge(src, name_end + 1, key, values.unquote(m.group(1)))
+        hit = _judge(src, name_end + 1, key, values.unquote(m.group(1)), shell)
         if hit:
             yield hit
 
@@ -140,16 +150,15 @@ def _block_value(src: Source, line_end: int) -> str:
     return ""
 
 
-def _judge(src: Source, offset: int, key: str, value: str) -> Hit | None:
-    if not value or value.lower() in _BOOLISH or value.startswith(("*", "&", "!!")):
-        return None
-    if value.isdigit() and len(value) < 6:
-        return None
+def _judge(src: Source, offset: int, key: str, value: str, shell: bool) -> Hit | None:
+    value = _PROPERTIES.sub("", value)
+    if value.startswith(("*", "!")):
+        return None  # a YAML alias, or an application tag (`!env_var X`, `!secret x`)
     if not values.is_literal_secret(value):
         return None
     if normalise_key(key).endswith("secret") and _K8S_NAME.match(value) and "-" in value:
         return None  # `adminSecret: grafana-admin`: the name of a Secret object
-    strong = len(value) >= 12 or (len(value) >= 8 and values.entropy(value) >= 2.5)
-    detail = "high-entropy" if strong else "short or low-entropy"
-    return Hit("generic-secret", src.line_of(offset), value, f"key '{key}', {detail} value",
-               None if strong else Severity.MEDIUM)
+    why = values.credential_shape(value, shell=shell)
+    if why is None:
+        return None
+    return Hit("generic-secret", src.line_of(offset), value, f"key '{key}' holds {why}")

@@ -1,10 +1,16 @@
-"""Kubernetes Secrets with plaintext `data` / `stringData` (multi-document YAML, `kind: List`,
-JSON manifests), and Flux's `sops-age` Secret holding a plaintext `.agekey`.
+"""Kubernetes Secrets with plaintext `data` / `stringData` however YAML or JSON lets them be
+written (flow style, CRLF, BOM, quoted or spaced keys, tags and anchors, aliases and merge
+keys, escapes such as `Secr\\u0065t`, multi-document streams, `kind: List`, Secrets nested
+in other objects such as Helm values' `extraObjects`), kustomize `secretGenerator` literals,
+and Flux's `sops-age` Secret holding a plaintext `.agekey`.
 
 Any plaintext value of a Secret is a finding whatever it looks like (`username: admin` too):
 a Secret in a GitOps repository must be encrypted. Not findings: empty values, ENC[...]
-values, Flux substitutions (`${SECRET_DOMAIN}`) and other placeholders. Templates that are
-not YAML (Helm charts) are left to the line-based detectors.
+values, Flux substitutions (`${SECRET_DOMAIN}`) and other placeholders. In a template of a
+Secret (`secret.sops.yaml.j2`, an example copy) a value must also look like a credential.
+Severity follows the secret: a private key or age identity is critical wherever it sits,
+a certificate alone is public (low). Templates that are not YAML (Helm charts) are left to
+the line-based detectors.
 """
 
 from __future__ import annotations
@@ -18,69 +24,160 @@ from typing import Any
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from sopskit import yamlio
+from sopskit.audit import filekind
 from sopskit.audit.detectors import values
 from sopskit.audit.detectors.source import Hit, Source
+from sopskit.audit.finding import Severity
 from sopskit.errors import InputError
 
 _FIELDS = ("data", "stringData")
-# A file worth composing: a top-level `kind: Secret`, a List that may hold one, or JSON.
-_CANDIDATE = re.compile(r"^kind:[ \t]*[\"']?Secret[\"']?[ \t]*(?:#.*)?$|^kind:[ \t]*[\"']?\w*List\b"
-                        r"|\"kind\"\s*:\s*\"Secret\"", re.M)
+# A file worth composing: `kind` with a value that may be Secret or a List (tags, anchors,
+# quotes, a line break in between), an alias or merge key that may carry one, or a
+# kustomize secretGenerator.
+_CANDIDATE = re.compile(r"kind[\"']?\s*:\s*(?:[!&]\S*\s+)*[\"']?(?:Secret\b|\w*List\b|\*)"
+                        r"|<<\s*:|secretGenerator")
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2})|U([0-9A-Fa-f]{8}))")
+_MAX_DEPTH = 40
+_CERT_ONLY = re.compile(r"\A(?:\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+"
+                        r"-----END CERTIFICATE-----)+\s*\Z")
+_KEY_MARKERS = ("PRIVATE KEY", "AGE-SECRET-KEY-", "age-secret-key-")
+
+
+def _unescaped(text: str) -> str:
+    """The text with JSON / YAML escapes resolved, for the prefilter only."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2) or m.group(3), 16)), text)
+
+
+def is_candidate(text: str) -> bool:
+    if "\\" in text and _ESCAPE.search(text):
+        text = _unescaped(text)
+    return ("Secret" in text or "secretGenerator" in text) and bool(_CANDIDATE.search(text))
 
 
 def detect(src: Source) -> Iterator[Hit]:
-    text = src.text
-    if "Secret" not in text or not _CANDIDATE.search(text):
+    if not is_candidate(src.text):
         return
+    template = filekind.is_template_name(src.path)
+    for doc in _documents(src):
+        for secret in _secrets(doc, 0):
+            yield from _values(src, secret, template)
+        if src.name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+            yield from _generator_literals(src, doc, template)
+
+
+def _documents(src: Source) -> list[Any]:
+    """Every document's node graph; a stream that fails as a whole (one templated
+    document among rendered ones) is composed document by document."""
     try:
-        docs = yamlio.compose_all(text, path=src.path)
+        return yamlio.compose_all(src.text, path=src.path)
     except (InputError, RecursionError, ValueError):
-        return
-    for doc in docs:
-        for secret in _secrets(doc):
-            yield from _values(src, secret)
+        pass
+    docs: list[Any] = []
+    for part in re.split(r"(?m)^---[ \t]*(?:#.*)?\r?$", src.text):
+        if "Secret" not in part and "secretGenerator" not in part and "\\" not in part:
+            continue
+        # keep line numbers: pad the part with the newlines that preceded it
+        offset = src.text.find(part)
+        padded = "\n" * src.text.count("\n", 0, max(offset, 0)) + part
+        try:
+            docs += yamlio.compose_all(padded, path=src.path)
+        except (InputError, RecursionError, ValueError):
+            continue
+    return docs
+
+
+def _pairs(node: MappingNode, depth: int = 0) -> Iterator[tuple[Any, Any]]:
+    """Key/value pairs of a mapping, merge keys (`<<: *base`) included."""
+    for k, v in node.value:
+        if isinstance(k, ScalarNode) and k.value == "<<" and depth < 8:
+            for base in (v.value if isinstance(v, SequenceNode) else [v]):
+                if isinstance(base, MappingNode):
+                    yield from _pairs(base, depth + 1)
+        else:
+            yield k, v
+
+
+def _all(node: MappingNode, key: str) -> list[Any]:
+    """Every value of `key` (a duplicated key counts each time: parsers disagree on which
+    one wins, so each is checked)."""
+    return [v for k, v in _pairs(node) if isinstance(k, ScalarNode) and k.value == key]
 
 
 def _get(node: MappingNode, key: str) -> Any:
-    for k, v in node.value:
-        if isinstance(k, ScalarNode) and k.value == key:
-            return v
-    return None
+    found = _all(node, key)
+    return found[-1] if found else None
 
 
 def _scalar(node: Any) -> str | None:
     return node.value if isinstance(node, ScalarNode) else None
 
 
-def _secrets(node: Any) -> Iterator[MappingNode]:
-    """Secret objects in a document: itself, or the items of a `kind: List`."""
-    if not isinstance(node, MappingNode):
+def _secrets(node: Any, depth: int) -> Iterator[MappingNode]:
+    """Secret objects anywhere in a document: itself, List items, or nested (Helm values'
+    `extraObjects`, a HelmRelease's `spec.values`)."""
+    if depth > _MAX_DEPTH:
         return
-    kind = _scalar(_get(node, "kind"))
-    if kind == "Secret":
-        yield node
-    elif kind is not None and kind.endswith("List"):
-        items = _get(node, "items")
-        if isinstance(items, SequenceNode):
-            for item in items.value:
-                yield from _secrets(item)
+    if isinstance(node, MappingNode):
+        if any(_scalar(v) == "Secret" for v in _all(node, "kind")):
+            yield node
+            return
+        for _, v in _pairs(node):
+            yield from _secrets(v, depth + 1)
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            yield from _secrets(item, depth + 1)
 
 
-def _values(src: Source, secret: MappingNode) -> Iterator[Hit]:
-    name = _scalar(_get(_get(secret, "metadata") or MappingNode("", []), "name")) or ""
+def _values(src: Source, secret: MappingNode, template: bool) -> Iterator[Hit]:
+    meta = _get(secret, "metadata")
+    name = (_scalar(_get(meta, "name")) if isinstance(meta, MappingNode) else None) or ""
     for field in _FIELDS:
-        block = _get(secret, field)
-        if not isinstance(block, MappingNode):
+        for block in _all(secret, field):
+            if not isinstance(block, MappingNode):
+                continue
+            for key_node, value_node in _pairs(block):
+                value = _scalar(value_node)
+                if value is None or not value.strip() or values.is_encrypted(value):
+                    continue
+                plain = _decode(value) if field == "data" else value
+                if plain is None or not _is_secret_value(plain, template):
+                    continue
+                where = f"Secret '{name}' {field}.{_scalar(key_node)}"
+                yield _hit(src, where, str(_scalar(key_node)), value_node, plain)
+
+
+def _is_secret_value(plain: str, template: bool) -> bool:
+    if not values.is_literal_secret(plain):
+        return False
+    if not template:
+        return True
+    return any(m in plain for m in _KEY_MARKERS) or values.credential_shape(plain) is not None
+
+
+def _generator_literals(src: Source, doc: Any, template: bool) -> Iterator[Hit]:
+    """kustomize `secretGenerator[].literals` (`KEY=value`): each makes a Secret value."""
+    if not isinstance(doc, MappingNode):
+        return
+    generators = _get(doc, "secretGenerator")
+    if not isinstance(generators, SequenceNode):
+        return
+    for gen in generators.value:
+        if not isinstance(gen, MappingNode):
             continue
-        for key_node, value_node in block.value:
-            value = _scalar(value_node)
-            if value is None or not value.strip() or values.is_encrypted(value):
+        name = _scalar(_get(gen, "name")) or ""
+        literals = _get(gen, "literals")
+        for item in literals.value if isinstance(literals, SequenceNode) else []:
+            text = _scalar(item)
+            if text is None or "=" not in text:
                 continue
-            plain = _decode(value) if field == "data" else value
-            if plain is None or not values.is_literal_secret(plain):
+            key, value = text.split("=", 1)
+            value = values.unquote(value)
+            if not value.strip() or values.is_encrypted(value):
                 continue
-            where = f"Secret '{name}' {field}.{key_node.value}"
-            yield _hit(src, where, str(key_node.value), value_node, plain)
+            if not _is_secret_value(value, template):
+                continue
+            where = f"secretGenerator '{name}' literal {key.strip()}"
+            yield _hit(src, where, key.strip(), item, value)
 
 
 def _decode(value: str) -> str | None:
@@ -95,8 +192,9 @@ def _decode(value: str) -> str | None:
 def _hit(src: Source, where: str, key: str, node: ScalarNode, plain: str) -> Hit:
     line = node.start_mark.line + 1
     last = max(node.end_mark.line, line)
-    if key.endswith(".agekey") and "AGE-SECRET-KEY-1" in plain:
-        return Hit("flux-age-key", line, plain, where,
-                   last_line=last)
-    return Hit("k8s-secret-plaintext", line, plain, where,
-               last_line=last)
+    if key.endswith(".agekey") and "age-secret-key-" in plain.lower():
+        return Hit("flux-age-key", line, plain, where, last_line=last)
+    if _CERT_ONLY.match(plain):
+        return Hit("k8s-secret-plaintext", line, plain, f"{where} (a certificate: public)",
+                   Severity.LOW, last_line=last)
+    return Hit("k8s-secret-plaintext", line, plain, where, last_line=last)

@@ -1,22 +1,25 @@
 """Private keys: PEM (RSA/EC/DSA/OpenSSH/PKCS#8, encrypted too), PGP secret key blocks,
-PuTTY key files and age identities.
+PuTTY key files and age identities (X25519 and post-quantum), also when base64-encoded
+(a Kubernetes `data:` value, a ConfigMap, a JSON field): a private key is as critical
+wherever it is written.
 
 A header alone is not a key (code and docs mention headers): PEM and PGP blocks need a body
 of base64 after the header (a real newline or an escaped `\\n`, as in JSON), and an age
-identity must pass its bech32 checksum (pyrage parses it).
+identity must pass its bech32 checksum, in upper or lower case.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator
 
-import pyrage
-
+from sopskit.audit.detectors import bech32
 from sopskit.audit.detectors.source import Hit, Source
 from sopskit.audit.finding import Severity
 
-_NL = r"(?:\r?\n|\\r?\\n)"
+_NL = r"(?:\r?\n|(?:\\r)?\\n)"  # a newline, or JSON's escaped one
 _PEM = re.compile(
     r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |ANY )?PRIVATE KEY)-----" + _NL
     + r"((?:[A-Za-z-]+: [^\n\\]*" + _NL + r")*" + _NL + r"?)"  # RFC 1421 headers
@@ -26,8 +29,17 @@ _PGP = re.compile(r"-----BEGIN PGP PRIVATE KEY BLOCK-----" + _NL
 _PUTTY = re.compile(r"PuTTY-User-Key-File-[23]: ([\w-]+)\r?\n(?:.*\r?\n){1,6}?"
                     r"Private-Lines: \d+\r?\n([A-Za-z0-9+/=]{20,})")
 _PUTTY_ENC = re.compile(r"Encryption: (\S+)")
-_AGE = re.compile(r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}")
-NEEDLES = ("PRIVATE KEY", "PuTTY-User-Key-File", "AGE-SECRET-KEY-1")
+_AGE = re.compile(r"AGE-SECRET-KEY-(?:PQ-)?1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{52,}", re.I)
+_AGE_KINDS = {"AGE-SECRET-KEY-": "age X25519 identity",
+              "AGE-SECRET-KEY-PQ-": "age post-quantum identity"}
+NEEDLES = ("PRIVATE KEY", "PuTTY-User-Key-File", "secret-key-")
+# The base64 of "-----BEGIN " and "AGE-SECRET-KEY-" at each of the three byte alignments,
+# with how far back the 4-character group starts.
+_B64_NEEDLES = (("LS0tLS1CRUdJTi", 0), ("0tLS0tQkVHSU4g", 2), ("tLS0tLUJFR0lOI", 3),
+                ("QUdFLVNFQ1JFVC1LRVkt", 0), ("FHRS1TRUNSRVQtS0VZL", 2),
+                ("BR0UtU0VDUkVULUtFWS", 3))
+_B64_RUN = re.compile(r"(?:[A-Za-z0-9+/]|\s|\\n)+={0,2}")
+_B64_MAX = 64 * 1024
 
 
 def detect(src: Source) -> Iterator[Hit]:
@@ -37,8 +49,43 @@ def detect(src: Source) -> Iterator[Hit]:
         yield from _pgp(src)
     if "PuTTY-User-Key-File" in text:
         yield from _putty(src)
-    if "AGE-SECRET-KEY-1" in text:
+    if "secret-key-" in src.lower:
         yield from _age(src)
+    if "LS0t" in text or "tLS0t" in text or "RVkt" in text or "S0VZL" in text or "LUtFWS" in text:
+        yield from _base64(src)
+
+
+def _base64(src: Source) -> Iterator[Hit]:
+    """Keys whose text is base64-encoded: decode the run that starts with an encoded
+    header and run the same detectors over the result."""
+    text = src.text
+    seen: set[int] = set()
+    for needle, back in _B64_NEEDLES:
+        at = text.find(needle)
+        while at != -1:
+            start = max(at - back, 0)
+            if start not in seen:
+                seen.add(start)
+                yield from _decoded_keys(src, start)
+            at = text.find(needle, at + len(needle))
+
+
+def _decoded_keys(src: Source, start: int) -> Iterator[Hit]:
+    m = _B64_RUN.match(src.text, start, start + _B64_MAX)
+    if m is None:
+        return
+    run = re.sub(r"\s|\\n", "", m.group(0))
+    try:
+        raw = base64.b64decode(run[: len(run) // 4 * 4])
+    except (binascii.Error, ValueError):
+        return
+    inner = Source(src.path, raw.decode("utf-8", "replace"))
+    line = src.line_of(start)
+    for hit in (*_pem(inner), *_pgp(inner), *_age(inner)):
+        # The secret is the text as written, so that a detector that saw the same value
+        # (a kubeconfig's client-key-data) folds with this hit.
+        yield Hit(hit.rule, line, run, f"{hit.detail} (base64-encoded)", hit.severity,
+                  last_line=src.line_of(m.end()))
 
 
 def _pem(src: Source) -> Iterator[Hit]:
@@ -83,8 +130,10 @@ def _putty(src: Source) -> Iterator[Hit]:
 
 def _age(src: Source) -> Iterator[Hit]:
     for m in _AGE.finditer(src.text):
-        try:
-            pyrage.x25519.Identity.from_str(m.group(0))
-        except Exception:  # noqa: S112 - pyrage raises its own types; not a valid key
-            continue
-        yield Hit("age-secret-key", src.line_of(m.start()), m.group(0), "age X25519 identity")
+        decoded = bech32.decode(m.group(0))
+        if decoded is None or decoded[0] not in _AGE_KINDS or len(decoded[1]) < 32:
+            continue  # a look-alike: wrong checksum or not an age identity
+        kind = _AGE_KINDS[decoded[0]]
+        if m.group(0) != m.group(0).upper():
+            kind += " (lower case)"
+        yield Hit("age-secret-key", src.line_of(m.start()), m.group(0).upper(), kind)

@@ -30,6 +30,15 @@ class Source:
     path: str
     text: str
     _starts: list[int] | None = field(default=None, repr=False)
+    _lower: str | None = field(default=None, repr=False)
+
+    @property
+    def lower(self) -> str:
+        """The lower-cased text, for case-insensitive needles (computed once per file;
+        offsets may differ from `text` for non-ASCII text)."""
+        if self._lower is None:
+            self._lower = self.text.lower()
+        return self._lower
 
     @property
     def name(self) -> str:

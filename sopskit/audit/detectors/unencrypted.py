@@ -1,6 +1,7 @@
 """A file whose name promises sops encryption (`*.sops.*`, `*.enc.*`, the registry's
 `encrypted_files`, or a `.sops.yaml` rule selecting only such names) but has no metadata.
 
+Templates of sops files (`secret.sops.yaml.j2`, `*.tmpl`) are plaintext by design.
 Plain manifests under a rule's path are not findings by themselves: rules say who reads a
 path, not that every file there is a secret (issue 4).
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sopskit import regex as re2go
+from sopskit.audit.filekind import is_template_name
 from sopskit.registry.model import SOPS_CONFIG_NAMES
 
 DEFAULT_PATTERNS = ("**/*.sops.*", "**/*.enc.*")
@@ -38,6 +40,8 @@ class Promise:
     def promised(self, relpath: str) -> bool:
         if relpath.rsplit("/", 1)[-1] in SOPS_CONFIG_NAMES:
             return False  # sops' config: `*.sops.*` matches `.sops.yaml`, which is no secret
+        if is_template_name(relpath):
+            return False  # `secret.sops.yaml.j2` renders to a file that is then encrypted
         if self.registry_globs is not None:
             return any(g.match(relpath) for g in self.registry_globs)
         if self.globs == DEFAULT_PATTERNS:

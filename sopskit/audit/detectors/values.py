@@ -1,7 +1,18 @@
-"""Is a value a real literal, or a placeholder / reference / public datum (a decoy)?
+"""Is a value a real literal, or a placeholder / reference / public datum (a decoy)? And does
+a literal look like a credential at all?
 
 These rules are shared by the detectors that look at values (generic assignments,
-Kubernetes Secrets, URLs). They err towards "literal": a decoy must be recognisably one.
+Kubernetes Secrets, URLs). Two levels:
+
+- `is_literal_secret`: not a placeholder, reference, ENC[...] value or documented example.
+  A Kubernetes Secret's value only has to pass this (any plaintext value there is a leak).
+- `credential_shape`: a literal that also *looks* like a credential (length, character
+  classes, entropy; not a word, path, identifier, hash or tag). Key-name heuristics
+  (`password: ...`) need this: real repositories are full of `token: fake`,
+  `id-token: write` and `api_key: !env_var SONARR_KEY`.
+
+A template expression only exempts a value when what is left around it is no credential:
+`${USER}:Zr8!vq2LpX` is still a password with a substitution in front.
 """
 
 from __future__ import annotations
@@ -10,11 +21,14 @@ import math
 import re
 from collections import Counter
 
-# Placeholders people commit on purpose (templating, substitution, documentation).
-_TEMPLATED = re.compile(
-    r"\$\{[^}]*\}|\$\([A-Za-z_][A-Za-z0-9_]*\)|\{\{.*?\}\}|\{%.*?%\}|%\([a-z_]+\)s|"
-    r"^\$[A-Za-z_][A-Za-z0-9_]*$|^\{[^{}]*\}$|^<[^<>]+>$|^\[[A-Z_ -]+\]$"
-    r"|^__[A-Z0-9_]+__$|^@[A-Z_]+@$|\$\(.+\)|`.+`")  # the last two: shell substitution
+# Template and substitution syntaxes, removed before a value is judged.
+_TEMPLATE_EXPR = re.compile(
+    r"\$\{\{.*?\}\}|\$\{[^}\n]*\}|\$\([^)\n]*\)?|\{\{.*?\}\}|\{%.*?%\}|<%.*?%>|#\{.*?\}#?"
+    r"|<<[A-Za-z0-9_.\- ]+>>|\[\[.*?\]\]|%\([a-z_]+\)s|%[A-Z_][A-Z0-9_]*%|@[A-Z_]+@"
+    r"|__[A-Z0-9_]+__|`[^`]*`?")
+# A whole value that names a variable or stands for a value to fill in.
+_WHOLE_PLACEHOLDER = re.compile(
+    r"^(?:\$[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][\w.\-]*\}|<[^<>]+>|\[[A-Za-z_ -]+\]|%[A-Za-z_]+%)$")
 _WORDS = frozenset((
     "changeme", "change-me", "change_me", "changeit", "replace_me", "replace-me", "replaceme",
     "replace-with-your-token", "todo", "tbd", "fixme", "placeholder", "dummy", "example",
@@ -31,16 +45,48 @@ _REFERENCES = re.compile(
     r"|projects/[^/]+/secrets/|awssm:|gcpsm:|azkv:|sops://|secretref:|!vault|file://|env:)",
     re.I)
 _ENC = "ENC[AES256_GCM"
+# Documented example credentials (AWS's own, which other vendors' docs copy).
+_DOC_EXAMPLES = frozenset((
+    "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AKIAI44QH8DHBEXAMPLE",
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY", "ASIAIOSFODNN7EXAMPLE"))
+# `EXAMPLE` as a word of its own (`EXAMPLE_TOKEN`, `my-example-key`) or AWS's suffix
+# convention; inside random characters it proves nothing (issue 10).
+_EXAMPLE_WORD = re.compile(r"(?:^|[^A-Za-z0-9])example(?:$|[^A-Za-z0-9])|EXAMPLE(?:KEY)?$", re.I)
+# Words test fixtures and docs use for values that are not secrets.
+_DECOY_WORDS = re.compile(
+    r"fake|dummy|test(?:ing)?|example|sample|placeholder|changeme|change|replace|mock|stub"
+    r"|insecure|secret|password|passw(?:or)?d|pass|token|apikey|api|key|foo|bar|baz|qux"
+    r"|my|your|some|value|actual|super|very|important|demo|default|generate[ds]?|xxx+|abc"
+    r"|123|admin|user(?:name)?|here", re.I)
+_HASHED = re.compile(r"^\$(?:2[abxy]?|1|5|6|y|gy|7|md5|apr1|sha1|argon2(?:id|i|d)?|pbkdf2[-_\w]*"
+                     r"|scrypt)\$|^\{(?:SSHA|SHA|SSHA256|SSHA512|CRYPT|BCRYPT|PBKDF2[-\w]*)\}",
+                     re.I)
+_PATH = re.compile(r"^(?:~|\.{1,2})?/[\w.\-/@+]*$|^[\w.\-]+(?:/[\w.\-@+]+)+\.[A-Za-z][\w]{0,5}$"
+                   r"|^[A-Za-z]:\\")
+_IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[a-z]+(?:[.\-_][a-z0-9]+)*$"
+                         r"|^[a-z]+(?:[A-Z][a-z0-9]*)+$|^(?:[A-Z][a-z0-9]+)+$")
+_URLISH = re.compile(r"^[a-z][a-z0-9+.\-]*://[^\s:@/]*(?:/|$)|^[\w.\-]+@[\w\-]+\.[\w.\-]+$", re.I)
+_SHELL_VAR = re.compile(r"\$[A-Za-z_{(]")
+
+
+def strip_templates(value: str) -> str:
+    """The value with every template / substitution expression removed."""
+    return _TEMPLATE_EXPR.sub("", value)
 
 
 def is_placeholder(value: str) -> bool:
-    """A templated, substituted, example or redacted value."""
+    """A templated, substituted, example or redacted value (nothing credential-like is left
+    once template expressions are removed)."""
     v = value.strip()
     if len(v) < 3:
         return True
-    if v.lower() in _WORDS or _REPEATED.match(v):
+    if v.lower() in _WORDS or _REPEATED.match(v) or _WHOLE_PLACEHOLDER.match(v):
         return True
-    return bool(_TEMPLATED.search(v))
+    rest = strip_templates(v)
+    if rest == v:
+        return False
+    rest = rest.strip(" \t\"'")
+    return len(rest) < 3 or credential_shape(rest) is None
 
 
 def is_reference(value: str) -> bool:
@@ -52,8 +98,10 @@ def is_encrypted(value: str) -> bool:
 
 
 def is_example_credential(value: str) -> bool:
-    """AWS's documented example keys and similar (they end in or contain EXAMPLE)."""
-    return "EXAMPLE" in value
+    """A documented example key (AWS's `...EXAMPLE` keys) or a value that says it is one by
+    a word of its own; `EXAMPLE` inside random characters is not enough."""
+    v = value.strip()
+    return v in _DOC_EXAMPLES or bool(_EXAMPLE_WORD.search(v))
 
 
 def is_literal_secret(value: str) -> bool:
@@ -71,12 +119,68 @@ def entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
+def _classes(value: str) -> list[str]:
+    names = []
+    if any(c.isupper() for c in value):
+        names.append("upper")
+    if any(c.islower() for c in value):
+        names.append("lower")
+    if any(c.isdigit() for c in value):
+        names.append("digits")
+    if any(not c.isalnum() and c not in "-_." for c in value):
+        names.append("symbols")
+    return names
+
+
+def _vowel_ratio(value: str) -> float:
+    letters = [c for c in value.lower() if c.isalpha()]
+    return sum(c in "aeiouy" for c in letters) / len(letters) if letters else 0.0
+
+
+def _decoy_words(value: str) -> bool:
+    """Made of decoy words (`test-token`, `mySecretPassword123`, `fake`): what is left once
+    they and separators are removed is too short to be a secret."""
+    rest = _DECOY_WORDS.sub("", value)
+    return sum(c.isalnum() for c in rest) < 4
+
+
+def credential_shape(value: str, *, shell: bool = False) -> str | None:
+    """Why `value` looks like a credential (shown in findings), or None when it does not:
+    too short, prose, a word or identifier, a path, URL, hash, YAML tag, placeholder or
+    decoy words. `shell`: `$NAME` in the value is an expansion (scripts, workflows)."""
+    v = value.strip()
+    n = len(v)
+    if n < 8 or n > 1024 or any(c.isspace() for c in v):
+        return None
+    if v[0] == "!" or (shell and _SHELL_VAR.search(v)):
+        return None  # a YAML tag (`!env_var X`, `!secret x`) or a shell expansion
+    if (_HASHED.match(v) or _PATH.match(v) or _IDENTIFIER.match(v) or _URLISH.match(v)
+            or is_reference(v) or is_encrypted(v) or is_example_credential(v)
+            or v.lower() in _WORDS or _REPEATED.match(v) or _WHOLE_PLACEHOLDER.match(v)
+            or _decoy_words(v)):
+        return None
+    if strip_templates(v) != v:
+        rest = strip_templates(v).strip("\"'")
+        return credential_shape(rest, shell=shell) if len(rest) < n else None
+    classes = _classes(v)
+    bits = entropy(v)
+    hexish = n >= 16 and all(c in "0123456789abcdefABCDEF" for c in v) and "digits" in classes
+    letters_only = classes in (["upper", "lower"], ["lower"], ["upper"])
+    if letters_only and not (n >= 16 and _vowel_ratio(v) < 0.25 and bits >= 3.5):
+        return None  # words (`otherPass`, `insecuresecret`), not random letters
+    strong = (hexish or len(classes) >= 3 or (len(classes) == 2 and n >= 12 and bits >= 3.0)
+              or (n >= 20 and bits >= 3.5))
+    if not strong:
+        return None
+    return f"{n} chars, {'+'.join(classes)}, entropy {bits:.1f} bits/char"
+
+
 def unquote(raw: str) -> str:
     """A scalar as written on one line: strip matching quotes and a trailing comment."""
     raw = raw.strip()
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
         return raw[1:-1]
-    if raw[:1] in "\"'":
+    if raw[:1] and raw[:1] in "\"'":
         end = raw.find(raw[0], 1)
         return raw[1:end] if end > 0 else raw[1:]
     hash_at = raw.find(" #")
