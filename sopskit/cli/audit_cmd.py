@@ -173,6 +173,3 @@ def baseline_update(app: AppContext, /, output: Path | None, **kw: Any) -> None:
     still match and dropping entries that no longer do."""
     target = output or app.repo / baseline.DEFAULT_NAME
     _write(app, kw, output, baseline.load(target) if target.exists() else None)
-
-
-COMMANDS = [audit_cmd]

@@ -72,6 +72,3 @@ def exec_file_cmd(ctx: click.Context, app: AppContext, file: Path,  # noqa: PLR0
 def _argv(command: tuple[str, ...]) -> tuple[str, ...]:
     """The command after FILE; options of ours go before FILE, so a `--` is optional."""
     return command[1:] if command[:1] == ("--",) else command
-
-
-COMMANDS = [exec_env_cmd, exec_file_cmd]

@@ -125,6 +125,3 @@ def edit_cmd(app: AppContext, file: Path, identity_files: tuple[Path, ...],
     changed = edit_file(source, repo=app.repo, sops=sops_for(app, identities),
                         identities=identities)
     note(app, f"{'updated' if changed else 'unchanged'}: {paths.display(app.repo, source)}")
-
-
-COMMANDS = [encrypt_cmd, decrypt_cmd, edit_cmd]

@@ -291,6 +291,3 @@ def recipients_cmd(ctx: click.Context, paths: tuple[str, ...], explain: bool, fm
                else report.resolutions_text(resolved, explain))
     if any(res is None for _rel, res in resolved):
         ctx.exit(1)
-
-
-COMMANDS: list[click.Command] = [init_cmd, keys_group, config_group, recipients_cmd]

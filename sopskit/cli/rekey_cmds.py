@@ -139,6 +139,3 @@ def flux_secret_cmd(app: AppContext, cluster: str, out: Path | None,  # noqa: PL
         click.echo(f"wrote {paths.display(app.repo, paths.target(app.repo, out))}: "
                    f"{', '.join(secret.included)}, encrypted to "
                    f"{', '.join(secret.admins)}", err=True)
-
-
-COMMANDS: list[click.Command] = [rekey_cmd, runbook_group, flux_group]

@@ -102,6 +102,3 @@ def _report(app: AppContext, done: Outcome, shown_path: str, verb: str) -> None:
     note(app, f"{verb} {shown_path} in {done.path} (verified; other values unchanged)")
     if not done.encrypted and verb == "set":
         note(app, f"note: the file's crypt rule keeps {shown_path} in plaintext, as sops does")
-
-
-COMMANDS = [set_cmd, unset_cmd]

@@ -6,7 +6,7 @@ default sops keys.txt; 5. PGP through GNUPGHOME / ~/.gnupg.
 
 sops merges every source it can find, including `~/.ssh/id_*` (sops-format.md 2.2); sopskit
 lists them in order, never reads unnamed ssh keys, and lets a check narrow the result to
-the key it names (`Identities.identities_for`).
+the key it names (`Identities.only_age`).
 """
 
 from __future__ import annotations

@@ -6,12 +6,8 @@ without knowing where it came from (the rest of `identity/` finds them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-from sopskit.errors import NoIdentityError
-from sopskit.recipient import is_pgp_fingerprint
 
 
 @dataclass(frozen=True)
@@ -43,27 +39,6 @@ class Identities:
         """The subset holding just these age recipients and no PGP: "key X alone"."""
         return Identities(tuple(i for i in self.age if i.recipient in recipients), None,
                           self.sources, self.notes)
-
-    def identities_for(self, selectors: Iterable[str], *, strict: bool = True) -> Identities:
-        """Just the keys named by `selectors` (registry names, age recipients or PGP
-        fingerprints): a check that names key X uses X alone.
-
-        Age identities match by name or recipient. The GnuPG home is kept only when a
-        selector is a PGP fingerprint (gpg picks the key itself). With `strict`, a selector
-        that matches nothing raises NoIdentityError naming it (public parts only).
-        """
-        wanted = [s.strip() for s in selectors]
-        chosen = tuple(i for i in self.age if i.name in wanted or i.recipient in wanted)
-        pgp = [s for s in wanted if is_pgp_fingerprint(s)]
-        home = self.gnupghome if pgp else None
-        if strict:
-            found = {i.name for i in chosen} | {i.recipient for i in chosen}
-            missing = [s for s in wanted if s not in found and not (home and s in pgp)]
-            if missing:
-                searched = ", ".join(self.sources) or "none"
-                raise NoIdentityError(f"no private key for {', '.join(missing)} "
-                                      f"(sources searched: {searched})")
-        return Identities(chosen, home, self.sources, self.notes)
 
     def named(self, names: dict[str, str]) -> Identities:
         """The same identities with `name` filled from `names` (public part -> registry

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sopskit.errors import InputError, KeyringError, NoIdentityError
+from sopskit.errors import InputError, KeyringError
 from sopskit.identity.discover import discover
 from sopskit.identity.keyring_store import KeyringStore
 from sopskit.identity.sources import default_keys_path
@@ -120,26 +120,9 @@ def test_a_check_naming_key_x_uses_x_alone(isolated_env: Path, tmp_path: Path,
     everything = discover(env=env, registry_names={x.recipient: "ops-x"})
     assert everything.age_recipients() == {x.recipient, default.recipient}
     assert everything.gnupghome == gpg_home.path
-    only_x = everything.identities_for(["ops-x"])
+    only_x = everything.only_age(frozenset({x.recipient}))
     assert [(i.name, i.recipient) for i in only_x.age] == [("ops-x", x.recipient)]
     assert only_x.gnupghome is None  # no PGP either
-    assert everything.identities_for([x.recipient]).age_recipients() == {x.recipient}
-    assert everything.only_age(frozenset({x.recipient})).age_recipients() == {x.recipient}
-
-
-def test_identities_for_unknown_key_names_what_is_missing() -> None:
-    ids = discover(env={**os.environ, "SOPS_AGE_KEY": age_key().secret})
-    with pytest.raises(NoIdentityError) as err:
-        ids.identities_for(["prod-flux"])
-    assert "no private key for prod-flux" in str(err.value)
-    assert "SOPS_AGE_KEY" in str(err.value)
-    assert ids.identities_for(["prod-flux"], strict=False).empty
-
-
-def test_identities_for_pgp_fingerprint_keeps_gnupghome(gpg_home: GpgHome) -> None:
-    ids = discover(env={**os.environ, "GNUPGHOME": str(gpg_home.path)})
-    fp = gpg_home.fp  # type: ignore[attr-defined]
-    assert ids.identities_for([fp.lower()]).gnupghome == gpg_home.path
 
 
 def test_duplicate_key_listed_once_with_its_keyring_name(secret_service: SecretService) -> None:

@@ -66,7 +66,7 @@ def test_check_naming_x_uses_x_alone(isolated_env: Path, tmp_path: Path) -> None
     ids = discover(env={**os.environ, "SOPS_AGE_KEY": x.secret},
                    registry_names={x.recipient: "ops-x"})
     assert ids.age_recipients() == {x.recipient, default.recipient}  # keys.txt found, ssh not
-    narrowed = ids.identities_for(["ops-x"])
+    narrowed = ids.only_age(frozenset({x.recipient}))
     assert narrowed.age_recipients() == {x.recipient}
     env = child_env(narrowed)
     assert _sops_decrypt(for_x, env).stdout == PLAIN
