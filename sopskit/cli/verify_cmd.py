@@ -25,22 +25,24 @@ PathArg = click.Path(path_type=Path)
 @click.argument("files", nargs=-1, required=True, type=PathArg)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--require-mac", is_flag=True, help="Fail files whose MAC cannot be checked.")
+@click.option("--skip-non-sops", is_flag=True,
+              help="Leave out named files that hold no sops metadata (as in directories).")
 @input_type_option
 @identity_options
 @pass_app
 def verify_cmd(app: AppContext, files: tuple[Path, ...], fmt: str,  # noqa: PLR0917
-               require_mac: bool, input_type: Format | None,
+               require_mac: bool, skip_non_sops: bool, input_type: Format | None,
                identity_files: tuple[Path, ...], use_keyring: bool | None) -> None:
     """Verify sops FILES natively (structure, values, MAC when a key is available).
 
-    Directories are searched for sops files. Exit 1 when any file fails, 3 when a file
-    cannot be read at all.
+    Directories are searched for sops files (by content). Exit 1 when any file fails, 3
+    when a file cannot be read at all.
     """
     identities = identities_for_command(app, identity_files, use_keyring)
     reports = verify_paths(app.repo, files, identities, require_mac=require_mac,
-                           input_type=input_type)
+                           input_type=input_type, skip_non_sops=skip_non_sops)
     click.echo(render_json(reports) if fmt == "json" else render_text(reports, app.verbosity))
-    if not reports:
+    if not reports and not skip_non_sops:
         note(app, "no sops files found in " + ", ".join(map(str, files)))
     code = outcome(reports)
     if code != ExitCode.OK:

@@ -23,8 +23,10 @@ _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
 Item = tuple[str, Path, bytes] | tuple[str, SopskitError]
 
 
-def expand(repo: Path, given: Iterable[Path]) -> Iterator[Item]:
-    """(shown path, absolute path, content) per file, or (shown, error) when unreadable."""
+def expand(repo: Path, given: Iterable[Path], *, skip_non_sops: bool = False) -> Iterator[Item]:
+    """(shown path, absolute path, content) per file, or (shown, error) when unreadable.
+    With `skip_non_sops`, a named file without sops metadata is left out, as a directory's
+    are (a pre-commit hook passes every staged file; the content decides, not the name)."""
     for path in given:
         try:
             absolute = paths.target(repo, path)
@@ -32,9 +34,15 @@ def expand(repo: Path, given: Iterable[Path]) -> Iterator[Item]:
                 yield from _sops_files(repo, absolute)
                 continue
             shown = paths.display(repo, absolute)
-            yield shown, absolute, paths.read_input(absolute, shown=shown)
+            data = paths.read_input(absolute, shown=shown)
+            if not skip_non_sops or _is_sops(data, absolute.name):
+                yield shown, absolute, data
         except SopskitError as exc:
             yield str(path), exc
+
+
+def _is_sops(data: bytes, name: str) -> bool:
+    return looks_like_sops(data, detect_format(name))
 
 
 def _sops_files(repo: Path, root: Path) -> Iterator[Item]:
@@ -48,7 +56,7 @@ def _sops_files(repo: Path, root: Path) -> Iterator[Item]:
                 continue  # an interrupted sopskit's temp file, not a file of the repository
             full = os.path.join(dirpath, name)
             data = paths.read_if_small(full)
-            if data is not None and looks_like_sops(data, detect_format(name)):
+            if data is not None and _is_sops(data, name):
                 shown = full[len(base):] if full.startswith(base) else full
                 yield shown.replace(os.sep, "/"), Path(full), data
 
@@ -66,12 +74,12 @@ def outcome(reports: list[VerifyReport]) -> ExitCode:
 
 
 def verify_paths(repo: Path, given: Iterable[Path], identities: Identities, *,
-                 require_mac: bool = False,
-                 input_type: Format | None = None) -> list[VerifyReport]:
+                 require_mac: bool = False, input_type: Format | None = None,
+                 skip_non_sops: bool = False) -> list[VerifyReport]:
     """One report per file, in the order given (directories: sops files found inside);
     `input_type` overrides the format the extension implies (sops' --input-type)."""
     reports = []
-    for item in expand(repo, given):
+    for item in expand(repo, given, skip_non_sops=skip_non_sops):
         if len(item) == 2:
             shown, exc = item
             check = "path" if isinstance(exc, UnsafePathError) else "read"

@@ -3,7 +3,6 @@ command, in the repository, staged files in the index)."""
 
 from __future__ import annotations
 
-import re
 import shlex
 from pathlib import Path
 
@@ -47,17 +46,22 @@ def test_audit_hook_blocks_a_staged_secret(tmp_path: Path) -> None:
     assert run_cli(*argv, cwd=repo).code == 0
 
 
+@pytest.mark.parametrize("name", ["s.sops.yaml", "postgres-credentials.yaml"])
 @pytest.mark.parametrize("tamper", [False, True])
-def test_verify_hook_on_staged_sops_files(tmp_path: Path, age: AgeKey, tamper: bool) -> None:
+def test_verify_hook_on_staged_sops_files(tmp_path: Path, age: AgeKey, tamper: bool,
+                                          name: str) -> None:
     repo = new_repo(tmp_path / "r")
-    path = sops_encrypt(repo, "s.sops.yaml", "kind: Secret\nstringData:\n  a: b1b2b3b4\n",
+    path = sops_encrypt(repo, name, "kind: Secret\nstringData:\n  a: b1b2b3b4\n",
                         age=[age.recipient], extra=("--encrypted-regex", "^stringData$"))
     if tamper:
         path.write_text(path.read_text().replace(",tag:", ",tog:", 1))
     hook = _hooks()["sopskit-verify"]
-    assert re.search(hook["files"], "clusters/x/s.sops.yaml")
-    assert not re.search(hook["files"], "clusters/x/deploy.yaml")
-    for config in (".sops.yaml", "clusters/.sops.yaml", ".sops.yml"):  # sops' config
-        assert not re.search(hook["files"], config), config
-    res = run_cli(*_entry(hook), "s.sops.yaml", cwd=repo)
+    assert "files" not in hook and hook["types"] == ["text"]  # every staged text file
+    # what pre-commit passes: every staged text file, sops' own config and plain ones too
+    write(repo, ".sops.yaml", f"creation_rules:\n  - age: {age.recipient}\n")
+    write(repo, "deploy.yaml", "kind: Deployment\nmetadata:\n  name: sops\n")
+    res = run_cli(*_entry(hook), name, ".sops.yaml", "deploy.yaml", cwd=repo)
     assert res.code == (1 if tamper else 0), res.stdout + res.stderr
+    reported = {line.split()[1].split(":")[0] for line in res.stdout.splitlines()[:-1]}
+    assert reported == {name}  # the config and the plain manifest are not sops files
+    assert res.stdout.splitlines()[-1].startswith("0 ok, 1 failed" if tamper else "1 ok, 0 failed")
