@@ -35,6 +35,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "flux": ("rekey_cmds", "flux_group"),
     "audit": ("audit_cmd", "audit_cmd"),
     "exposure": ("history_cmds", "exposure_cmd"),
+    "access": ("access_cmd", "access_cmd"),
 }
 
 

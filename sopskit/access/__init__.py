@@ -1,0 +1,1 @@
+"""Who reads what: the access matrix (files x keys) and its renderers (text, JSON, HTML)."""
