@@ -75,6 +75,8 @@ _TABLE: tuple[tuple[str, Category, Severity, str], ...] = (
     ("sops-value-malformed", "integrity", H, "malformed ENC[...] value"),
     ("sops-ciphertext-at-plaintext-path", "integrity", M,
      "ENC[...] value at a path the crypt rule leaves in plaintext"),
+    ("sops-no-encrypted-values", "integrity", H,
+     "a sops file whose crypt rule leaves every value in plaintext"),
     ("sops-mac-mismatch", "integrity", C, "MAC does not match the content"),
     ("sops-decrypt-failed", "integrity", H, "a value does not decrypt with the file's data key"),
     ("registry-invalid", "config", H, "the key registry is invalid"),

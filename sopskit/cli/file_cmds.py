@@ -37,11 +37,14 @@ def sops_for(app: AppContext, identities: Identities) -> Sops:
 @click.option("-o", "--output", type=PathArg, help="Write the (single) result here.")
 @click.option("--age", multiple=True, metavar="RECIPIENT", help="age recipient (repeatable).")
 @click.option("--pgp", multiple=True, metavar="FP", help="PGP fingerprint (repeatable).")
+@click.option("--allow-no-encrypted-values", "allow_no_encrypted", is_flag=True,
+              help="Write the file even when its crypt rule leaves every value in plaintext.")
 @identity_options
 @pass_app
 def encrypt_cmd(app: AppContext, files: tuple[Path, ...], in_place: bool,  # noqa: PLR0917
                 output: Path | None, age: tuple[str, ...], pgp: tuple[str, ...],
-                identity_files: tuple[Path, ...], use_keyring: bool | None) -> None:
+                allow_no_encrypted: bool, identity_files: tuple[Path, ...],
+                use_keyring: bool | None) -> None:
     """Encrypt FILES with sops, verify the result natively, then write it.
 
     Recipients: --age/--pgp, else keys/registry.yaml, else the repository's .sops.yaml.
@@ -57,16 +60,16 @@ def encrypt_cmd(app: AppContext, files: tuple[Path, ...], in_place: bool,  # noq
         source = paths.target(app.repo, file)
         dest = source if in_place else (paths.target(app.repo, output) if output else None)
         _encrypt_one(app, source, dest, decide(app.repo, source, age=age, pgp=pgp), sops=sops,
-                     identities=identities)
+                     identities=identities, allow_no_encrypted=allow_no_encrypted)
 
 
 def _encrypt_one(app: AppContext, source: Path, dest: Path | None, policy: Policy, *, sops: Sops,
-                 identities: Identities) -> None:
+                 identities: Identities, allow_no_encrypted: bool = False) -> None:
     if app.verbosity > 0:
         note(app, f"{paths.display(app.repo, source)}: recipients "
                   f"{', '.join(map(str, sorted(policy.recipients)))} from {policy.rule.source}")
     done = encrypt_file(source, policy, repo=app.repo, sops=sops, identities=identities,
-                        output=dest)
+                        output=dest, allow_no_encrypted=allow_no_encrypted)
     mac = "MAC checked" if done.mac_checked else "MAC not checked: no key of yours"
     if dest is None:
         sys.stdout.buffer.write(done.ciphertext)

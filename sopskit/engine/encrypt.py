@@ -16,13 +16,15 @@ from pathlib import Path
 from sopskit import process
 from sopskit.engine import check, paths
 from sopskit.engine.policy import Policy
-from sopskit.errors import InputError, UsageError
+from sopskit.errors import InputError, UsageError, VerificationError
 from sopskit.fsio import replace_verified
 from sopskit.identity.model import Identities
 from sopskit.registry.pgpkey import scratch_home
 from sopskit.sops.config import CreationRule
 from sopskit.sops.runner import Sops
 from sopskit.sopsfile.document import detect_format, looks_like_sops
+from sopskit.sopsfile.model import DEFAULT_CRYPT_RULE
+from sopskit.sopsfile.verify import NO_ENCRYPTED_VALUES
 
 
 @contextlib.contextmanager
@@ -54,11 +56,31 @@ class Encrypted:
 
 
 def encrypt_file(source: Path, policy: Policy, *, repo: Path, sops: Sops,
-                 identities: Identities, output: Path | None = None) -> Encrypted:
+                 identities: Identities, output: Path | None = None,
+                 allow_no_encrypted: bool = False) -> Encrypted:
     """Encrypt `source` for `policy`; write to `output` (may equal `source`) or return it.
 
     `source` and `output` must be absolute paths already checked by `paths.target`.
+    A result in which the crypt rule left every value in plaintext is refused (UsageError)
+    unless `allow_no_encrypted`.
     """
+    try:
+        return _encrypt(source, policy, repo=repo, sops=sops, identities=identities,
+                        output=output, allow_no_encrypted=allow_no_encrypted)
+    except VerificationError as exc:
+        if exc.check != NO_ENCRYPTED_VALUES:
+            raise
+        rule = policy.rule.crypt_rule or DEFAULT_CRYPT_RULE
+        origin = f" (from {policy.rule.source})" if policy.rule.source else ""
+        raise UsageError(
+            f"refusing to encrypt: the crypt rule {rule.kind}={rule.value!r}{origin} "
+            "matches none of its keys, so every value would stay in "
+            "plaintext; fix the rule, or pass --allow-no-encrypted-values if that is intended",
+            path=paths.display(repo, source)) from None
+
+
+def _encrypt(source: Path, policy: Policy, *, repo: Path, sops: Sops, identities: Identities,
+             output: Path | None, allow_no_encrypted: bool) -> Encrypted:
     shown = paths.display(repo, source)
     plaintext = paths.read_input(source, shown=shown)
     fmt = detect_format(str(source))
@@ -69,7 +91,8 @@ def encrypt_file(source: Path, policy: Policy, *, repo: Path, sops: Sops,
     ciphertext = _run_sops(plaintext, source, shown, policy, sops)
     expect = check.Expect(recipients=policy.recipients, plaintext=plaintext,
                           groups=(policy.rule.key_groups, policy.rule.shamir_threshold),
-                          crypt=(policy.rule.crypt_rule, policy.rule.mac_only_encrypted))
+                          crypt=(policy.rule.crypt_rule, policy.rule.mac_only_encrypted),
+                          some_encrypted=not allow_no_encrypted)
     if output is None:
         done = check.check_bytes(ciphertext, path=shown, fmt=fmt, identities=identities,
                                  expect=expect)

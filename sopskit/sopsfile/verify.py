@@ -4,7 +4,8 @@ value decrypted and the MAC recomputed (sops-format.md 1.8).
 Like sigstore-python's verifier, each step is a small function that raises `_Fail`; the
 runner collects what they raise into a `VerifyReport`. Problems have stable check names:
 `parse`, `metadata`, `plaintext-value`, `malformed-value`, `ciphertext-at-plaintext-path`,
-`mac-missing`, `mac`, `decrypt`, `recipients`. No message ever contains a value.
+`mac-missing`, `mac`, `decrypt`, `recipients`, `no-encrypted-values`. No message ever
+contains a value.
 """
 
 from __future__ import annotations
@@ -127,8 +128,38 @@ def _malformed(value: str, leaf: Leaf, *, comment: bool) -> Iterator[Problem]:
     # list item of type `comment`, and decrypts any type anywhere (aes/cipher.go).
 
 
+NO_ENCRYPTED_VALUES = "no-encrypted-values"
+
+
+# Step 4 (key-less): something is encrypted at all. sops writes a file whose crypt rule
+# matches no key (a Kubernetes `encrypted_regex` on a plain config, an invalid regex that
+# sops ignores) with every value in plaintext and a valid MAC: it protects nothing.
+def step_something_encrypted(doc: SopsDocument) -> None:
+    if doc.format == "binary":
+        return  # the binary store always encrypts its one value
+    has_plaintext = False
+    for leaf in doc.leaves():
+        # The rule's verdict, not the stored value: a plaintext value at an encrypted path
+        # is `plaintext-value`'s finding, and the rule itself does encrypt something.
+        if leaf.encrypted or (isinstance(leaf.value, str) and looks_encrypted(leaf.value)):
+            return
+        if not leaf.is_comment and leaf.value not in ("", None):
+            has_plaintext = True
+    if has_plaintext:
+        raise _Fail(Problem(NO_ENCRYPTED_VALUES, "no value is encrypted: the crypt rule "
+                            f"{describe_rule(doc)} leaves every value in plaintext", "sops",
+                            doc.metadata_line))
+
+
+def describe_rule(doc: SopsDocument) -> str:
+    """`kind='value'` of the file's crypt rule, cut short (the value comes from the file)."""
+    rule = doc.metadata.effective_crypt_rule
+    value = rule.value if len(rule.value) <= 60 else rule.value[:57] + "..."
+    return f"{rule.kind}={value!r}"
+
+
 STRUCTURE_STEPS: tuple[Callable[[SopsDocument], None], ...] = (
-    step_metadata, step_mac_present, step_values)
+    step_metadata, step_mac_present, step_values, step_something_encrypted)
 
 
 def _run(steps: tuple[Callable[[SopsDocument], None], ...], doc: SopsDocument) -> list[Problem]:

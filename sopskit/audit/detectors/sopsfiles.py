@@ -29,6 +29,7 @@ CHECK_RULES = {
     "plaintext-value": "sops-plaintext-value",
     "malformed-value": "sops-value-malformed",
     "ciphertext-at-plaintext-path": "sops-ciphertext-at-plaintext-path",
+    "no-encrypted-values": "sops-no-encrypted-values",
     "mac": "sops-mac-mismatch",
     "decrypt": "sops-decrypt-failed",
 }
