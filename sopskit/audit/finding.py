@@ -6,8 +6,9 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Literal
 
-Category = Literal["plaintext", "recipients", "rotation", "integrity", "config"]
-CATEGORIES: tuple[Category, ...] = ("plaintext", "recipients", "rotation", "integrity", "config")
+Category = Literal["plaintext", "recipients", "rotation", "integrity", "config", "delivery"]
+CATEGORIES: tuple[Category, ...] = ("plaintext", "recipients", "rotation", "integrity", "config",
+                                    "delivery")
 
 
 class Severity(IntEnum):

@@ -82,6 +82,20 @@ _TABLE: tuple[tuple[str, Category, Severity, str], ...] = (
     ("registry-invalid", "config", H, "the key registry is invalid"),
     ("config-drift", "config", M, ".sops.yaml differs from the registry's rendering"),
     ("no-rule", "config", M, "a sops file matches no registry rule"),
+    ("flux-decryption-missing", "delivery", H,
+     "a Flux Kustomization applies a sops file without spec.decryption (provider sops)"),
+    ("flux-key-missing", "delivery", C,
+     "a sops file a cluster applies cannot be decrypted by that cluster's keys"),
+    ("flux-recipient-outlier", "delivery", M,
+     "a sops file lacks a recipient every other sops file of its cluster has"),
+    ("flux-secret-ref-mismatch", "delivery", H,
+     "decryption.secretRef names another Secret than the cluster's decryption Secret"),
+    ("flux-age-key-name", "delivery", H,
+     "a decryption Secret entry kustomize-controller ignores (age keys end in .agekey)"),
+    ("flux-sops-not-secret", "delivery", M,
+     "a sops-encrypted manifest applied by Flux that is not a Secret"),
+    ("flux-path-missing", "delivery", H,
+     "a Flux Kustomization path or kustomize reference that does not exist"),
 )
 
 RULES: dict[str, Rule] = {r[0]: Rule(*r) for r in _TABLE}

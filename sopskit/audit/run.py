@@ -121,6 +121,7 @@ def collect(options: AuditOptions) -> Collected:
     findings += _sops_checks(ctx, files, sops_files)
     if not (options.staged or options.since):
         findings += _repo_checks(ctx)
+        findings += _delivery(ctx)
     skipped = dict(files.skipped)
     for r in results:
         if r.skipped:
@@ -262,6 +263,20 @@ def _repo_checks(ctx: _Context) -> list[Finding]:
         if key.public_key is not None and key.public_key.is_file():
             out += _key_expiry(ctx, key.name, _pgp_expiry(key.public_key), key.line, "PGP key")
     return out
+
+
+def _delivery(ctx: _Context) -> list[Finding]:
+    """The `delivery` category: `sopskit flux check` of the working tree (issue 11)."""
+    from sopskit.flux.check import CheckOptions, flux_check
+
+    if ctx.options.paths:
+        return []  # a narrowed audit speaks for its paths only; delivery is repository-wide
+    try:
+        report = flux_check(CheckOptions(ctx.options.repo, registry=ctx.registry))
+    except SopskitError as exc:
+        ctx.notes.append(f"delivery not checked: {exc}")
+        return []
+    return [f.finding() for f in report.findings]
 
 
 def _pgp_expiry(path: Path) -> date | None:

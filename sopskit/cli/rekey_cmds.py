@@ -9,6 +9,7 @@ import click
 
 from sopskit.cli import rekey_render as render
 from sopskit.cli.context import AppContext, pass_app
+from sopskit.cli.flux_cmd import flux_check_cmd
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.cli.rekey_ages import audit_ages
 from sopskit.engine import paths
@@ -112,7 +113,10 @@ def rotate_key_cmd(app: AppContext, name: str, new: str | None,
 
 @click.group("flux")
 def flux_group() -> None:
-    """Flux-specific files: the cluster decryption Secret."""
+    """Flux: the delivery check and the cluster decryption Secret."""
+
+
+flux_group.add_command(flux_check_cmd)
 
 
 @flux_group.command("secret")

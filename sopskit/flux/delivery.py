@@ -1,0 +1,188 @@
+"""The delivery checks: can every cluster decrypt exactly what its Flux Kustomizations
+apply? Findings of category `delivery` (docs/rules.md), each naming the cluster, the
+Kustomization (namespace/name and the file defining it) and the path, and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sopskit.audit.finding import Finding
+from sopskit.audit.rules import rule
+from sopskit.errors import SopskitError
+from sopskit.flux.loader import Loader
+from sopskit.flux.model import Cluster, Node
+from sopskit.flux.secrets import AGE_SUFFIX, DecryptionSecret
+from sopskit.recipient import Recipient
+from sopskit.registry.model import Key
+from sopskit.sopsfile.document import detect_format, parse
+
+
+@dataclass(frozen=True)
+class FluxFinding:
+    rule: str
+    cluster: str | None
+    kustomization: str | None  # namespace/name
+    path: str
+    line: int | None
+    message: str
+
+    def finding(self) -> Finding:
+        """As an audit finding (the audit's reports, baseline and SARIF read these)."""
+        r = rule(self.rule)
+        where = f"cluster {self.cluster}" if self.cluster else "repository"
+        if self.kustomization:
+            where += f", Kustomization {self.kustomization}"
+        digest = hashlib.sha256("\0".join((self.rule, self.cluster or "", self.kustomization
+                                           or "", self.path)).encode()).hexdigest()[:16]
+        return Finding(self.path, self.line, self.rule, r.category, r.severity,
+                       f"{where}: {self.message}", f"delivery:{digest}")
+
+    def as_dict(self) -> dict[str, object]:
+        r = rule(self.rule)
+        return {"rule": self.rule, "category": r.category, "severity": r.severity.label,
+                "cluster": self.cluster, "kustomization": self.kustomization,
+                "path": self.path, "line": self.line, "message": self.message}
+
+
+def _shown(paths: list[str], limit: int = 3) -> str:
+    more = f" and {len(paths) - limit} more" if len(paths) > limit else ""
+    return ", ".join(paths[:limit]) + more
+
+
+def paths(cluster: Cluster) -> Iterator[FluxFinding]:
+    """flux-path-missing: a Kustomization path or a kustomize reference that is not there."""
+    reported: set[tuple[str, int, str]] = set()
+    for node in cluster.nodes:
+        if node.local and node.path is None and not node.unresolved:
+            yield FluxFinding("flux-path-missing", cluster.name, node.label, node.file,
+                              node.line, f"spec.path {node.raw_path!r} leaves the repository")
+        if node.build is None:
+            continue
+        for ref, why in node.build.missing:
+            key = (ref.file, ref.line, ref.value)
+            if key in reported:
+                continue
+            reported.add(key)
+            what = "spec.path" if ref.field == "spec.path" else f"{ref.field} entry"
+            yield FluxFinding("flux-path-missing", cluster.name, node.label, ref.file,
+                              ref.line, f"{what} {ref.value!r}: {why}; fix the path or "
+                              "commit what it names (Flux fails the whole Kustomization)")
+
+
+def decryption(cluster: Cluster) -> Iterator[FluxFinding]:
+    """flux-decryption-missing: sops files applied without `decryption.provider: sops`."""
+    for node in cluster.nodes:
+        if node.sops_files and (node.decryption is None or node.decryption.provider != "sops"):
+            yield FluxFinding(
+                "flux-decryption-missing", cluster.name, node.label, node.file, node.line,
+                f"applies {len(node.sops_files)} sops file(s) ({_shown(node.sops_files)}) "
+                "without decryption; add `spec.decryption: {provider: sops, secretRef: "
+                "{name: <the cluster's decryption Secret>}}` (else they reach the cluster "
+                "as ENC[...] values)")
+
+
+def not_secret(loader: Loader, cluster: Cluster) -> Iterator[FluxFinding]:
+    """flux-sops-not-secret: kustomize-controller decrypts only v1 Secrets and
+    secretGenerator sources; any other sops manifest is applied encrypted."""
+    seen: set[tuple[str, int]] = set()
+    for node in cluster.nodes:
+        if node.build is None:
+            continue
+        for rel in node.build.manifests:
+            for doc in loader.docs(rel):
+                if not doc.is_sops or (doc.kind == "Secret" and doc.get("apiVersion") == "v1"):
+                    continue
+                if (rel, doc.line) not in seen:
+                    seen.add((rel, doc.line))
+                    yield FluxFinding("flux-sops-not-secret", cluster.name, node.label, rel,
+                                      doc.line, f"a sops-encrypted {doc.kind or 'document'} "
+                                      "is applied with its ENC[...] values: Flux decrypts "
+                                      "only Secrets; make it a Secret or a secretGenerator "
+                                      "source")
+        for ref in node.build.configmap_sources:
+            if ref.value in node.sops_files and (ref.value, 0) not in seen:
+                seen.add((ref.value, 0))
+                yield FluxFinding("flux-sops-not-secret", cluster.name, node.label, ref.value,
+                                  None, f"a sops file is a configMapGenerator source ({ref.file})"
+                                  ": Flux decrypts secretGenerator sources only; move it to "
+                                  "a secretGenerator")
+
+
+def recipients_of(loader: Loader, rel: str) -> frozenset[Recipient] | None:
+    data = loader.tree.read(rel)
+    if data is None:
+        return None
+    try:
+        return parse(data, path=rel, fmt=detect_format(rel)).metadata.recipients
+    except SopskitError:  # a broken sops file is the integrity rules' finding
+        return None
+
+
+def _decrypted_files(cluster: Cluster) -> dict[str, Node]:
+    out: dict[str, Node] = {}
+    for node in cluster.nodes:
+        if node.decryption is not None and node.decryption.provider == "sops":
+            for rel in node.sops_files:
+                out.setdefault(rel, node)
+    return out
+
+
+def keys(loader: Loader, cluster: Cluster, cluster_keys: list[Key]) -> Iterator[FluxFinding]:
+    """flux-key-missing: no recipient of the file is one of the cluster's keys."""
+    names = ", ".join(k.name for k in cluster_keys) or "none"
+    for rel, node in sorted(_decrypted_files(cluster).items()):
+        found = recipients_of(loader, rel)
+        if found is None or any(k.is_recipient(r) for k in cluster_keys for r in found):
+            continue
+        yield FluxFinding("flux-key-missing", cluster.name, node.label, rel, None,
+                          f"none of {cluster.name}'s keys ({names}) is a recipient: "
+                          "kustomize-controller cannot decrypt it; add the path to a "
+                          f"registry rule for {cluster.name} and run `sopskit rekey --apply`")
+
+
+def outliers(loader: Loader, cluster: Cluster) -> Iterator[FluxFinding]:
+    """flux-recipient-outlier (no registry): a file lacking a recipient that every other
+    sops file of the cluster has (needs three files: two others to agree)."""
+    files = _decrypted_files(cluster)
+    found = {rel: r for rel in files if (r := recipients_of(loader, rel)) is not None}
+    if len(found) < 3:
+        return
+    counts = Counter(r for rs in found.values() for r in rs)
+    for rel, rs in sorted(found.items()):
+        lacking = sorted(str(r) for r, n in counts.items() if n == len(found) - 1
+                         and r not in rs)
+        if lacking:
+            yield FluxFinding("flux-recipient-outlier", cluster.name, files[rel].label, rel,
+                              None, f"lacks {', '.join(lacking)}, a recipient of every "
+                              f"other sops file {cluster.name} applies; re-encrypt it for "
+                              "the cluster's key (`sops updatekeys`)")
+
+
+def secret_refs(cluster: Cluster, provided: list[DecryptionSecret]) -> Iterator[FluxFinding]:
+    """flux-secret-ref-mismatch: secretRef names a Secret the repository does not provide
+    for this cluster, while it commits one under another name."""
+    names = {s.name for s in provided}
+    if not names:
+        return
+    for node in cluster.nodes:
+        secret = node.decryption.secret if node.decryption else None
+        if secret is not None and secret not in names:
+            yield FluxFinding("flux-secret-ref-mismatch", cluster.name, node.label, node.file,
+                              node.line, f"decryption.secretRef is {secret!r}, but the "
+                              f"decryption Secret for {cluster.name} is "
+                              f"{' / '.join(sorted(names))} ({provided[0].file}); "
+                              "reference that one")
+
+
+def entry_names(cluster: str | None, secret: DecryptionSecret) -> Iterator[FluxFinding]:
+    """flux-age-key-name: an entry kustomize-controller ignores."""
+    for entry in secret.ignored_entries():
+        yield FluxFinding("flux-age-key-name", cluster, None, secret.file, secret.line,
+                          f"entry {entry!r} of decryption Secret {secret.name!r} is ignored "
+                          f"by kustomize-controller (age keys are read from *{AGE_SUFFIX} "
+                          f"entries, PGP keys from *.asc); rename it to "
+                          f"{entry.rsplit('.', 1)[0]}{AGE_SUFFIX}")

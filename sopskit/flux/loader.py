@@ -1,0 +1,62 @@
+"""Reading a tree's YAML once: documents per file (cached), kustomization files per
+directory, and the problems met on the way (a file that is not YAML is a note, not a stop:
+Flux may never apply it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sopskit.errors import InputError
+from sopskit.flux.objects import Doc, read_docs
+from sopskit.flux.tree import Tree
+
+# kustomize's konfig.RecognizedKustomizationFileNames, in its order
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Loader:
+    tree: Tree
+    _docs: dict[str, list[Doc]] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)  # file -> one-line problem
+
+    def docs(self, rel: str) -> list[Doc]:
+        """The documents of `rel` ([] when it cannot be read or parsed; see problems)."""
+        cached = self._docs.get(rel)
+        if cached is not None:
+            return cached
+        data = self.tree.read(rel)
+        docs: list[Doc] = []
+        if data is None:
+            self.problems[rel] = f"{rel}: cannot read (too large or unreadable)"
+        else:
+            try:
+                docs = read_docs(data, path=rel)
+            except InputError as exc:
+                self.problems[rel] = str(exc)
+        self._docs[rel] = docs
+        return docs
+
+    def kustomization_file(self, directory: str) -> str | None:
+        """The kustomization file of `directory`, or None."""
+        for name in KUSTOMIZATION_FILES:
+            rel = f"{directory}/{name}" if directory else name
+            if self.tree.is_file(rel):
+                return rel
+        return None
+
+    def kustomization(self, rel: str) -> Doc | None:
+        """The kustomization document of file `rel` (the first mapping)."""
+        return next((d for d in self.docs(rel) if isinstance(d.data, dict)), None)
+
+    def flux_candidates(self) -> list[str]:
+        """YAML files that may hold Flux objects (a cheap byte test before any parse)."""
+        out = []
+        for rel in sorted(self.tree.files):
+            if not rel.endswith(YAML_SUFFIXES):
+                continue
+            data = self.tree.read(rel)
+            if data and (b"toolkit.fluxcd.io" in data or b"FluxInstance" in data):
+                out.append(rel)
+        return out
