@@ -12,7 +12,6 @@ from sopskit.audit.run import AuditOptions, collect
 from tests.audit.repos import commit, new_repo
 from tests.helpers import REAL_WORLD, run_cli
 
-
 # configMapGenerator sources the vector left out (it keeps data files, not scripts): without
 # them Flux would fail those Kustomizations, and `flux-path-missing` says so.
 LEFT_OUT = ("cluster/apps/media/scripts/radarr-pushover/notify.sh",

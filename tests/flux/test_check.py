@@ -167,7 +167,7 @@ def test_each_rule_fires_where_the_mistake_is(world: tuple[Path, dict[str, AgeKe
                                              "apps/sandbox/token.sops.env"]
     assert by_name["core"]["decryption"] is None and by_name["core"]["sops_files"] == []
     for f in report["findings"]:  # type: ignore
-        assert f["category"] == "delivery" and f["kustomization"] is not None \
+        assert (f["category"] == "delivery" and f["kustomization"] is not None) \
             or f["rule"] == "flux-age-key-name"
 
 
