@@ -34,6 +34,19 @@ def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
     return done.stdout
 
 
+def merge_file(cwd: Path, current: Path, base: Path, other: Path,
+               labels: tuple[str, str, str]) -> int:
+    """`git merge-file` (textual three-way merge into `current`, conflict markers where
+    both sides changed a line): 0 clean, >0 the number of conflicts, <0 an error."""
+    env = process.base_env({"GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"})
+    args = ["git", "merge-file"]
+    for label in labels:
+        args += ["-L", label]
+    done = process.run([*args, str(current), str(base), str(other)], env=env, cwd=cwd,
+                       timeout=GIT_TIMEOUT)
+    return done.returncode
+
+
 def read_blobs(repo: Path, wanted: list[tuple[str, str]]) -> dict[str, bytes]:
     """name -> content for (name, blob id) pairs, in one `git cat-file --batch` asked by
     blob id (a name with a newline or in another encoding cannot shift the answers)."""

@@ -19,6 +19,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "set": ("value_cmds", "set_cmd"),
     "unset": ("value_cmds", "unset_cmd"),
     "diff": ("diff_cmd", "diff_cmd"),
+    "git": ("git_cmds", "git_group"),
     "exec-env": ("exec_cmds", "exec_env_cmd"),
     "exec-file": ("exec_cmds", "exec_file_cmd"),
     "verify": ("verify_cmd", "verify_cmd"),

@@ -1,0 +1,100 @@
+"""`sopskit git setup`: .gitattributes lines and local git config for the drivers.
+
+Attributes go to the sops files git tracks now (found by content, each by its path) and to
+the registry's `encrypted_files` globs (files that must be encrypted; braces, which
+gitattributes lacks, are skipped). They live in a marked block of `.gitattributes` that
+setup rewrites, so re-running it after adding sops files is safe. The drivers pass any
+other file through (textconv) or merge it as text, so an over-broad pattern is harmless.
+The config is the repository's own (`git config --local`): a textconv diff driver, with
+no textconv cache (it would store derived output in git notes), and a merge driver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sopskit import gitio
+from sopskit.errors import SopskitError
+from sopskit.fsio import write_atomic
+from sopskit.registry.locate import registry_path
+from sopskit.registry.schema import load_registry
+from sopskit.sopsfile.document import detect_format, looks_like_sops
+
+DRIVER = "sopskit"
+BEGIN = "# >>> sopskit git setup (managed: re-run `sopskit git setup` to update)"
+END = "# <<< sopskit git setup"
+_SPECIAL = " \t\"\\#!"
+
+
+@dataclass(frozen=True)
+class Setup:
+    patterns: tuple[str, ...]
+    config: tuple[tuple[str, str], ...]
+    changed: bool  # .gitattributes was rewritten
+
+
+def tracked_sops_files(repo: Path) -> list[str]:
+    names = gitio.git(repo, "ls-files", "-z").decode("utf-8", "surrogateescape").split("\0")
+    out = []
+    for name in filter(None, names):
+        path = repo / name
+        try:
+            if path.is_file() and not path.is_symlink() and path.stat().st_size < 16 << 20 \
+                    and looks_like_sops(path.read_bytes(), detect_format(name)):
+                out.append(name)
+        except OSError:
+            continue
+    return out
+
+
+def _registry_globs(repo: Path) -> list[str]:
+    try:
+        found = registry_path(repo)
+        if found is None:
+            return []
+        registry = load_registry(found)
+    except SopskitError:
+        return []  # a broken registry is reported by its own commands, not here
+    return [g.pattern for g in registry.defaults.encrypted_files if "{" not in g.pattern]
+
+
+def _quote(pattern: str) -> str:
+    """gitattributes: a pattern with spaces or specials is written C-quoted."""
+    if not any(c in _SPECIAL for c in pattern):
+        return pattern
+    return '"' + pattern.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def attributes_block(patterns: list[str]) -> str:
+    lines = [f"{_quote(p)} diff={DRIVER} merge={DRIVER}" for p in patterns]
+    return "\n".join([BEGIN, *lines, END]) + "\n"
+
+
+def _replace_block(text: str, block: str) -> str:
+    if BEGIN in text and END in text:
+        head, _, rest = text.partition(BEGIN)
+        _, _, tail = rest.partition(END)
+        return head + block.rstrip("\n") + tail
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return text + block
+
+
+def setup(repo: Path, command: str) -> Setup:
+    """Write the attributes block and the local config; `command` runs sopskit."""
+    patterns = sorted(dict.fromkeys([*_registry_globs(repo), *tracked_sops_files(repo)]))
+    attributes = repo / ".gitattributes"
+    old = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
+    new = _replace_block(old, attributes_block(patterns))
+    if new != old:
+        write_atomic(attributes, new)
+    config = (
+        (f"diff.{DRIVER}.textconv", f"{command} git textconv"),
+        (f"diff.{DRIVER}.cachetextconv", "false"),
+        (f"merge.{DRIVER}.name", "sopskit: per-key-path merge of sops files"),
+        (f"merge.{DRIVER}.driver", f"{command} git merge %O %A %B %P"),
+    )
+    for key, value in config:
+        gitio.git(repo, "config", "--local", key, value)
+    return Setup(tuple(patterns), config, new != old)

@@ -1,0 +1,144 @@
+"""`sopskit git setup` and the merge / diff drivers under a real `git merge` / `git diff`,
+on files the real sops wrote: non-overlapping edits merge clean and verify; overlapping ones
+conflict, leave ours and never put plaintext in the work tree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import AgeKey, age_key, clean_env, run_cli, run_sops
+
+SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata:
+    name: db
+stringData:
+    USER: admin-user-1
+    PASSWORD: first-pass-1
+"""
+VALUES = ("admin-user-1", "first-pass-1", "ours-pass-2", "theirs-pass-3", "theirs-token-4")
+
+
+def git(repo: Path, *args: str, key: AgeKey | None = None,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**clean_env(), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    if key is not None:
+        env["SOPS_AGE_KEY"] = key.secret
+    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def sopskit_set(repo: Path, key: AgeKey, path: str, value: str) -> None:
+    done = run_cli("set", "db.yaml", path, "--value-stdin", input=value, cwd=repo,
+                   env=clean_env({"SOPS_AGE_KEY": key.secret}))
+    assert done.code == 0, done.stderr
+
+
+def decrypted(repo: Path, key: AgeKey) -> str:
+    done = run_sops("decrypt", repo / "db.yaml", env={"SOPS_AGE_KEY": key.secret})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
+def no_plaintext_on_disk(repo: Path) -> None:
+    for path in repo.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            text = path.read_text(errors="replace")
+            assert not any(v in text for v in VALUES), path
+
+
+@pytest.fixture
+def repo(tmp_path: Path, age: AgeKey) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "db.yaml").write_text(SECRET)
+    done = run_sops("encrypt", "-i", "--age", age.recipient, "--encrypted-regex",
+                    "^(data|stringData)$", repo / "db.yaml", env={})
+    assert done.returncode == 0, done.stderr
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "init")
+    setup = run_cli("git", "setup", cwd=repo, env=clean_env())
+    assert setup.code == 0, setup.stderr
+    assert "db.yaml diff=sopskit merge=sopskit" in (repo / ".gitattributes").read_text()
+    git(repo, "add", ".gitattributes")
+    git(repo, "commit", "-qm", "attributes")
+    return repo
+
+
+def branches(repo: Path, key: AgeKey, ours: tuple[str, str], theirs: tuple[str, str]) -> None:
+    git(repo, "checkout", "-qb", "theirs")
+    sopskit_set(repo, key, *theirs)
+    git(repo, "commit", "-qam", "theirs")
+    git(repo, "checkout", "-q", "main")
+    sopskit_set(repo, key, *ours)
+    git(repo, "commit", "-qam", "ours")
+
+
+def test_non_overlapping_edits_merge_clean(repo: Path, age: AgeKey) -> None:
+    branches(repo, age, ('["stringData"]["PASSWORD"]', "ours-pass-2"),
+             ('["stringData"]["TOKEN"]', "theirs-token-4"))
+    done = git(repo, "merge", "--no-edit", "theirs", key=age)
+    assert "merged per key path" in done.stderr
+    plain = decrypted(repo, age)
+    assert "PASSWORD: ours-pass-2" in plain and "TOKEN: theirs-token-4" in plain
+    verify = run_cli("verify", "--require-mac", "db.yaml", cwd=repo,
+                     env=clean_env({"SOPS_AGE_KEY": age.secret}))
+    assert verify.code == 0, verify.stdout + verify.stderr
+    no_plaintext_on_disk(repo)
+
+
+def test_overlapping_edits_conflict_and_keep_ours(repo: Path, age: AgeKey) -> None:
+    branches(repo, age, ('["stringData"]["PASSWORD"]', "ours-pass-2"),
+             ('["stringData"]["PASSWORD"]', "theirs-pass-3"))
+    ours = (repo / "db.yaml").read_bytes()
+    done = git(repo, "merge", "--no-edit", "theirs", key=age, check=False)
+    assert done.returncode != 0
+    assert "conflict in stringData.PASSWORD" in done.stderr
+    assert (repo / "db.yaml").read_bytes() == ours
+    assert "db.yaml" in git(repo, "diff", "--name-only", "--diff-filter=U").stdout
+    no_plaintext_on_disk(repo)
+
+
+def test_without_a_key_git_conflicts_as_usual(repo: Path, age: AgeKey) -> None:
+    branches(repo, age, ('["stringData"]["PASSWORD"]', "ours-pass-2"),
+             ('["stringData"]["TOKEN"]', "theirs-token-4"))
+    done = git(repo, "merge", "--no-edit", "theirs", check=False)
+    assert done.returncode != 0 and "no key of yours" in done.stderr
+    assert "<<<<<<< ours" in (repo / "db.yaml").read_text()
+    no_plaintext_on_disk(repo)
+
+
+def test_rotation_on_their_side_survives(repo: Path, age: AgeKey) -> None:
+    other = age_key()
+    git(repo, "checkout", "-qb", "theirs")
+    done = run_sops("rotate", "-i", "--add-age", other.recipient, repo / "db.yaml",
+                    env={"SOPS_AGE_KEY": age.secret})
+    assert done.returncode == 0, done.stderr
+    git(repo, "commit", "-qam", "rotate")
+    git(repo, "checkout", "-q", "main")
+    sopskit_set(repo, age, '["stringData"]["PASSWORD"]', "ours-pass-2")
+    git(repo, "commit", "-qam", "ours")
+    git(repo, "merge", "--no-edit", "theirs", key=age)
+    assert other.recipient in (repo / "db.yaml").read_text()
+    assert "PASSWORD: ours-pass-2" in decrypted(repo, other)
+
+
+def test_git_diff_shows_key_paths_not_values(repo: Path, age: AgeKey) -> None:
+    sopskit_set(repo, age, '["stringData"]["PASSWORD"]', "ours-pass-2")
+    keyless = git(repo, "diff").stdout
+    assert "-stringData.PASSWORD: <encrypted" in keyless
+    assert "+stringData.PASSWORD: <encrypted" in keyless
+    with_key = git(repo, "diff", key=age).stdout
+    assert "+stringData.PASSWORD: [" in with_key and " stringData.USER: [" in with_key
+    assert not any(v in keyless + with_key for v in VALUES)
+    assert os.path.exists(repo / "db.yaml")
