@@ -118,13 +118,23 @@ def decrypt_cmd(app: AppContext, file: Path, output: Path | None,  # noqa: PLR09
 
 @click.command("edit")
 @click.argument("file", type=PathArg)
+@click.option("--resolve", is_flag=True, help="Finish a git merge conflict of FILE: both "
+              "sides' values in the editor (in memory), conflicts named.")
 @identity_options
 @pass_app
-def edit_cmd(app: AppContext, file: Path, identity_files: tuple[Path, ...],
+def edit_cmd(app: AppContext, file: Path, resolve: bool, identity_files: tuple[Path, ...],
              use_keyring: bool | None) -> None:
     """Edit FILE with $SOPS_EDITOR / $EDITOR; the result is verified before it replaces FILE."""
     identities = identities_for_command(app, identity_files, use_keyring)
     source = paths.target(app.repo, file)
+    if resolve:
+        from sopskit.review.resolve import resolve as resolve_conflict  # only this option
+
+        conflicts = resolve_conflict(source, repo=app.repo, identities=identities)
+        named = ", ".join(conflicts) or "no conflicting key path"
+        note(app, f"resolved {paths.display(app.repo, source)} ({named}); check it, then "
+                  "`git add` it")
+        return
     changed = edit_file(source, repo=app.repo, sops=sops_for(app, identities),
                         identities=identities)
     note(app, f"{'updated' if changed else 'unchanged'}: {paths.display(app.repo, source)}")

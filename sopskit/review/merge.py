@@ -52,7 +52,7 @@ class _State:
     sides: dict[str, Version]
     host_side: str = "ours"
     fresh: list[Scalar] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
+    conflicts: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
 
 
 def open_version(data: bytes, *, path: str, fmt: Format, identities: Identities) -> Version:
@@ -64,9 +64,19 @@ def open_version(data: bytes, *, path: str, fmt: Format, identities: Identities)
                    plain_tree(done.document, done.data_key))
 
 
-def merge(base: Version | None, ours: Version, theirs: Version, *, path: str,
-          identities: Identities) -> bytes:
-    """The merged file's bytes, verified; MergeConflict naming the key paths."""
+@dataclass
+class Combined:
+    """The merge before it is written: the host side, the merged plaintext and stored
+    trees, the values to encrypt and the conflicting key paths (left as the host's)."""
+
+    host: Version
+    plain: list[Branch]
+    stored: list[Branch]
+    fresh: list[Scalar]
+    conflicts: list[tuple[int, tuple[str, ...]]]  # (document index, keys)
+
+
+def combine(base: Version | None, ours: Version, theirs: Version, *, path: str) -> Combined:
     host = _host(base, ours, theirs, path)
     state = _State(host, {"ours": ours, "theirs": theirs},
                    "ours" if host is ours else "theirs")
@@ -79,19 +89,40 @@ def merge(base: Version | None, ours: Version, theirs: Version, *, path: str,
         b = base.plain[index] if base and index < len(base.plain) else None
         _merge_branch(state, index, (), (b, ours.plain[index], theirs.plain[index]),
                       (merged_plain[index], merged_stored[index]))
-    if state.conflicts:
-        raise MergeConflict(f"both sides changed {', '.join(state.conflicts)}", path=path,
-                            conflicts=state.conflicts)
+    return Combined(host, merged_plain, merged_stored, state.fresh, state.conflicts)
+
+
+def show_path(index: int, keys: tuple[str, ...]) -> str:
+    text = ".".join(keys) or "(document)"
+    return f"doc{index + 1}:{text}" if index else text
+
+
+def seal_verified(host: Version, stored: list[Branch], plain: list[Branch],
+                  fresh: list[Scalar | Comment], *, path: str,
+                  identities: Identities) -> bytes:
+    """`stored` sealed under the host's data key and verified to decrypt to `plain`."""
     raw = copy.deepcopy(host.raw)
-    raw.data = merged_stored
-    new = reseal.seal(raw, host.doc.metadata, host.key, state.fresh)
+    raw.data = stored
     meta = host.doc.metadata
+    new = reseal.seal(raw, meta, host.key, fresh)
     check.check_bytes(new, path=path, fmt=host.doc.format, identities=identities,
                       expect=check.Expect(
                           recipients=meta.recipients, key_same_as=host.key,
                           crypt=(meta.crypt_rule, meta.mac_only_encrypted), require_key=True,
-                          plaintext=emit_plain(host.doc.format, merged_plain, path=path)))
+                          plaintext=emit_plain(host.doc.format, plain, path=path)))
     return new
+
+
+def merge(base: Version | None, ours: Version, theirs: Version, *, path: str,
+          identities: Identities) -> bytes:
+    """The merged file's bytes, verified; MergeConflict naming the key paths."""
+    done = combine(base, ours, theirs, path=path)
+    if done.conflicts:
+        names = [show_path(i, k) for i, k in done.conflicts]
+        raise MergeConflict(f"both sides changed {', '.join(names)}", path=path,
+                            conflicts=names)
+    return seal_verified(done.host, done.stored, done.plain, list(done.fresh), path=path,
+                         identities=identities)
 
 
 def _host(base: Version | None, ours: Version, theirs: Version, path: str) -> Version:
@@ -112,11 +143,6 @@ def _host(base: Version | None, ours: Version, theirs: Version, path: str) -> Ve
                             "the values, then re-run the rotation", path=path,
                             conflicts=["(sops metadata)"])
     return theirs if theirs_moved else ours
-
-
-def _show(keys: tuple[str, ...], index: int) -> str:
-    text = ".".join(keys) or "(document)"
-    return f"doc{index + 1}:{text}" if index else text
 
 
 def equal(a: Node | None, b: Node | None) -> bool:
@@ -178,7 +204,7 @@ def _merge_key(state: _State, index: int, keys: tuple[str, ...],
         _merge_branch(state, index, keys, three, (inner[0].value, inner[1].value))
         return
     else:
-        state.conflicts.append(_show(keys, index))
+        state.conflicts.append((index, keys))
         return
     if side == state.host_side:
         return

@@ -20,7 +20,7 @@ from sopskit.sopsfile.gorender import to_bytes
 from sopskit.sopsfile.mac import compute_mac, mac_aad
 from sopskit.sopsfile.model import Metadata
 from sopskit.sopsfile.rawfile import RawFile
-from sopskit.sopsfile.tree import GoTime, Scalar, ScalarValue
+from sopskit.sopsfile.tree import Comment, GoTime, Scalar, ScalarValue
 
 IV_SIZE = 32  # aes/cipher.go: nonceSize
 
@@ -47,16 +47,21 @@ def encrypt_value(cipher: ValueCipher, value: ScalarValue, path: tuple[str, ...]
     return cipher.encrypt(to_bytes(value), os.urandom(IV_SIZE), aad(path), value_type(value))
 
 
-def seal(raw: RawFile, metadata: Metadata, data_key: bytes, fresh: Iterable[Scalar],
-         *, now: datetime | None = None) -> bytes:
-    """The bytes of `raw` with the plaintext scalars in `fresh` encrypted where the file's
-    crypt rule says, and a new `lastmodified` and MAC."""
+def seal(raw: RawFile, metadata: Metadata, data_key: bytes,
+         fresh: Iterable[Scalar | Comment], *, now: datetime | None = None) -> bytes:
+    """The bytes of `raw` with the plaintext scalars and comments in `fresh` encrypted where
+    the file's crypt rule says, and a new `lastmodified` and MAC."""
     cipher = ValueCipher(data_key)
     wanted = {id(s) for s in fresh}
     doc = SopsDocument(raw.path, raw.format, metadata, raw.data)
     for leaf, obj in doc.walk():
-        if id(obj) in wanted and isinstance(obj, Scalar) and leaf.encrypted:
+        if id(obj) not in wanted or not leaf.encrypted:
+            continue
+        if isinstance(obj, Scalar):
             obj.value = encrypt_value(cipher, obj.value, leaf.path)
+        elif obj.text:  # sops.go Tree.Encrypt: comments at encrypted paths, type `comment`
+            obj.text = cipher.encrypt(obj.text.encode("utf-8", "surrogateescape"),
+                                      os.urandom(IV_SIZE), aad(leaf.path), "comment")
     mac = compute_mac(SopsDocument(raw.path, raw.format, metadata, raw.data), cipher)
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     raw.set_metadata("lastmodified", stamp)

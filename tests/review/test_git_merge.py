@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,33 @@ def test_git_diff_shows_key_paths_not_values(repo: Path, age: AgeKey) -> None:
     assert "+stringData.PASSWORD: [" in with_key and " stringData.USER: [" in with_key
     assert not any(v in keyless + with_key for v in VALUES)
     assert os.path.exists(repo / "db.yaml")
+
+
+EDITOR = """\
+import pathlib, sys
+path = pathlib.Path(sys.argv[2])
+pathlib.Path(sys.argv[1]).write_text(str(path) + "\\n" + path.read_text())
+path.write_text(path.read_text().replace("PASSWORD: ours-pass-2", "PASSWORD: theirs-pass-3"))
+"""
+
+
+def test_edit_resolve_shows_both_sides_in_memory(repo: Path, age: AgeKey,
+                                                 tmp_path: Path) -> None:
+    branches(repo, age, ('["stringData"]["PASSWORD"]', "ours-pass-2"),
+             ('["stringData"]["PASSWORD"]', "theirs-pass-3"))
+    user_before = [ln for ln in (repo / "db.yaml").read_text().splitlines() if "USER" in ln]
+    git(repo, "merge", "--no-edit", "theirs", key=age, check=False)
+    editor, seen = tmp_path / "editor.py", tmp_path / "seen.txt"
+    editor.write_text(EDITOR)
+    done = run_cli("edit", "--resolve", "db.yaml", cwd=repo, env=clean_env({
+        "SOPS_AGE_KEY": age.secret, "EDITOR": f"{sys.executable} {editor} {seen}"}))
+    assert done.code == 0, done.stderr
+    assert "stringData.PASSWORD" in done.stderr
+    shown_path, text = seen.read_text().split("\n", 1)
+    assert not Path(shown_path).exists() and repo not in Path(shown_path).parents
+    assert 'stringData.PASSWORD: ours = "ours-pass-2" | theirs = "theirs-pass-3"' in text
+    plain = decrypted(repo, age)
+    assert "PASSWORD: theirs-pass-3" in plain and "sopskit" not in plain
+    assert [ln for ln in (repo / "db.yaml").read_text().splitlines() if "USER" in ln] \
+        == user_before
+    no_plaintext_on_disk(repo)
