@@ -32,24 +32,41 @@ def sops_for(app: AppContext, identities: Identities) -> Sops:
 
 
 @click.command("encrypt")
-@click.argument("files", nargs=-1, required=True, type=PathArg)
+@click.argument("files", nargs=-1, type=PathArg)
 @click.option("-i", "--in-place", is_flag=True, help="Replace each file with its encryption.")
 @click.option("-o", "--output", type=PathArg, help="Write the (single) result here.")
 @click.option("--age", multiple=True, metavar="RECIPIENT", help="age recipient (repeatable).")
 @click.option("--pgp", multiple=True, metavar="FP", help="PGP fingerprint (repeatable).")
 @click.option("--allow-no-encrypted-values", "allow_no_encrypted", is_flag=True,
               help="Write the file even when its crypt rule leaves every value in plaintext.")
+@click.option("--all", "everything", is_flag=True,
+              help="Every file under FILES (default: the repository) that must be encrypted "
+                   "and is not, in place (as -i with directories).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Files encrypted at once with --all / -i DIR (default: CPU count).")
+@click.option("--dry-run", is_flag=True, help="With --all / -i DIR: show the plan only.")
 @identity_options
 @pass_app
 def encrypt_cmd(app: AppContext, files: tuple[Path, ...], in_place: bool,  # noqa: PLR0917
                 output: Path | None, age: tuple[str, ...], pgp: tuple[str, ...],
-                allow_no_encrypted: bool, identity_files: tuple[Path, ...],
-                use_keyring: bool | None) -> None:
+                allow_no_encrypted: bool, everything: bool, jobs: int | None, dry_run: bool,
+                identity_files: tuple[Path, ...], use_keyring: bool | None) -> None:
     """Encrypt FILES with sops, verify the result natively, then write it.
 
     Recipients: --age/--pgp, else keys/registry.yaml, else the repository's .sops.yaml.
-    Without -i or -o the ciphertext of the one FILE goes to stdout.
+    Without -i or -o the ciphertext of the one FILE goes to stdout. With --all (or -i on a
+    directory): every file that must be encrypted and is not, in parallel.
     """
+    if everything or (in_place and any(f.is_dir() for f in files)):
+        if output or age or pgp:
+            raise UsageError("--all / -i DIR take recipients from the repository only")
+        from sopskit.cli.encrypt_all_cmd import run_bulk  # only for bulk runs
+
+        run_bulk(app, files, jobs=jobs, dry_run=dry_run,
+                 identities=identities_for_command(app, identity_files, use_keyring))
+        return
+    if not files:
+        raise UsageError("no FILE given (or use --all)")
     if in_place and output:
         raise UsageError("use either --in-place or --output, not both")
     if len(files) > 1 and not in_place:
