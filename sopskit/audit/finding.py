@@ -45,6 +45,10 @@ class Finding:
     severity: Severity
     message: str
     fingerprint: str
+    # `audit --history` only: the commit that first introduced the value, and whether the
+    # value is still in today's tree (None for a tree audit)
+    commit: str | None = None
+    in_tree: bool | None = None
 
     def sort_key(self) -> tuple[str, int, str]:
         return (self.path, self.line or 0, self.rule)
@@ -53,7 +57,12 @@ class Finding:
         return replace(self, path=path)
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON contract of issue 5 (`findings[]` entries)."""
-        return {"rule": self.rule, "category": self.category, "severity": self.severity.label,
-                "path": self.path, "line": self.line, "message": self.message,
-                "fingerprint": self.fingerprint}
+        """The JSON contract of issue 5 (`findings[]` entries); a history finding adds
+        `commit` and `still_in_tree` (issue 12)."""
+        out: dict[str, object] = {
+            "rule": self.rule, "category": self.category, "severity": self.severity.label,
+            "path": self.path, "line": self.line, "message": self.message,
+            "fingerprint": self.fingerprint}
+        if self.commit is not None:
+            out |= {"commit": self.commit, "still_in_tree": self.in_tree}
+        return out

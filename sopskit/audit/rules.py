@@ -62,6 +62,8 @@ _TABLE: tuple[tuple[str, Category, Severity, str], ...] = (
     ("kubeconfig-credential", "plaintext", H, "token or client key in a kubeconfig"),
     ("url-credentials", "plaintext", H, "password embedded in a URL"),
     ("generic-secret", "plaintext", H, "literal value assigned to a secret-like key"),
+    ("plaintext-still-in-use", "plaintext", C,
+     "a value once committed in plaintext is today's value of an encrypted secret"),
     ("recipient-missing", "recipients", H, "a recipient the registry requires is missing"),
     ("recipient-unauthorised", "recipients", H, "a recipient the registry does not list"),
     ("recipient-retired", "recipients", M, "a retired (or expired) key is still a recipient"),

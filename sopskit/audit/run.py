@@ -20,7 +20,7 @@ from sopskit.audit.pgpexpiry import key_expiry
 from sopskit.audit.result import AuditResult
 from sopskit.audit.scan import DEFAULT_MAX_FILE_SIZE, FileResult, ScanSettings, scan_bytes
 from sopskit.errors import InputError, SopskitError, UsageError
-from sopskit.history import datakey
+from sopskit.history import datakey, leaks
 from sopskit.identity.model import Identities
 from sopskit.registry.locate import registry_path
 from sopskit.registry.model import Registry
@@ -44,6 +44,7 @@ class AuditOptions:
     baseline: Path | None = None
     today: date | None = None
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    history: bool = False  # every blob of every branch and tag (`since`: commits after it)
 
 
 @dataclass
@@ -75,7 +76,7 @@ class _Context:
 def run_audit(options: AuditOptions) -> AuditResult:
     """The audit with the baseline applied (`options.baseline`, else the repository's
     `.sopskit-baseline.json` when it exists)."""
-    collected = collect(options)
+    collected = collect_history(options) if options.history else collect(options)
     path = options.baseline or _default_baseline(options.repo)
     new, accepted = collected.findings, list[Finding]()
     if path is not None:
@@ -106,6 +107,20 @@ def _today(options: AuditOptions) -> date:
 def _default_baseline(repo: Path) -> Path | None:
     path = repo / baseline_mod.DEFAULT_NAME
     return path if path.is_file() else None
+
+
+def collect_history(options: AuditOptions) -> Collected:
+    """`audit --history`: plaintext ever committed (inline allows applied, baseline not)."""
+    if options.staged or options.paths:
+        raise UsageError("--history scans every commit of every branch and tag: it takes "
+                         "neither --staged nor PATHs (--since REV limits the commits)")
+    ctx = _Context(options, datetime.now(UTC))
+    settings = ScanSettings(_load_registry(ctx), options.max_file_size)
+    got = leaks.scan_history(options.repo, settings, since=options.since,
+                             identities=options.identities, jobs=options.jobs)
+    notes = [f"history: {got.commits} commit(s), {got.blobs_scanned} blob(s) scanned", *ctx.notes,
+             *got.notes]
+    return Collected(got.findings, got.blobs_scanned, got.skipped, notes)
 
 
 def collect(options: AuditOptions) -> Collected:

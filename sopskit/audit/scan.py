@@ -4,6 +4,7 @@ inputs (`ScanSettings`) and outputs (`FileResult`) are plain picklable values.""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -40,6 +41,9 @@ class FileResult:
     skipped: str | None = None  # why the file was not scanned: binary, size, vendored
     sops: Metadata | None = None  # the metadata of a parsed sops file
     sops_broken: bool = False
+    # finding fingerprint -> SHA-256 of the secret (kept in memory only, for comparing a
+    # value with others: `audit --history`'s plaintext-still-in-use)
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 def skip_reason(relpath: str, size: int, settings: ScanSettings) -> str | None:
@@ -68,8 +72,18 @@ def scan_bytes(relpath: str, data: bytes, settings: ScanSettings) -> FileResult:
         hits.append(Hit("unencrypted-file", None, ""))
     src = Source(relpath, data.decode("utf-8", "replace"))
     hits += plaintext_hits(src)
-    result.findings = to_findings(src, merge(hits))
+    merged = merge(hits)
+    result.findings = to_findings(src, merged)
+    kept = {f.fingerprint for f in result.findings}
+    for hit in merged:
+        if hit.secret and (fp := finding(relpath, hit).fingerprint) in kept:
+            result.digests[fp] = secret_digest(hit.secret)
     return result
+
+
+def secret_digest(secret: str) -> str:
+    """SHA-256 of a value, to compare values in memory (never stored or shown)."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def plaintext_hits(src: Source) -> list[Hit]:

@@ -14,7 +14,7 @@ from sopskit.audit.finding import SEVERITY_NAMES, Severity
 from sopskit.audit.report import json as json_report
 from sopskit.audit.report import sarif, text
 from sopskit.audit.result import AuditResult
-from sopskit.audit.run import AuditOptions, collect, coverage, run_audit
+from sopskit.audit.run import AuditOptions, collect, collect_history, coverage, run_audit
 from sopskit.cli.context import AppContext, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.errors import ConfigError, InputError, UsageError
@@ -89,6 +89,8 @@ class _AuditCommand(click.Command):
               help=f"Accepted findings (default: {baseline.DEFAULT_NAME} when present).")
 @click.option("--fail-on", type=click.Choice(SEVERITY_NAMES), default="high",
               show_default=True, help="Exit 1 when a finding is at least this severe.")
+@click.option("--history", is_flag=True, help="Scan every blob of every branch and tag for "
+              "plaintext ever committed (--since REV: only commits after REV).")
 @pass_app
 def audit_cmd(app: AppContext, /, fmt: str, output: Path | None, baseline_file: Path | None,
               fail_on: str, **kw: Any) -> None:
@@ -97,7 +99,8 @@ def audit_cmd(app: AppContext, /, fmt: str, output: Path | None, baseline_file: 
 
     Exit 0 when no finding reaches --fail-on, 1 when one does, 2 usage, 3 operational.
     """
-    result = run_audit(_options(app, kw, baseline=baseline_file))
+    history = kw.pop("history")
+    result = run_audit(_options(app, kw, baseline=baseline_file, history=history))
     _emit(result, fmt, output)
     if result.fails(Severity.parse(fail_on)):
         raise click.exceptions.Exit(1)
@@ -141,14 +144,17 @@ def baseline_group() -> None:
 def _baseline_options(func: Any) -> Any:
     func = click.option("-o", "--output", type=PathArg, default=None,
                         help=f"Baseline file (default: {baseline.DEFAULT_NAME}).")(func)
+    func = click.option("--history", is_flag=True, help="Accept the findings of "
+                        "`audit --history` (plaintext ever committed).")(func)
     return _scope_options(func)
 
 
 def _write(app: AppContext, kw: dict[str, Any], output: Path | None,
            previous: baseline.Baseline | None) -> None:
     target = output or app.repo / baseline.DEFAULT_NAME
-    options = _options(app, kw)
-    got = collect(options)
+    history = kw.pop("history")
+    options = _options(app, kw, history=history)
+    got = collect_history(options) if history else collect(options)
     built = baseline.build(got.findings, previous, covered=coverage(options, got))
     _write_file(target, baseline.dump(built), "the baseline")
     click.echo(f"{len(built.entries)} finding(s) accepted in {target}", err=True)

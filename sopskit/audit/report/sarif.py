@@ -45,7 +45,9 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, object]:
         "locations": [{"physicalLocation": location}],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "properties": {"severity": f.severity.label, "category": f.category,
-                       "security-severity": _SCORE[f.severity]},
+                       "security-severity": _SCORE[f.severity],
+                       **({"commit": f.commit, "stillInTree": f.in_tree}
+                          if f.commit is not None else {})},
     }
 
 

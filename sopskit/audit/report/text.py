@@ -26,7 +26,10 @@ def render(result: AuditResult, *, colour: bool = False) -> str:
 def _finding(f: Finding, colour: bool) -> str:
     where = f"{f.line:>5}" if f.line else "    -"
     sev = _paint(f"{f.severity.label:<8}", _COLOURS[f.severity], colour)
-    return f"  {where}  {sev} {f.rule}: {f.message}"
+    when = ""
+    if f.commit is not None:
+        when = f" [commit {f.commit[:12]}, {'still in' if f.in_tree else 'gone from'} the tree]"
+    return f"  {where}  {sev} {f.rule}: {f.message}{when}"
 
 
 def _paint(text: str, code: str, colour: bool) -> str:

@@ -1,0 +1,169 @@
+"""`audit --history`: plaintext that any commit of any branch or tag ever held.
+
+Every blob that a walked commit wrote is scanned once, by id, with the tree audit's own
+detectors (`audit.scan.scan_bytes`, inline allows included). A value is one finding however
+many blobs hold it: the first commit (oldest) that introduced it and the path there, and
+whether a blob of today's tree (HEAD) still holds it. With a key that opens today's sops
+files, a historic plaintext value that is today's value of an encrypted secret is
+`plaintext-still-in-use`: rotating the file's keys does not hide what a clone can read.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sopskit import gitio
+from sopskit.audit.finding import Finding
+from sopskit.audit.fingerprint import subject_fingerprint
+from sopskit.audit.rules import rule
+from sopskit.audit.scan import FileResult, ScanSettings, scan_bytes, secret_digest, skip_reason
+from sopskit.errors import SopskitError
+from sopskit.history import reader
+from sopskit.history.sopsblobs import label, parse_sops
+from sopskit.identity.model import Identities
+from sopskit.sopsfile.datakey import recover_data_key
+from sopskit.sopsfile.mac import cipher_for, plain_leaves
+
+PARALLEL_MIN_BLOBS = 400
+_CHUNK = 128
+_READ_BATCH = 2000  # blobs per `cat-file --batch`: bounds the memory of one read
+
+
+@dataclass
+class HistoryScan:
+    findings: list[Finding]
+    blobs_scanned: int = 0
+    commits: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Seen:
+    finding: Finding
+    blobs: set[str]
+    digest: str | None
+
+
+def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None,
+                 identities: Identities | None = None, jobs: int | None = None) -> HistoryScan:
+    """One finding per plaintext value ever committed (inline allows applied, no
+    baseline), oldest introduction first."""
+    history = reader.walk(repo, since=since)
+    first = history.blobs()
+    out = HistoryScan([], commits=history.commits)
+    todo = _in_scope(repo, first, settings, out.skipped)
+    seen: dict[tuple[str, str], _Seen] = {}
+    for blob, result in _scan(repo, todo, first, settings, jobs):
+        if result.skipped:
+            out.skipped[result.skipped] = out.skipped.get(result.skipped, 0) + 1
+            continue
+        out.blobs_scanned += 1
+        version = first[blob]
+        for f in result.findings:
+            if f.category != "plaintext":
+                continue  # structure checks of old sops files are not history's concern
+            key = (f.rule, f.fingerprint)
+            if key in seen:
+                seen[key].blobs.add(blob)
+            else:
+                seen[key] = _Seen(replace(f, commit=version.commit), {blob},
+                                  result.digests.get(f.fingerprint))
+    head = set(reader.tree(repo).values())
+    found = [replace(s.finding, in_tree=bool(s.blobs & head)) for s in seen.values()]
+    if identities:
+        found += still_in_use(repo, list(seen.values()), identities)
+    else:
+        out.notes.append("plaintext-still-in-use not checked: no identity opens today's "
+                         "sops files (pass --identity)")
+    out.findings = sorted(found, key=Finding.sort_key)
+    return out
+
+
+def _in_scope(repo: Path, first: dict[str, reader.Version], settings: ScanSettings,
+              skipped: dict[str, int]) -> list[str]:
+    sizes = gitio.blob_sizes(repo, sorted(first))
+    todo = []
+    for blob, version in first.items():
+        reason = skip_reason(version.path, sizes.get(blob, 0), settings)
+        if reason is not None:
+            skipped[reason] = skipped.get(reason, 0) + 1
+        elif blob in sizes:
+            todo.append(blob)
+    return todo
+
+
+def _scan(repo: Path, todo: list[str], first: dict[str, reader.Version],
+          settings: ScanSettings, jobs: int | None) -> Iterator[tuple[str, FileResult]]:
+    """(blob, result) for every blob, read in batches, scanned in workers when many."""
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    parallel = workers > 1 and (jobs is not None or len(todo) >= PARALLEL_MIN_BLOBS)
+    context = multiprocessing.get_context("fork" if os.name == "posix" else None)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context) if parallel else None
+    try:
+        for start in range(0, len(todo), _READ_BATCH):
+            batch = todo[start:start + _READ_BATCH]
+            data = gitio.read_blobs(repo, [(b, b) for b in batch])
+            items = [(b, first[b].path, data[b]) for b in batch]
+            if pool is None:
+                yield from scan_blobs(settings, items)
+                continue
+            chunks = [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+            for part in pool.map(scan_blobs, [settings] * len(chunks), chunks):
+                yield from part
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def scan_blobs(settings: ScanSettings,
+               items: list[tuple[str, str, bytes]]) -> list[tuple[str, FileResult]]:
+    """Scan (blob, path, content) items: a worker's unit of work."""
+    return [(blob, scan_bytes(path, data, settings)) for blob, path, data in items]
+
+
+def today_values(repo: Path, identities: Identities) -> dict[str, tuple[str, str]]:
+    """SHA-256 of every encrypted string value of today's sops files that our identities
+    open -> (path, key path). In memory only."""
+    out: dict[str, tuple[str, str]] = {}
+    for path in reader.worktree_files(repo):
+        target = repo / path
+        try:
+            if target.is_symlink() or not target.is_file() or target.stat().st_size > 8 << 20:
+                continue
+            doc = parse_sops(target.read_bytes(), path)
+            if doc is None:
+                continue
+            cipher = cipher_for(doc, recover_data_key(doc.metadata, identities, path=path))
+            for leaf, _, value in plain_leaves(doc, cipher):
+                if leaf.encrypted and not leaf.is_comment and isinstance(value, str) and value:
+                    out.setdefault(secret_digest(value), (path, leaf.key_path))
+        except (OSError, SopskitError):
+            continue
+    return out
+
+
+def still_in_use(repo: Path, seen: list[_Seen], identities: Identities) -> list[Finding]:
+    values = today_values(repo, identities)
+    r = rule("plaintext-still-in-use")
+    out = []
+    for s in seen:
+        where = values.get(s.digest) if s.digest else None
+        if where is None:
+            continue
+        path, key_path = where
+        f = s.finding
+        message = r.message(
+            f"{label((0, key_path, 0))} holds the value committed in plaintext at "
+            f"{f.path} in {f.commit[:12] if f.commit else '?'} ({f.rule}); rotate the value "
+            "itself at its source, not only the file's keys, then `sopskit edit "
+            f"{path}`")
+        out.append(Finding(path, None, r.id, r.category, r.severity, message,
+                           subject_fingerprint(r.id, path, key_path, f.fingerprint),
+                           commit=f.commit, in_tree=True))
+    return out
