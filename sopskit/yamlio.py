@@ -42,18 +42,70 @@ def safe() -> YAML:
 
 def load(text: str, *, path: str, rt: bool = False) -> Any:
     """Load one YAML document; errors name the file and line."""
+    _precheck(text, path)
     try:
-        return (round_trip() if rt else safe()).load(text)
+        return _no_surrogates((round_trip() if rt else safe()).load(text), text, path)
     except YAMLError as exc:
         raise _input_error(exc, path, text) from None
+    except RecursionError:
+        raise _too_deep(path, None) from None
+    except ValueError:
+        raise _unconstructible(path) from None
 
 
 def load_all(text: str, *, path: str, rt: bool = True) -> list[Any]:
     """Load every document of a YAML stream; errors name the file and line."""
+    _precheck(text, path)
     try:
-        return list((round_trip() if rt else safe()).load_all(text))
+        docs = list((round_trip() if rt else safe()).load_all(text))
+        return list(_no_surrogates(docs, text, path))
     except YAMLError as exc:
         raise _input_error(exc, path, text) from None
+    except RecursionError:
+        raise _too_deep(path, None) from None
+    except ValueError:
+        raise _unconstructible(path) from None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(data: Any, text: str, path: str) -> Any:
+    """yaml.v3 (scannerc.go) rejects a `\\uD800`-style escape: "found invalid Unicode
+    character escape code". ruamel returns a str that cannot be encoded (printing or hashing
+    it would fail), so the loaded data is searched when the text holds such an escape."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return data
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise InputError("invalid YAML: a \\u escape is a lone surrogate, not a "
+                                 "character", path=path)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return data
+
+
+def _unconstructible(path: str) -> InputError:
+    # ruamel's constructor calls int() and date() on the text: an integer of more than
+    # 4,300 digits (Python's int-string limit) or an impossible date raises ValueError.
+    return InputError("invalid YAML: a value cannot be read (an integer of more than 4300 "
+                      "digits, or an impossible date)", path=path)
+
+
+def _precheck(text: str, path: str) -> None:
+    """The limits of `compose_all` before ruamel builds objects: its constructor shares an
+    aliased object rather than copying it, but every walk over the result (a detector, the
+    registry schema) would expand a bomb again. Text with no `*` has no alias, and a low
+    nesting bound needs no check, so plain files pay nothing."""
+    if "*" in text or _nesting_bound(text) > MAX_C_NESTING:
+        compose_all(text, path=path)
 
 
 def compose_all(text: str, *, path: str) -> list[Any]:
@@ -66,22 +118,117 @@ def compose_all(text: str, *, path: str) -> list[Any]:
     Every node is tagged `str`/`map`/`seq` unless the text gives an explicit tag.
     """
     try:
-        if _FastComposer is None or _nesting_bound(text) > MAX_C_NESTING:
-            # libyaml's composer recurses in C and crashes the process on hostile nesting;
-            # the pure composer raises RecursionError instead, which we report.
-            return list(YAML(typ="safe", pure=True).compose_all(text))
-        parser = _FastComposer(text)
-        docs = []
-        while parser.check_node():
-            docs.append(parser.get_node())
-        return docs
+        if _FastComposer is None:  # pragma: no cover - ruamel.yaml.clib is a dependency
+            docs = list(YAML(typ="safe", pure=True).compose_all(text))
+        else:
+            if _nesting_bound(text) > MAX_C_NESTING:
+                # libyaml's composer recurses in C and crashes the process on hostile
+                # nesting: measure the real depth from the (iterative) event stream first.
+                _check_event_depth(text, path)
+            parser = _FastComposer(text)
+            docs = []
+            while parser.check_node():
+                docs.append(parser.get_node())
     except YAMLError as exc:
         raise _input_error(exc, path, text) from None
     except RecursionError:
-        raise InputError("invalid YAML: nested too deeply", path=path) from None
+        raise _too_deep(path, None) from None
+    for doc in docs:
+        _check_expansion(doc, path)
+    return docs
 
 
+# go-yaml v3 (parserc.go) stops at 10,000 levels; the walks over a document here recurse in
+# Python, so sopskit stops at 500 (no real sops file comes near it).
+MAX_DEPTH = 500
 MAX_C_NESTING = 100
+# go-yaml v3 decode.go allowedAliasRatio: once a document decodes to more than 1,000 nodes
+# of which more than 100 come through aliases, at most 99% of them may come through aliases
+# up to 400,000 nodes, falling linearly to 10% at 4,000,000 ("document contains excessive
+# aliasing"). sopskit applies the same rule to the expanded size of the whole document.
+ALIAS_RATIO_LOW, ALIAS_RATIO_HIGH = 400_000, 4_000_000
+
+
+def allowed_alias_ratio(decoded: int) -> float:
+    if decoded <= ALIAS_RATIO_LOW:
+        return 0.99
+    if decoded >= ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - ALIAS_RATIO_LOW) / (ALIAS_RATIO_HIGH - ALIAS_RATIO_LOW)
+
+
+def _too_deep(path: str, line: int | None) -> InputError:
+    return InputError(f"invalid YAML: nested too deeply (more than {MAX_DEPTH} levels)", path=path,
+                      line=line)
+
+
+def _check_event_depth(text: str, path: str) -> None:
+    from ruamel.yaml import CParser  # type: ignore[attr-defined]
+
+    parser, depth = CParser(text), 0
+    while parser.check_event():
+        event = parser.get_event()
+        kind = type(event).__name__
+        if kind in ("MappingStartEvent", "SequenceStartEvent"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _too_deep(path, event.start_mark.line + 1)
+        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+            depth -= 1
+
+
+def _check_expansion(root: Any, path: str) -> None:
+    """Expanded size, depth and self-reference of one composed document, in time linear in
+    its distinct nodes: an alias is the anchored node object itself, so sizes are memoised
+    per node. Raises before any walk expands a bomb (a few hundred bytes, gigabytes)."""
+    sizes: dict[int, tuple[int, int]] = {}  # id -> (expanded nodes, depth below)
+    distinct, first_alias = 0, None
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    open_ids: set[int] = set()
+    while stack:
+        node, state = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if state == 0:
+            if key in sizes:
+                first_alias = first_alias or node.start_mark.line + 1
+                continue
+            if key in open_ids:
+                raise InputError("invalid YAML: an anchor's value contains an alias of itself",
+                                 path=path, line=node.start_mark.line + 1)
+            distinct += 1
+            open_ids.add(key)
+            if len(open_ids) > MAX_DEPTH:
+                raise _too_deep(path, node.start_mark.line + 1)
+            stack.append((node, 1))
+            stack.extend((child, 0) for child in reversed(children))  # document order
+        elif key in open_ids:
+            open_ids.discard(key)
+            below = [sizes[id(c)] for c in children]
+            sizes[key] = (1 + sum(n for n, _ in below), 1 + max((d for _, d in below), default=0))
+    total, depth = sizes[id(root)]
+    if depth > MAX_DEPTH:
+        raise _too_deep(path, root.start_mark.line + 1)
+    through_aliases = total - distinct
+    if (through_aliases > 100 and total > 1000
+            and through_aliases / total > allowed_alias_ratio(total)):
+        raise InputError("invalid YAML: excessive aliasing (the first anchor aliased is on this "
+                         f"line; anchors expand to {total:,} nodes, "
+                         f"{through_aliases:,} of them through aliases; the limit follows "
+                         "go-yaml's)", path=path, line=first_alias)
+
+
+def _children(node: Any) -> list[Any]:
+    value = node.value
+    if not isinstance(value, list):
+        return []
+    out: list[Any] = []
+    for item in value:
+        if isinstance(item, tuple):
+            out.extend(item)
+        else:
+            out.append(item)
+    return out
 
 
 def _nesting_bound(text: str) -> int:

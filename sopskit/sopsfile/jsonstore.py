@@ -9,6 +9,7 @@ PR #2222); `null` values are kept as Scalar(None), which the walk skips.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from json.decoder import scanstring  # type: ignore[attr-defined]
 
@@ -17,6 +18,7 @@ from sopskit.sopsfile.tree import Branch, Item, Scalar, Seq
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _LITERALS = {"true": True, "false": False, "null": None}
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _MAX_DEPTH = 500
@@ -51,6 +53,10 @@ class _Reader:
             value, self.pos = scanstring(self.text, self.pos + 1, True)
         except ValueError:
             raise self.fail("unterminated or invalid string") from None
+        if _SURROGATE.search(value):
+            # encoding/json (decode.go unquote) turns a `\\uD800` escape that is not half of a
+            # pair into U+FFFD; kept as is, it could not be encoded (MAC, output) at all.
+            value = _SURROGATE.sub("\ufffd", value)
         return str(value)
 
     def value(self, depth: int) -> Branch | Seq | Scalar:
@@ -75,11 +81,15 @@ class _Reader:
         if not m or m.end() == self.pos:
             raise self.fail("unexpected character")
         self.pos = m.end()
-        if not m[1] and not m[2]:
+        if not m[1] and not m[2] and len(m[0]) <= 20:  # longer: beyond int64 (and int())
             number = int(m[0])
             if INT64_MIN <= number <= INT64_MAX:
                 return number
-        return float(m[0])
+        number_f = float(m[0])
+        if math.isinf(number_f):
+            # encoding/json: "cannot unmarshal number ... into Go value of type float64"
+            raise self.fail("number out of range")
+        return number_f
 
     def obj(self, depth: int) -> Branch:
         self.pos += 1

@@ -9,6 +9,7 @@ finds them in the text and attaches them where yaml.v3 would: to their mapping o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -19,6 +20,7 @@ from sopskit.sopsfile import yamlcomments
 from sopskit.sopsfile.tree import Branch, Item, Scalar, ScalarValue, Seq
 from sopskit.sopsfile.yamlscalar import resolve_plain
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _RESOLVABLE = {
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp")
 }
@@ -91,16 +93,21 @@ def _value(node: Node, path: str, layout: Layout,
     if isinstance(node, SequenceNode):
         return _sequence(node, path, layout, parent)
     _note_span(node, layout)
-    return Scalar(_scalar(node), node.start_mark.line + 1)
+    return Scalar(_scalar(node, path), node.start_mark.line + 1)
 
 
-def _scalar(node: Node) -> ScalarValue:
+def _scalar(node: Node, path: str) -> ScalarValue:
     """Quoted and block scalars are strings; plain ones are resolved as yaml.v3 does.
 
     ruamel has already tagged plain scalars by its own (YAML 1.2) resolver; we only use the
     tag to leave custom-tagged scalars (`!foo bar`) as strings, and re-resolve the rest.
     """
     text: str = node.value
+    if _SURROGATE.search(text):
+        # yaml.v3 scannerc.go: "found invalid Unicode character escape code" (a `\\uD800`
+        # escape in a double-quoted scalar is half a UTF-16 pair, not a character).
+        raise InputError("invalid YAML: a \\u escape is a lone surrogate, not a character",
+                         path=path, line=node.start_mark.line + 1)
     if getattr(node, "style", None) or yamlio.node_tag(node) not in _RESOLVABLE:
         return text
     return resolve_plain(text)
@@ -110,7 +117,7 @@ def _key(node: Node, path: str) -> str:
     if not isinstance(node, ScalarNode):
         raise InputError("a mapping key must be a plain string, not a mapping or list",
                          path=path, line=node.start_mark.line + 1)
-    value = _scalar(node)
+    value = _scalar(node, path)
     if not isinstance(value, str):
         # sops.go walkBranch: "Tree contains a non-string key"; sops cannot handle it either.
         raise InputError("a mapping key must be a string (sops supports only string keys); "

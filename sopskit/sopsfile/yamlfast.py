@@ -24,6 +24,8 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*\Z")
 _BAD_PLAIN_START = frozenset("[]{},&*!|>'\"%@`?:#")
 _JSON_ESCAPE = re.compile(r'\\(?![\\"/bfnrt]|u[0-9a-fA-F]{4})')
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 class _Unsupported(Exception):
     """Outside the subset: let the full composer handle (or reject) the text."""
@@ -210,6 +212,6 @@ def _double(text: str) -> str:
         value = json.loads(text)
     except ValueError:
         raise _Unsupported from None
-    if not isinstance(value, str):
-        raise _Unsupported
+    if not isinstance(value, str) or _SURROGATE.search(value):
+        raise _Unsupported  # a lone surrogate escape: the composer names the error
     return value

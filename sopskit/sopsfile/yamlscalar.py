@@ -61,7 +61,7 @@ def _prefixed_int(plain: str, text: str) -> ScalarValue:
     for prefix, base in (("0b", 2), ("-0b", 2), ("0o", 8), ("-0o", 8)):
         if plain.startswith(prefix):
             digits = plain[len(prefix):]
-            if digits and all(c in _DIGITS[base] for c in digits):
+            if digits and all(c in _DIGITS[base] for c in digits) and _fits(digits):
                 value = int(digits, base) * (-1 if prefix[0] == "-" else 1)
                 if INT64_MIN <= value <= INT64_MAX:
                     return value
@@ -78,10 +78,17 @@ def _parse_int(text: str) -> int | None:
         marker = body[1].lower()
         base, body = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(
             marker, (8, body[1:]))
-    if not body or any(c not in _DIGITS[base] for c in body):
+    if not body or any(c not in _DIGITS[base] for c in body) or not _fits(body):
         return None
     value = sign * int(body, base)
     return value if INT64_MIN <= value <= INT64_MAX else None
+
+
+def _fits(digits: str) -> bool:
+    """Whether `digits` may be an int64 in any base (64 binary digits at most, leading zeros
+    aside). Longer ones are out of range for ParseInt anyway, and Python's int() refuses
+    strings over 4,300 digits with a ValueError: never convert them."""
+    return len(digits.lstrip("0")) <= 64
 
 
 def _parse_float(text: str) -> float | None:

@@ -1,0 +1,141 @@
+"""Hand-made hostile files (issue 9, section 3) through the real CLI and the parsers: each
+ends with one line and exit 1/2/3, in bounded time and memory, never exit 4."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sopskit import yamlio
+from sopskit.errors import InputError
+from sopskit.identity.model import Identities
+from sopskit.sopsfile.document import parse
+from sopskit.sopsfile.verify import verify_bytes
+from tests.fuzz.harness import identities
+from tests.fuzz.mutator import VECTORS
+from tests.helpers import age_key, clean_env, run_cli, run_sops
+
+YAML = (VECTORS / "seed.yaml").read_bytes()
+JSON = (VECTORS / "seed.json").read_bytes()
+BOMB = b"a0: &a0 [x,x,x,x,x,x,x,x,x]\n" + b"".join(
+    b"a%d: &a%d [%s]\n" % (k, k, b",".join([b"*a%d" % (k - 1)] * 9)) for k in range(1, 10))
+
+HOSTILE = {
+    "bomb.yaml": BOMB + YAML,
+    "bomb-in-metadata.yaml": YAML.replace(b"sops:\n", b"sops:\n    zz: *a9\n").replace(
+        b"apiVersion", BOMB + b"apiVersion"),
+    "self-alias.yaml": b"loop: &l [1, *l]\n" + YAML,
+    "deep-flow.yaml": b"x: " + b"[" * 50000 + b"]" * 50000 + b"\n" + YAML,
+    "deep.json": b'{"x":' + b"[" * 100000 + b"]" * 100000 + b"," + JSON[1:],
+    "bigint.json": b'{"x": ' + b"1" * 5000 + b"," + JSON[1:],
+    "bigint.yaml": b"x: " + b"1" * 5000 + b"\n" + YAML,
+    "bigint-meta.json": JSON.replace(b'"version"', b'"x": ' + b"9" * 5000 + b', "version"'),
+    "surrogate.yaml": b'x: "\\ud800"\n' + YAML,
+    "surrogate-recipient.json": JSON.replace(b'"recipient": "', b'"recipient": "\\udc00'),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = tmp_path_factory.mktemp("hostile")
+    for name, data in HOSTILE.items():
+        (where / name).write_bytes(data)
+    return where
+
+
+def _key_env() -> dict[str, str]:
+    return clean_env({"SOPS_AGE_KEY_FILE": str(VECTORS / "test-key.txt")})
+
+
+def _one_clean_line(stderr: str) -> None:
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+
+
+def test_verify_and_audit_cli_on_every_hostile_file(hostile_dir: Path) -> None:
+    files = sorted(hostile_dir.iterdir())
+    verify = run_cli("verify", *files, env=_key_env(), cwd=hostile_dir, timeout=120)
+    _one_clean_line(verify.stderr)
+    assert verify.code == 1
+    failed = {line.split()[1].split(":")[0] for line in verify.stdout.splitlines() if line.startswith("FAIL")}
+    ok = {line.split()[1] for line in verify.stdout.splitlines() if line.startswith("ok")}
+    # a lone surrogate in a recipient is not used by age decryption: sops reads the file too
+    assert ok == {"surrogate-recipient.json"}, verify.stdout
+    assert failed == set(HOSTILE) - ok, verify.stdout
+    audit = run_cli("audit", *files, env=_key_env(), cwd=hostile_dir, timeout=120)
+    _one_clean_line(audit.stderr)
+    assert audit.code in (0, 1)
+
+
+@pytest.mark.parametrize("name", sorted(set(HOSTILE) - {"surrogate-recipient.json"}))
+def test_decrypt_cli_is_one_line(hostile_dir: Path, name: str) -> None:
+    done = run_cli("decrypt", name, env=_key_env(), cwd=hostile_dir, timeout=60)
+    _one_clean_line(done.stderr)
+    assert done.code in (1, 3) and done.stdout == ""
+    assert done.stderr.startswith(f"sopskit: error: {name}") and done.stderr.count("\n") == 1
+
+
+def test_alias_limit_names_the_line_and_spares_real_anchors() -> None:
+    with pytest.raises(InputError, match="excessive aliasing") as err:
+        yamlio.compose_all(BOMB.decode(), path="b.yaml")
+    assert err.value.line == 1  # the first anchor aliased
+    with pytest.raises(InputError, match="contains an alias of itself"):
+        yamlio.load("a: &a [1, *a]\n", path="s.yaml")
+    # 300 aliases of a 10-node anchor: well under go-yaml's ratio limit
+    normal = "base: &b {" + ", ".join(f"k{i}: v" for i in range(9)) + "}\n" + "".join(
+        f"u{i}: *b\n" for i in range(300))
+    assert len(yamlio.load(normal, path="n.yaml")) == 301
+    assert yamlio.allowed_alias_ratio(1000) == 0.99
+    assert yamlio.allowed_alias_ratio(4_000_000) == pytest.approx(0.10)
+
+
+def test_depth_limit_names_the_line() -> None:
+    text = "a:\n  b: " + "[" * 600 + "]" * 600 + "\n"
+    with pytest.raises(InputError, match=r"nested too deeply \(more than 500 levels\)") as err:
+        yamlio.compose_all(text, path="d.yaml")
+    assert err.value.line == 2
+    assert yamlio.compose_all("a: " + "[" * 90 + "]" * 90, path="ok.yaml")
+
+
+def test_integer_past_the_int_string_limit_is_a_string_like_yaml_v3() -> None:
+    from sopskit.sopsfile.yamlscalar import resolve_plain
+
+    assert resolve_plain("1" * 5000) == "1" * 5000
+    assert resolve_plain("0x" + "0" * 5000 + "1") == 1
+    assert resolve_plain("-" + "9" * 19) == -1e19  # out of int64: ParseFloat, as yaml.v3
+    with pytest.raises(InputError, match="number out of range"):
+        parse(b'{"x": ' + b"1" * 5000 + b"}", path="n.json", fmt="json")
+
+
+def test_lone_surrogate_in_json_key_hashes_as_sops_does(tmp_path: Path) -> None:
+    """Go's encoding/json reads an unpaired \\ud800 as U+FFFD; the MAC sops writes covers
+    that, so the native MAC check must agree with sops (it could not encode the key)."""
+    key = age_key()
+    target = tmp_path / "s.json"
+    target.write_bytes(b'{"\\ud800k": "v", "x": "\\udc00"}')
+    done = run_sops("--encrypt", "--age", key.recipient, "-i", target.name,
+                    env={"SOPS_AGE_KEY": key.secret}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    from sopskit.identity.model import AgeIdentity
+
+    ids = Identities(age=(AgeIdentity(key.secret, key.recipient, "test"),))
+    written = target.read_bytes()
+    assert "\ufffdk".encode() in written  # sops stored what Go decoded: U+FFFD
+    # The same file with the escape written back: Go reads it the same, the MAC must agree.
+    escaped = written.replace("\ufffdk".encode(), b"\\ud800k")
+    assert escaped != written
+    for data in (written, escaped):
+        report = verify_bytes(data, path="s.json", fmt="json", identities=ids)
+        assert report.ok and report.mac_checked, report.problems
+    decrypted = run_sops("--decrypt", "--input-type", "json", "--output-type", "json",
+                         "/dev/stdin", input=escaped,
+                         env={"SOPS_AGE_KEY": key.secret}, cwd=tmp_path)
+    assert decrypted.returncode == 0, decrypted.stderr
+
+
+def test_yaml_surrogate_escape_is_rejected_like_yaml_v3() -> None:
+    with pytest.raises(InputError, match="invalid Unicode character escape") as err:
+        parse(b'x: "\\ud800"\n' + YAML, path="s.yaml", fmt="yaml")
+    assert err.value.line == 1
+    ids = identities()
+    assert verify_bytes(YAML, path="s.yaml", fmt="yaml", identities=ids).ok
