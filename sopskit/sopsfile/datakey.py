@@ -11,6 +11,7 @@ GetDataKeyWithKeyServices); keys are tried age first, then PGP (default decrypti
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyrage
@@ -19,7 +20,7 @@ from sopskit import process
 from sopskit.errors import BinaryError, NoIdentityError
 from sopskit.identity.model import AgeIdentity, Identities
 from sopskit.sopsfile import shamir
-from sopskit.sopsfile.model import KeyGroup, Metadata
+from sopskit.sopsfile.model import AgeStanza, KeyGroup, Metadata, PgpStanza
 
 DATA_KEY_SIZE = 32
 GPG_TIMEOUT = 60.0
@@ -71,17 +72,31 @@ def _pgp_unwrap(group: KeyGroup, identities: Identities, attempts: _Attempts) ->
         return None
     for stanza in group.pgp:
         attempts.tried.append(f"pgp:{stanza.fp}")
-        env = process.base_env({"GNUPGHOME": str(home)})
-        try:
-            done = process.run(["gpg", "--batch", "--quiet", "--no-tty", "--homedir", str(home),
-                                "--decrypt"], env=env, input=stanza.enc.encode(),
-                               timeout=GPG_TIMEOUT)
-        except BinaryError:
-            continue
-        # GnuPG 2.2 drops OCB packets it cannot read and prints nothing (sops issue #896).
-        if done.returncode == 0 and done.stdout:
-            return done.stdout
+        key = open_pgp_stanza(stanza, home)
+        if key is not None:
+            return key
     return None
+
+
+def open_pgp_stanza(stanza: PgpStanza, home: Path) -> bytes | None:
+    """What one PGP stanza wraps (data key or share), or None when gpg cannot open it."""
+    env = process.base_env({"GNUPGHOME": str(home)})
+    try:
+        done = process.run(["gpg", "--batch", "--quiet", "--no-tty", "--homedir", str(home),
+                            "--decrypt"], env=env, input=stanza.enc.encode(),
+                           timeout=GPG_TIMEOUT)
+    except BinaryError:
+        return None
+    # GnuPG 2.2 drops OCB packets it cannot read and prints nothing (sops issue #896).
+    return done.stdout if done.returncode == 0 and done.stdout else None
+
+
+def open_age_stanza(stanza: AgeStanza, identity: AgeIdentity) -> bytes | None:
+    """What one age stanza wraps for this identity alone, or None when it does not open."""
+    try:
+        return bytes(pyrage.decrypt(stanza.enc.encode(), [_pyrage_identity(identity)]))
+    except (pyrage.DecryptError, pyrage.IdentityError, ValueError, TypeError):
+        return None
 
 
 def _unwrap_group(group: KeyGroup, identities: Identities, attempts: _Attempts) -> bytes | None:

@@ -321,6 +321,30 @@ def evasions(keys: CorpusKeys, seed: int = 10) -> list[Case]:
     pw = v.password()
     add("kustomize-env-file", "kustomize", "kustomize/env-file/secret.env",
         f"DB_USER=app\nDB_PASSWORD={pw}\n", (("generic-secret", 2, H),), pw)
+
+    # -- sops-shaped files over plaintext (hand-written metadata) ------------------------
+    def sops_meta(mac: str, rule: str) -> str:
+        return ("sops:\n    age:\n        - recipient: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8"
+                "zmrj2kg5sfn9aqmcac8p\n          enc: |\n            -----BEGIN AGE ENCRYPTED "
+                "FILE-----\n            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBhYmNk\n"
+                "            -----END AGE ENCRYPTED FILE-----\n    lastmodified: "
+                f'"2024-01-01T00:00:00Z"\n    mac: {mac}\n    {rule}\n    version: 3.8.1\n')
+
+    body = "apiVersion: v1\nkind: Secret\nmetadata:\n    name: s\nstringData:\n"
+    pw = v.password()
+    add("sops-plaintext-at-encrypted-path", "sops", "sops/plaintext-path/secret.sops.yaml",
+        f"{body}    password: {pw}\n" + sops_meta('""', "encrypted_regex: ^(data|stringData)$"),
+        (("sops-plaintext-value", 6, C), ("sops-mac-missing", 7, H)), pw)
+    pw = v.password()
+    add("sops-crypt-rule-encrypts-nothing", "sops", "sops/encrypts-nothing/secret.sops.yaml",
+        f"{body}    password: {pw}\n" + sops_meta('""', "encrypted_regex: ^nomatch$"),
+        (("sops-nothing-encrypted", 1, C), ("k8s-secret-plaintext", 6, H),
+         ("sops-mac-missing", 7, H)), pw)
+    pw = v.password()
+    add("sops-unencrypted-regex-everything", "sops", "sops/unencrypted-all/app.sops.yaml",
+        f"db:\n    password: {pw}\n" + sops_meta('""', "unencrypted_regex: .*"),
+        (("sops-nothing-encrypted", 2, C), ("generic-secret", 2, H), ("sops-mac-missing", 3, H)),
+        pw)
     return out
 
 
@@ -385,6 +409,8 @@ def decoys(keys: CorpusKeys) -> list[Case]:
          f"kind: ConfigMap\ndata:\n  ca.crt: {_b64(keys.cert)}\n"),
         ("aws-documentation", "aws.env", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"
          "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"),
+        ("fixture-word-in-value", "tests/test_api.py",
+         'assert data == {"PASSWORD": "hunter2-api-test"}\ntoken = "sk_fake_9f8e7d6c5b"\n'),
         ("valuefrom-secret-kind", "helm-release.yaml",
          "kind: HelmRelease\nspec:\n  valuesFrom:\n    - kind: Secret\n      name: app\n"),
     ]

@@ -137,11 +137,18 @@ def _vowel_ratio(value: str) -> float:
     return sum(c in "aeiouy" for c in letters) / len(letters) if letters else 0.0
 
 
+_FIXTURE_WORDS = frozenset(("fake", "dummy", "test", "testing", "example", "sample", "mock",
+                            "placeholder", "changeme", "insecure", "notsecret", "notreal"))
+
+
 def _decoy_words(value: str) -> bool:
     """Made of decoy words (`test-token`, `mySecretPassword123`, `fake`): what is left once
-    they and separators are removed is too short to be a secret."""
+    they and separators are removed is too short to be a secret; or a word of its own says
+    it is a fixture (`hunter2-api-test`, `sk_fake_x9`)."""
     rest = _DECOY_WORDS.sub("", value)
-    return sum(c.isalnum() for c in rest) < 4
+    if sum(c.isalnum() for c in rest) < 4:
+        return True
+    return any(w.lower() in _FIXTURE_WORDS for w in re.split(r"[-_.:/@]", value))
 
 
 def credential_shape(value: str, *, shell: bool = False) -> str | None:
