@@ -17,7 +17,7 @@ from sopskit.identity.model import Identities
 
 
 def run_bulk(app: AppContext, roots: tuple[Path, ...], *, jobs: int | None, dry_run: bool,
-             identities: Identities) -> None:
+             identities: Identities, allow_no_encrypted: bool = False) -> None:
     """Plan, then encrypt; VerificationError (exit 1) when any file failed."""
     targets = [paths.target(app.repo, r) for r in roots] or [app.repo]
     planned = plan(app.repo, targets)
@@ -30,7 +30,7 @@ def run_bulk(app: AppContext, roots: tuple[Path, ...], *, jobs: int | None, dry_
         click.echo(f"  {item.shown}  ({item.reason}; recipients: {source})")
     if dry_run:
         return
-    outcomes = _run(app, planned, jobs or default_jobs(), identities)
+    outcomes = _run(app, planned, jobs or default_jobs(), identities, allow_no_encrypted)
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         click.echo(f"failed: {o.shown}: {o.detail}", err=True)
@@ -41,12 +41,12 @@ def run_bulk(app: AppContext, roots: tuple[Path, ...], *, jobs: int | None, dry_
                                 check="encrypt")
 
 
-def _run(app: AppContext, planned: list[Planned], jobs: int, identities: Identities
-         ) -> list[Outcome]:
+def _run(app: AppContext, planned: list[Planned], jobs: int, identities: Identities,
+         allow_no_encrypted: bool) -> list[Outcome]:
     sops = sops_for(app, identities)
     if not sys.stderr.isatty() or app.verbosity < 0:
         return encrypt_planned(planned, repo=app.repo, sops=sops, identities=identities,
-                               jobs=jobs)
+                               jobs=jobs, allow_no_encrypted=allow_no_encrypted)
     lock = threading.Lock()
     with click.progressbar(length=len(planned), label="encrypting", file=sys.stderr) as bar:
 
@@ -55,4 +55,5 @@ def _run(app: AppContext, planned: list[Planned], jobs: int, identities: Identit
                 bar.update(1)
 
         return encrypt_planned(planned, repo=app.repo, sops=sops, identities=identities,
-                               jobs=jobs, on_done=tick)
+                               jobs=jobs, on_done=tick,
+                               allow_no_encrypted=allow_no_encrypted)

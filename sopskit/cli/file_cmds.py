@@ -62,7 +62,7 @@ def encrypt_cmd(app: AppContext, files: tuple[Path, ...], in_place: bool,  # noq
             raise UsageError("--all / -i DIR take recipients from the repository only")
         from sopskit.cli.encrypt_all_cmd import run_bulk  # only for bulk runs
 
-        run_bulk(app, files, jobs=jobs, dry_run=dry_run,
+        run_bulk(app, files, jobs=jobs, dry_run=dry_run, allow_no_encrypted=allow_no_encrypted,
                  identities=identities_for_command(app, identity_files, use_keyring))
         return
     if not files:

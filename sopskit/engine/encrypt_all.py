@@ -136,8 +136,8 @@ def plan(repo: Path, roots: Iterable[Path]) -> list[Planned]:
 
 
 def encrypt_planned(planned: list[Planned], *, repo: Path, sops: Sops, identities: Identities,
-                    jobs: int, on_done: Callable[[Outcome], None] | None = None
-                    ) -> list[Outcome]:
+                    jobs: int, on_done: Callable[[Outcome], None] | None = None,
+                    allow_no_encrypted: bool = False) -> list[Outcome]:
     """Encrypt every planned file in place, `jobs` at a time; outcomes in plan order."""
 
     def one(item: Planned) -> Outcome:
@@ -146,7 +146,8 @@ def encrypt_planned(planned: list[Planned], *, repo: Path, sops: Sops, identitie
         else:
             try:
                 result = encrypt_file(item.path, item.policy, repo=repo, sops=sops,
-                                      identities=identities, output=item.path)
+                                      identities=identities, output=item.path,
+                                      allow_no_encrypted=allow_no_encrypted)
                 done = Outcome(item.shown, True, "MAC checked" if result.mac_checked
                                else "MAC not checked: no key of yours")
             except SopskitError as exc:
