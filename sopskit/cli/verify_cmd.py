@@ -58,6 +58,8 @@ def render_text(reports: list[VerifyReport], verbosity: int) -> str:
     for r in reports:
         if r.ok and verbosity >= 0:
             lines.append(f"ok    {r.path}" + ("" if r.mac_checked else "  (MAC not checked)"))
+        if verbosity > 0:
+            lines.extend(f"note  {r.path}: {n}" for n in r.notes)
         for p in r.problems:
             where = "".join(f":{x}" for x in (p.line,) if x) + (f": {p.key_path}"
                                                                   if p.key_path else "")

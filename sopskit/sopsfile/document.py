@@ -7,7 +7,9 @@ over; `SopsDocument.leaves()` is that walk (sops.go: walkBranch / walkSlice).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -136,19 +138,43 @@ def detect_format(path: str | Path, override: str | None = None) -> Format:
 
 
 def looks_like_sops(data: bytes, fmt: Format) -> bool:
-    """Cheap content test for finding sops files (no full parse).
+    """Content test for finding sops files: does `data` have top-level sops metadata in
+    store `fmt` (what sops' LoadEncryptedFile looks for), without a full parse?
 
     The MAC is not required: a file whose `mac` was removed is still a sops file (one that
     sops refuses without --ignore-mac) and must be found, and failed, by a directory scan.
+    The metadata must be top-level: a Go source or a README that mentions `"sops"` and
+    `"mac"` is not a sops file.
     """
     if fmt == "dotenv":
-        return any(f"sops_{f}=".encode() in data for f in ("version", "mac", "lastmodified"))
+        return _DOTENV_META.search(data) is not None
     if fmt == "ini":
-        return b"[sops]" in data
+        return _INI_META.search(data) is not None
     if fmt in ("json", "binary"):
-        return b'"sops"' in data and (b'"mac"' in data or b'"lastmodified"' in data)
-    top = b"\nsops:" in data or data.startswith(b"sops:")
-    return top and (b"mac:" in data or b"lastmodified:" in data)
+        if b'"sops"' not in data or not (b'"mac"' in data or b'"lastmodified"' in data):
+            return False
+        return _json_has_top_sops(data)
+    if not (b"mac:" in data or b"lastmodified:" in data):
+        return False
+    return _YAML_META.search(data) is not None
+
+
+# `sops:` at the start of a line (a top-level key) holding a block or flow mapping.
+_YAML_META = re.compile(rb"(?m)^sops:[ \t]*(?:\{|(?:#[^\n]*)?\r?\n(?:[ \t]*\r?\n)*[ \t]+[^\s#])")
+_DOTENV_META = re.compile(rb"(?m)^sops_(?:version|mac|lastmodified)=")
+_INI_META = re.compile(rb"(?m)^[ \t]*\[sops\][ \t]*\r?$")
+_JSON_META = re.compile(rb'"sops"[ \t\r\n]*:[ \t\r\n]*\{')
+
+
+def _json_has_top_sops(data: bytes) -> bool:
+    """A JSON object with a `sops` object at the top. A damaged one (truncated, invalid)
+    still counts when it is an object whose text holds a `"sops": {` mapping, so that a
+    scan reports it instead of skipping it."""
+    try:
+        obj = json.loads(data)
+    except (ValueError, RecursionError):
+        return data.lstrip()[:1] == b"{" and _JSON_META.search(data) is not None
+    return isinstance(obj, dict) and isinstance(obj.get(SOPS_KEY), dict)
 
 
 def parse(data: bytes, *, path: str, fmt: Format,

@@ -43,14 +43,15 @@ class Issue:
 
     key_path: str
     message: str
+    note: bool = False  # something sops ignores: worth a note, never a failure
 
 
 @dataclass
 class _Build:
     issues: list[Issue] = field(default_factory=list)
 
-    def issue(self, key: str, message: str) -> None:
-        self.issues.append(Issue(f"sops.{key}" if key else "sops", message))
+    def issue(self, key: str, message: str, *, note: bool = False) -> None:
+        self.issues.append(Issue(f"sops.{key}" if key else "sops", message, note))
 
 
 def build(raw: Mapping[str, Any]) -> tuple[Metadata, tuple[Issue, ...]]:
@@ -58,7 +59,9 @@ def build(raw: Mapping[str, Any]) -> tuple[Metadata, tuple[Issue, ...]]:
     b = _Build()
     for key in raw:
         if key not in KNOWN_FIELDS:
-            b.issue(key, "unknown metadata field")
+            # sops decodes metadata into a struct and drops other fields (`attention`, written
+            # by sops 1.x, or a newer sops' field): they change nothing it does
+            b.issue(key, "metadata field sops ignores", note=True)
     rules = [CryptRule(k, _text(raw[k])) for k in CRYPT_RULE_KINDS if _text(raw.get(k))]
     if len(rules) > 1:
         b.issue(rules[1].kind, "more than one crypt rule: "

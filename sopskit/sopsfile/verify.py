@@ -28,6 +28,10 @@ from sopskit.sopsfile.document import (
 from sopskit.sopsfile.encvalue import EncValue, MalformedValue, looks_encrypted
 from sopskit.sopsfile.model import Format
 
+NO_ENCRYPTED_VALUES = "no-encrypted-values"
+# ENC[...] types sops parses but cannot use in a tree (aes/cipher.go decrypts them fine).
+UNUSABLE_TYPES = frozenset({"bytes"})
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -50,11 +54,16 @@ class VerifyReport:
     ok: bool
     mac_checked: bool
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # things sops ignores; never failures
 
     def as_dict(self) -> dict[str, object]:
-        return {"path": self.path, "ok": self.ok, "mac_checked": self.mac_checked,
-                "errors": [{"check": p.check, "message": p.message, "key_path": p.key_path,
-                            "line": p.line} for p in self.problems]}
+        out: dict[str, object] = {
+            "path": self.path, "ok": self.ok, "mac_checked": self.mac_checked,
+            "errors": [{"check": p.check, "message": p.message, "key_path": p.key_path,
+                        "line": p.line} for p in self.problems]}
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 class _Fail(Exception):
@@ -70,7 +79,7 @@ def _leaf_problem(check: str, message: str, leaf: Leaf) -> Problem:
 # Step 1 (key-less): the metadata block is complete and consistent.
 def step_metadata(doc: SopsDocument) -> None:
     found = [Problem("metadata", i.message, i.key_path, doc.metadata_line)
-             for i in doc.metadata_issues]
+             for i in doc.metadata_issues if not i.note]
     no_keys = not any(g.age or g.pgp or g.other for g in doc.metadata.key_groups)
     if no_keys and not any(p.key_path == "sops" for p in found):
         found.append(Problem("metadata", "no keys found in file", "sops", doc.metadata_line))
@@ -119,16 +128,19 @@ def _value_problems(doc: SopsDocument) -> Iterator[Problem]:
 
 
 def _malformed(value: str, leaf: Leaf, *, comment: bool) -> Iterator[Problem]:
+    what = "encrypted comment" if comment else "encrypted value"
     try:
-        EncValue.parse(value)
+        enc = EncValue.parse(value)
     except MalformedValue as exc:
-        what = "encrypted comment" if comment else "encrypted value"
         yield _leaf_problem("malformed-value", f"malformed {what}: {exc}", leaf)
+        return
+    if enc.type in UNUSABLE_TYPES:
+        # sops 3.11 decrypts `bytes` to a []byte that its tree cannot hold: `sops decrypt`
+        # (and so Flux) panics with "hash of unhashable type []uint8", in every store.
+        yield _leaf_problem("malformed-value", f"{what} of type {enc.type}, which sops "
+                            "cannot decrypt in a file (it crashes)", leaf)
     # No check that `type` fits the position: sops 3.11 writes a comment inside a list as a
     # list item of type `comment`, and decrypts any type anywhere (aes/cipher.go).
-
-
-NO_ENCRYPTED_VALUES = "no-encrypted-values"
 
 
 # Step 4 (key-less): something is encrypted at all. sops writes a file whose crypt rule
@@ -196,7 +208,8 @@ def verify_document(doc: SopsDocument, data_key: bytes | None) -> VerifyReport:
     if any(p.check == "mac-missing" for p in problems):
         problems = [p for p in problems if p.check != "mac-missing" or p.message.endswith(
             "--ignore-mac)")]
-    return VerifyReport(doc.path, not problems, mac_checked, problems)
+    notes = [f"{i.key_path}: {i.message}" for i in doc.metadata_issues if i.note]
+    return VerifyReport(doc.path, not problems, mac_checked, problems, notes)
 
 
 def verify_file(path: str | Path, identities: Identities, *, fmt: Format | None = None,

@@ -115,5 +115,5 @@ def test_invalid_crypt_regex_fails_verification(make_sops: Callable[..., Path],
     report = verify_file(path, age_ids)
     assert not report.ok
     assert [(p.check, p.key_path) for p in report.problems] == [
-        ("metadata", "sops.encrypted_regex")]
+        ("metadata", "sops.encrypted_regex"), ("no-encrypted-values", "sops")]
     assert "hunter2" not in str(report.as_dict())

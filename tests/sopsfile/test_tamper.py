@@ -141,7 +141,8 @@ def test_ciphertext_at_plaintext_path(make_sops: SopsMaker, age_ids: Identities)
 def test_two_crypt_rules_and_unknown_field(original: bytes, age_ids: Identities) -> None:
     edited = original.replace(b"    version:", b"    encrypted_regex: ^x$\n    weird: 1\n"
                               b"    version:")
-    problems = [(p.check, p.key_path) for p in _verify(edited, age_ids).problems
-                if p.check == "metadata"]
-    assert ("metadata", "sops.weird") in problems
+    report = _verify(edited, age_ids)
+    problems = [(p.check, p.key_path) for p in report.problems if p.check == "metadata"]
+    assert ("metadata", "sops.weird") not in problems  # sops ignores it: a note only
+    assert report.notes == ["sops.weird: metadata field sops ignores"]
     assert any(k in ("sops.encrypted_regex", "sops.unencrypted_suffix") for _, k in problems)
