@@ -13,13 +13,14 @@ from sopskit.cli.flux_cmd import flux_check_cmd
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.cli.rekey_ages import audit_ages
 from sopskit.engine import paths
-from sopskit.engine.flux_secret import flux_secret, write
+from sopskit.engine.flux_secret import NAMESPACE, SECRET_NAME, flux_secret, write
 from sopskit.engine.rekey import run
 from sopskit.engine.rekey.apply import Context, default_jobs
 from sopskit.engine.rekey.desired import Desired, load_desired, require_registry
 from sopskit.engine.rekey.plan import DEFAULT_MAX_AGE_DAYS, Plan, RotateMode, make_plan
 from sopskit.engine.runbook import rotate_key_runbook, to_text
 from sopskit.errors import ExitCode, UsageError
+from sopskit.flux.check import secret_ref
 from sopskit.sops.binary import locate
 from sopskit.sops.runner import Sops
 
@@ -128,10 +129,17 @@ flux_group.add_command(flux_check_cmd)
 def flux_secret_cmd(app: AppContext, cluster: str, out: Path | None,  # noqa: PLR0917
                     registry: Path | None, identity_files: tuple[Path, ...],
                     use_keyring: bool | None) -> None:
-    """The `sops-age` Secret for CLUSTER, encrypted to the admin keys, ready to commit."""
+    """The decryption Secret for CLUSTER, encrypted to the admin keys, ready to commit.
+
+    Its entries are `<key>.agekey` (`<key>.asc` for PGP); its name and namespace are the
+    ones the cluster's Flux Kustomizations reference in `decryption.secretRef` (default
+    sops-age in flux-system).
+    """
     identities = identities_for_command(app, identity_files, use_keyring)
-    secret = flux_secret(require_registry(app.repo, registry), cluster, identities,
-                         Sops(locate(app.sops_binary), identities))
+    loaded = require_registry(app.repo, registry)
+    name, namespace = secret_ref(app.repo, cluster, loaded) or (SECRET_NAME, NAMESPACE)
+    secret = flux_secret(loaded, cluster, identities, Sops(locate(app.sops_binary), identities),
+                         name, namespace)
     for skipped in secret.skipped:
         click.echo(f"sopskit: skipped {skipped}", err=True)
     if out is None:
@@ -140,6 +148,6 @@ def flux_secret_cmd(app: AppContext, cluster: str, out: Path | None,  # noqa: PL
         return
     write(secret, paths.target(app.repo, out))
     if app.verbosity >= 0:
-        click.echo(f"wrote {paths.display(app.repo, paths.target(app.repo, out))}: "
-                   f"{', '.join(secret.included)}, encrypted to "
-                   f"{', '.join(secret.admins)}", err=True)
+        click.echo(f"wrote {paths.display(app.repo, paths.target(app.repo, out))}: Secret "
+                   f"{secret.namespace}/{secret.name} with {', '.join(secret.included)}, "
+                   f"encrypted to {', '.join(secret.admins)}", err=True)

@@ -41,6 +41,8 @@ class FluxSecret:
     included: tuple[str, ...]  # entry names (`<key>.agekey`, `<key>.asc`)
     skipped: tuple[str, ...]  # "name: why", for keys of the cluster left out
     admins: tuple[str, ...]  # key names the file is encrypted to
+    name: str = SECRET_NAME
+    namespace: str = NAMESPACE
 
 
 def cluster_keys(registry: Registry, cluster: str) -> list[Key]:
@@ -59,13 +61,14 @@ def admin_keys(registry: Registry) -> list[Key]:
             and k.status == "active" and not k.expired(today_utc())]
 
 
-def manifest(entries: dict[str, str]) -> bytes:
+def manifest(entries: dict[str, str], name: str = SECRET_NAME,
+             namespace: str = NAMESPACE) -> bytes:
     """The Secret manifest (entry names and values JSON-quoted: valid YAML double-quoted;
     an armored PGP key keeps its newlines as `\\n` escapes)."""
-    lines = ["apiVersion: v1", "kind: Secret", "metadata:", f"  name: {SECRET_NAME}",
-             f"  namespace: {NAMESPACE}", "type: Opaque", "stringData:"]
-    lines += [f"  {json.dumps(name)}: {json.dumps(secret)}"
-              for name, secret in sorted(entries.items())]
+    lines = ["apiVersion: v1", "kind: Secret", "metadata:", f"  name: {json.dumps(name)}",
+             f"  namespace: {json.dumps(namespace)}", "type: Opaque", "stringData:"]
+    lines += [f"  {json.dumps(entry)}: {json.dumps(secret)}"
+              for entry, secret in sorted(entries.items())]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -110,10 +113,11 @@ def _entries(keys: list[Key], identities: Identities) -> tuple[dict[str, str], l
     return entries, skipped
 
 
-def flux_secret(registry: Registry, cluster: str, identities: Identities,
-                sops: Sops) -> FluxSecret:
-    """The encrypted `sops-age` Secret for `cluster`; UsageError when it would be empty
-    or nobody could decrypt it."""
+def flux_secret(registry: Registry, cluster: str, identities: Identities,  # noqa: PLR0917
+                sops: Sops, name: str = SECRET_NAME, namespace: str = NAMESPACE) -> FluxSecret:
+    """The encrypted decryption Secret for `cluster` (named as the cluster's Kustomizations'
+    `decryption.secretRef`, default `sops-age` in flux-system); UsageError when it would be
+    empty or nobody could decrypt it."""
     admins = admin_keys(registry)
     if not admins:
         raise UsageError("no active key serves every cluster (clusters: [\"*\"]): nobody to "
@@ -122,14 +126,14 @@ def flux_secret(registry: Registry, cluster: str, identities: Identities,
     if not entries:
         raise UsageError(f"no private key of cluster {cluster} is held here"
                          + (f" ({'; '.join(skipped)})" if skipped else ""))
-    plain = manifest(entries)
+    plain = manifest(entries, name, namespace)
     rule = CreationRule.single({k.recipient for k in admins}, crypt_rule=K8S_REGEX)
-    out = sops.encrypt(plain, filename=f"{SECRET_NAME}.yaml", rule=rule)
-    check.check_bytes(out, path=f"{cluster} {SECRET_NAME}", fmt="yaml", identities=identities,
+    out = sops.encrypt(plain, filename=f"{name}.yaml", rule=rule)
+    check.check_bytes(out, path=f"{cluster} {name}", fmt="yaml", identities=identities,
                       expect=check.Expect(recipients=rule.recipients,
                                           crypt=(K8S_REGEX, False), plaintext=plain))
     return FluxSecret(cluster, out, tuple(sorted(entries)), tuple(skipped),
-                      tuple(sorted(k.name for k in admins)))
+                      tuple(sorted(k.name for k in admins)), name, namespace)
 
 
 def write(secret: FluxSecret, out: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sopskit import gitio
 from sopskit.errors import BinaryError, InputError
+from sopskit.flux.semver import parse_tag
 from sopskit.recipient import Recipient
 from sopskit.sopsfile.document import detect_format, looks_like_sops, parse
 
@@ -24,12 +25,15 @@ def _git(repo: Path, *args: str) -> bytes | None:
 
 
 def latest_tag(repo: Path) -> str | None:
-    """The most recently created tag, or None (no git, no tags)."""
-    out = _git(repo, "tag", "--sort=-v:refname", "--sort=-creatordate")  # last key wins
+    """The highest release tag as Flux reads versions (`v1.2.3` / `1.2.3`, no
+    pre-release), or None: `dev-snapshot`, `v2.0.0-rc.1` or a newer non-release tag is
+    never taken for a release."""
+    out = _git(repo, "tag")
     if not out:
         return None
-    first = out.decode(errors="replace").splitlines()
-    return first[0].strip() if first else None
+    releases = [v for t in out.decode(errors="replace").splitlines()
+                if (v := parse_tag(t.strip())) is not None and not v.pre]
+    return max(releases).original if releases else None
 
 
 def _blobs(repo: Path, entries: list[tuple[str, str]]) -> dict[str, bytes]:

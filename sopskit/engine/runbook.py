@@ -21,6 +21,8 @@ from typing import Literal
 from sopskit.engine import git_tags
 from sopskit.engine.flux_secret import entry_name
 from sopskit.errors import UsageError
+from sopskit.flux.check import cluster_sources
+from sopskit.flux.tracking import Tracking as FluxTracking
 from sopskit.history.exposure import FileExposure, KeyRef, ValueExposure, exposure
 from sopskit.recipient import Recipient
 from sopskit.registry.model import ALL_CLUSTERS, Cluster, Key, Registry
@@ -33,8 +35,9 @@ FLUX_SECRET_DIR = "keys/flux"  # noqa: S105 - a directory, outside Flux's paths
 class Tracking:
     cluster: str
     kind: Literal["branch", "tag"]
-    ref: str  # the branch, or the latest tag (or "" when there is none yet)
+    ref: str  # the branch, or the tag it reconciles (or "" when there is none yet)
     guessed: bool
+    source: str = ""  # "GitRepository clusters/x/...: semver >=1 <2" when read from Flux
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,18 @@ class Runbook:
     steps: tuple[Step, ...]
 
 
-def tracking(cluster: Cluster, tag: str | None) -> Tracking:
-    """Whether a cluster reconciles a branch or release tags (from its description)."""
+def tracking(cluster: Cluster, tag: str | None, flux: FluxTracking | None = None,
+             where: str = "") -> Tracking:
+    """Whether a cluster reconciles a branch or release tags: from its Flux GitRepository
+    (`flux`) when the repository commits one, else from its registry description, else
+    guessed from its name (said so in the runbook)."""
+    if flux is not None:
+        label = f"GitRepository {where}: {flux.kind} {flux.ref}".replace("  ", " ")
+        if flux.kind == "branch":
+            return Tracking(cluster.name, "branch", flux.ref, False, label)
+        # a tag, a semver range (its resolved tag), a pinned commit or ref name
+        return Tracking(cluster.name, "tag", flux.tag or (flux.ref if flux.kind == "tag"
+                                                          else ""), False, label)
     text = cluster.description.lower()
     branch = re.search(r"tracks\s+(?:the\s+)?([\w./-]+)\s+branch|tracks\s+([\w./-]+)$", text)
     if "tag" in text:
@@ -151,8 +164,10 @@ def step_roll_out(trackings: tuple[Tracking, ...], when: str) -> Step:
             commands += [f'git tag -a {tag} -m "{when}" && git push origin {tag}',
                          f"flux get sources git --context {t.cluster}",
                          f"flux get kustomizations --context {t.cluster}"]
-            notes.append(f"{t.cluster} tracks release tags (latest: {t.ref or 'none'}): wait "
+            notes.append(f"{t.cluster} tracks release tags (now: {t.ref or 'none'}): wait "
                          f"until it has reconciled {tag}, not just until the push")
+        if t.source:
+            notes.append(f"({t.cluster}: read from its {t.source})")
         if t.guessed:
             notes.append(f"({t.cluster}: tracking guessed from its name; say `tracks ...` "
                          "in its registry description)")
@@ -217,22 +232,37 @@ def step_change_values(key: Key, live: list[tuple[FileExposure, list[ValueExposu
                 tuple(notes))
 
 
-def _tag_warning(repo: Path, tag: str | None, key: Key, new: Key | None,
+def _tag_warning(repo: Path, key: Key, new: Key | None,
                  trackings: tuple[Tracking, ...]) -> tuple[str, ...]:
-    tagged = [t.cluster for t in trackings if t.kind == "tag"]
-    if not tag or not tagged:
-        return ()
-    needing = still_needing(git_tags.recipients_at(repo, tag), key, new)
-    if not needing:
-        return ()
-    names = ", ".join(needing[:5]) + (f" and {len(needing) - 5} more" if len(needing) > 5
-                                      else "")
-    verb = "reconciles" if len(tagged) == 1 else "reconcile"
-    return (f"{', '.join(tagged)} {verb} tag {tag}, where {len(needing)} file(s) are "
-            f"encrypted to {key.name} and not to {new.name if new else 'its successor'} "
-            f"({names}): removing {key.name} from those clusters now breaks them. Cut and "
-            "reconcile a new tag first (the roll-out step above), then run this runbook "
-            "again to re-check.",)
+    """For each tag a tag-tracking cluster reconciles: the files there that `key` can read
+    and `new` cannot."""
+    by_tag: dict[str, list[str]] = {}
+    for t in trackings:
+        if t.kind == "tag" and t.ref:
+            by_tag.setdefault(t.ref, []).append(t.cluster)
+    out = []
+    for tag, tagged in sorted(by_tag.items()):
+        needing = still_needing(git_tags.recipients_at(repo, tag), key, new)
+        if not needing:
+            continue
+        names = ", ".join(needing[:5]) + (f" and {len(needing) - 5} more"
+                                          if len(needing) > 5 else "")
+        verb = "reconciles" if len(tagged) == 1 else "reconcile"
+        out.append(f"{', '.join(tagged)} {verb} tag {tag}, where {len(needing)} file(s) are "
+                   f"encrypted to {key.name} and not to "
+                   f"{new.name if new else 'its successor'} ({names}): removing {key.name} "
+                   "from those clusters now breaks them. Cut and reconcile a new tag first "
+                   "(the roll-out step above), then run this runbook again to re-check.")
+    return tuple(out)
+
+
+def trackings_of(repo: Path, registry: Registry, clusters: tuple[str, ...]
+                 ) -> tuple[Tracking, ...]:
+    """Each cluster's tracking, read from Flux where the repository says it."""
+    flux = cluster_sources(repo, registry)
+    tag = git_tags.latest_tag(repo)
+    return tuple(tracking(registry.clusters[c], tag, *flux.get(c, (None, "")))
+                 for c in clusters if c in registry.clusters)
 
 
 def rotate_key_runbook(repo: Path, registry: Registry, name: str,
@@ -243,10 +273,8 @@ def rotate_key_runbook(repo: Path, registry: Registry, name: str,
         raise UsageError(f"no key {name!r} in the registry", path=registry.path)
     new_name = new or default_new_name(name)
     clusters = _clusters_of(registry, key)
-    tag = git_tags.latest_tag(repo)
-    trackings = tuple(tracking(registry.clusters[c], tag) for c in clusters
-                      if c in registry.clusters)
-    warnings = _tag_warning(repo, tag, key, registry.keys.get(new_name), trackings)
+    trackings = trackings_of(repo, registry, clusters)
+    warnings = _tag_warning(repo, key, registry.keys.get(new_name), trackings)
     steps = [step_generate(key, new_name, registry), step_add_to_clusters(key, new_name,
                                                                           clusters),
              step_rekey(f"Re-key the files for {new_name}", f"`updatekeys` adding {new_name}"),

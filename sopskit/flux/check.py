@@ -3,11 +3,12 @@ revision it reconciles (`tracked`), and run the delivery checks. Library code: n
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sopskit.errors import UsageError
+from sopskit.errors import InputError, UsageError
 from sopskit.flux import delivery, secrets
 from sopskit.flux.delivery import FluxFinding
 from sopskit.flux.discover import discover
@@ -107,7 +108,12 @@ def flux_check(options: CheckOptions) -> FluxReport:
     reports: list[ClusterReport] = []
     findings: list[FluxFinding] = []
     for cluster in found:
-        tracking = resolve(options.repo, cluster.source) if cluster.source else None
+        tracking = None
+        if cluster.source is not None:
+            try:
+                tracking = resolve(options.repo, cluster.source)
+            except InputError as exc:  # source-controller fails this source the same way
+                run.notes.append(f"cluster {cluster.name}: {exc}")
         here, target, label = loader, cluster, "working tree"
         if options.tracked:
             if tracking is None or tracking.rev is None:
@@ -184,3 +190,30 @@ def _check(loader: Loader, cluster: Cluster, tracking: Tracking | None,  # noqa:
                        if e.endswith((secrets.AGE_SUFFIX, secrets.PGP_SUFFIX))})
         found += delivery.outliers(loader, cluster)
     return ClusterReport(cluster, tracking, keys, label, provided), found
+
+
+def secret_ref(repo: Path, cluster: str, registry: Registry | None = None
+               ) -> tuple[str, str] | None:
+    """(name, namespace) of the decryption Secret cluster `cluster`'s Kustomizations
+    reference (the most referenced one); None when the repository has no such cluster or
+    none of its Kustomizations names a Secret."""
+    found = [c for c in _discover(Loader(working_tree(repo)), registry) if c.name == cluster]
+    refs = Counter((n.decryption.secret, n.namespace) for c in found for n in c.nodes
+                   if n.decryption is not None and n.decryption.secret)
+    return refs.most_common(1)[0][0] if refs else None
+
+
+def cluster_sources(repo: Path, registry: Registry | None = None
+                    ) -> dict[str, tuple[Tracking, str]]:
+    """Cluster name -> (the revision it reconciles, the file of its GitRepository), read
+    from the Flux objects; clusters whose GitRepository is not committed, or whose semver
+    range is improper (`flux check` reports it), are left out."""
+    out: dict[str, tuple[Tracking, str]] = {}
+    for cluster in _discover(Loader(working_tree(repo)), registry):
+        if cluster.source is None or cluster.source.file is None:
+            continue
+        try:
+            out[cluster.name] = (resolve(repo, cluster.source), cluster.source.file)
+        except InputError:
+            continue
+    return out

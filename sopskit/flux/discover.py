@@ -133,8 +133,13 @@ class _Discovery:
             if build is not None:
                 reached.update(build.manifests)
             out.append((_entry_path(inst.get("spec", "sync", "path")) or "", [], inst))
+        # a bootstrap Kustomization is an entry unless another bootstrap one applies it
+        by_roots: set[str] = set()
         for doc in own:
-            if doc.file not in reached:
+            build = self.raw_build(doc, "spec.path")
+            by_roots.update(f for f in (build.manifests if build else ()) if f != doc.file)
+        for doc in own:
+            if doc.file not in by_roots:
                 out.append((_entry_path(doc.get("spec", "path")) or "", [doc], None))
         orphans: dict[str, list[Doc]] = {}
         for doc in self.kustomizations:

@@ -192,3 +192,70 @@ def test_flux_secret_out_under_a_file_is_one_line(tmp_path: Path) -> None:
                 world.root / "afile" / "s.yaml", env=world.env())
     assert r.code == 3 and "afile/s.yaml: cannot write here" in r.stderr, r.stderr
     assert (world.root / "afile").read_text() == "x"
+
+
+GOTK = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {{name: flux-system, namespace: flux-system}}
+spec: {{url: "ssh://git@example.invalid/x", ref: {{{ref}}}}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {{name: flux-system, namespace: flux-system}}
+spec:
+  path: ./clusters/{cluster}
+  sourceRef: {{kind: GitRepository, name: flux-system}}
+"""
+
+
+def flux_layout(world: World, refs: dict[str, str]) -> None:
+    for cluster, ref in refs.items():
+        base = world.root / "clusters" / cluster / "flux-system"
+        base.mkdir(parents=True, exist_ok=True)
+        (base / "gotk-sync.yaml").write_text(GOTK.format(ref=ref, cluster=cluster))
+        (base / "kustomization.yaml").write_text("resources: [gotk-sync.yaml]\n")
+    apps = world.root / "clusters/sandbox/apps.yaml"
+    apps.write_text("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+                    "metadata: {name: apps, namespace: flux-system}\n"
+                    "spec:\n  path: ./clusters/sandbox/flux-system\n"
+                    "  sourceRef: {kind: GitRepository, name: flux-system}\n"
+                    "  decryption: {provider: sops, secretRef: {name: sops-keys}}\n")
+
+
+def test_runbook_reads_tracking_from_flux_not_from_names(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    world.populate(2, "clusters/production/apps")
+    flux_layout(world, {"production": 'semver: ">=1.0.0"', "sandbox": "branch: develop"})
+    world.commit()
+    tag(world, "v1.0.0")
+    git(world.root, "tag", "v1.1.0-rc.1")  # a pre-release: not for >=1.0.0
+    (world.root / "README.md").write_text("later\n")
+    world.commit("later")
+    git(world.root, "tag", "dev-snapshot")  # newest, lightweight, not a release
+    r = run_cli("--repo", world.root, "runbook", "rotate-key", "flux-production", "--to",
+                "fp2", env=world.env())
+    assert r.code == 0, r.stderr
+    assert "production (tag v1.0.0)" in r.stdout and "dev-snapshot" not in r.stdout
+    assert "read from its GitRepository clusters/production/flux-system/gotk-sync.yaml: " \
+           "semver >=1.0.0" in r.stdout
+    assert "guessed" not in r.stdout
+    sandbox = run_cli("--repo", world.root, "runbook", "rotate-key", "flux-sandbox", "--to",
+                      "fs2", env=world.env())
+    assert "git push origin HEAD:develop" in sandbox.stdout  # Flux says develop, not main
+    assert git_tags.latest_tag(world.root) == "v1.0.0"
+
+
+def test_flux_secret_takes_the_name_the_kustomizations_reference(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    flux_layout(world, {"sandbox": "branch: main"})
+    out = world.root / "keys/flux/sandbox-sops-age.sops.yaml"
+    r = run_cli("--repo", world.root, "flux", "secret", "sandbox", "--out", out,
+                env=world.env())
+    assert r.code == 0, r.stderr
+    assert "Secret flux-system/sops-keys with flux-sandbox.agekey" in r.stderr
+    admin = world.keys["ops-admin"].secret
+    plain = yamlio.load(run_sops("--decrypt", out, env={"SOPS_AGE_KEY": admin}).stdout.decode(),
+                        path="x")
+    assert plain["metadata"] == {"name": "sops-keys", "namespace": "flux-system"}
+    assert list(plain["stringData"]) == ["flux-sandbox.agekey"]
