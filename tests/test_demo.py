@@ -22,7 +22,9 @@ def test_demo_without_keyring() -> None:
     out = run_demo(clean_env())
     assert "no usable OS keyring" in out and "identities go to 0600 files" in out
     assert "5 ok, 0 failed" in out  # verify --require-mac over the five files
-    assert out.count("(exit 1, as expected)") == 3  # tampering (text, json) and the audit
+    # tampering (text, json), the audit, and flux check catching the dropped decryption
+    assert out.count("(exit 1, as expected)") == 4
+    assert "flux-decryption-missing" in out and "0 delivery findings in 2 cluster(s)" in out
     assert "generic-secret" in out and "recipient-retired" in out  # what the audit found
     assert out.count("updatekeys+rotate") >= 4 and "locked out" in out  # the rekey proof
     assert "0 findings" in out  # the audit after the rotation

@@ -9,7 +9,9 @@ the demo says which.
 
 The story: a registry, keys, `.sops.yaml`; encrypt, verify, decrypt, edit; tampering caught;
 a plaintext secret and a retired key found by the audit; the sandbox key replaced with
-`rekey`; the audit clean again; the Flux secret and the rotation runbook.
+`rekey`; the audit clean again; `flux check` passing on the repository's Flux layout and
+catching a Kustomization that lost its `decryption`; the Flux secret and the rotation
+runbook.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 import click
 
 from sopskit import process
-from sopskit.cli.demo_data import FILES, PLANTED, REGISTRY_RULES
+from sopskit.cli.demo_data import DROP_DECRYPTION, FILES, PLANTED, REGISTRY_RULES
 from sopskit.identity.keyring_store import KeyringStore, keyring_status
 
 AGE_KEYS = ("ops-admin", "flux-sandbox", "flux-production")
@@ -200,6 +202,13 @@ def plant(demo: Demo) -> str:
     return ""
 
 
+def drop_decryption(demo: Demo) -> str:
+    path = demo.repo / DROP_DECRYPTION[0]
+    path.write_text(path.read_text(encoding="utf-8").replace(DROP_DECRYPTION[1], ""),
+                    encoding="utf-8")
+    return ""
+
+
 def git_step(*args: str) -> Callable[[Demo], str]:
     return lambda demo: _git(demo, *args)
 
@@ -266,6 +275,15 @@ def steps(demo: Demo) -> list[Step]:
              shown=f"rm {PLANTED[0]}", action=unplant),
         commit("rotate the sandbox key"),
         Step("The audit is clean again (exit 0)", ("audit",)),
+        Step("What Flux reconciles and decrypts: every cluster can read what it applies",
+             ("flux", "check")),
+        Step("Someone drops `decryption:` from production's core Kustomization",
+             shown=f"$EDITOR {DROP_DECRYPTION[0]}   # deletes the decryption block",
+             action=drop_decryption),
+        Step("flux check catches it before the push (exit 1)", ("flux", "check", "--cluster",
+                                                                 "production"), expect=1),
+        Step("Undo it", shown=f"git checkout -- {DROP_DECRYPTION[0]}",
+             action=git_step("checkout", "--", DROP_DECRYPTION[0])),
         Step("The Flux decryption Secret for sandbox, encrypted to the admin keys",
              ("flux", "secret", "sandbox", "--out",
               "clusters/sandbox/flux-system/sops-age.sops.yaml")),

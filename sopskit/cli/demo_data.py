@@ -14,6 +14,60 @@ stringData:
   password: {password}
 """
 
+# `flux bootstrap` writes gotk-sync.yaml; decryption is added for the cluster's own
+# secrets (clusters/<name>/*.sops.yaml), which the flux-system Kustomization applies.
+GOTK_SYNC = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  url: ssh://git@github.com/example/fleet
+  ref: {{{ref}}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/{cluster}
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  decryption:
+    provider: sops
+    secretRef:
+      name: sops-age
+"""
+
+FLUX_KS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: {name}
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: {path}
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  decryption:
+    provider: sops
+    secretRef:
+      name: sops-age
+"""
+
+# The delivery mistake the demo shows: production's core Kustomization loses `decryption`.
+DROP_DECRYPTION = ("clusters/production/core.yaml",
+                   "  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n")
+
 FILES = {
     "clusters/sandbox/db-credentials.sops.yaml":
         MANIFEST.format(namespace="payments", password="demo-sandbox-Pa55w0rd"),  # noqa: S106
@@ -35,9 +89,44 @@ stringData:
     "apps/payments/kustomization.yaml": """\
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
+namespace: payments
 resources:
   - deployment.yaml
+secretGenerator:               # Flux decrypts generator sources too
+  - name: payments-env
+    envs: [app.env]
+  - name: payments-config
+    files: [config.json]
 """,
+    "apps/payments/deployment.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: payments
+spec:
+  selector: {matchLabels: {app: payments}}
+  template:
+    metadata: {labels: {app: payments}}
+    spec:
+      containers:
+        - name: payments
+          image: ghcr.io/example/payments:1.4.2
+          envFrom: [{secretRef: {name: payments-env}}]
+""",
+    "core/kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - cert-manager/cloudflare-token.sops.yaml
+""",
+    **{f"clusters/{cluster}/flux-system/{name}": text.format(cluster=cluster, ref=ref)
+       for cluster, ref in (("sandbox", "branch: main"), ("production", 'semver: ">=1.0.0"'))
+       for name, text in (("gotk-sync.yaml", GOTK_SYNC),
+                          ("kustomization.yaml", "resources: [gotk-sync.yaml]\n"))},
+    **{f"clusters/{cluster}/{name}.yaml": FLUX_KS.format(name=name, path=path)
+       for cluster, paths in (("sandbox", (("core", "./core"), ("apps", "./apps/payments"))),
+                              ("production", (("core", "./core"),)))
+       for name, path in paths},
 }
 
 # Planted by the demo to show the audit: a Helm values file with a plaintext password.

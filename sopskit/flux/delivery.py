@@ -75,14 +75,17 @@ def paths(cluster: Cluster) -> Iterator[FluxFinding]:
 
 def decryption(cluster: Cluster) -> Iterator[FluxFinding]:
     """flux-decryption-missing: sops files applied without `decryption.provider: sops`."""
+    names = Counter(n.decryption.secret for n in cluster.nodes
+                    if n.decryption is not None and n.decryption.secret)
+    secret = names.most_common(1)[0][0] if names else "<the cluster's decryption Secret>"
     for node in cluster.nodes:
         if node.sops_files and (node.decryption is None or node.decryption.provider != "sops"):
             yield FluxFinding(
                 "flux-decryption-missing", cluster.name, node.label, node.file, node.line,
                 f"applies {len(node.sops_files)} sops file(s) ({_shown(node.sops_files)}) "
                 "without decryption; add `spec.decryption: {provider: sops, secretRef: "
-                "{name: <the cluster's decryption Secret>}}` (else they reach the cluster "
-                "as ENC[...] values)")
+                f"{{name: {secret}}}}}` (kustomize-controller refuses SOPS-encrypted "
+                "Secrets without it)")
 
 
 def not_secret(loader: Loader, cluster: Cluster) -> Iterator[FluxFinding]:

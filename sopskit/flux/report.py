@@ -52,7 +52,8 @@ def _tracking(c: ClusterReport) -> str:
     t = c.tracking
     if t is None:
         return "source: not committed in this repository"
-    now = f" -> {c.cluster.resolved}" if c.cluster.resolved else " (not in this clone)"
+    missing = " (no tag matches yet)" if t.kind == "semver" else " (not in this clone)"
+    now = f" -> {c.cluster.resolved}" if c.cluster.resolved else missing
     return f"tracks {t.kind} {t.ref}{now}; checked: {c.tree}"
 
 
