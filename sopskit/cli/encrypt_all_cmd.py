@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
+from sopskit.bulk.encrypt_all import Outcome, Planned, default_jobs, encrypt_planned, plan
 from sopskit.cli.context import AppContext, note
 from sopskit.cli.file_cmds import sops_for
 from sopskit.engine import paths
-from sopskit.engine.encrypt_all import Outcome, Planned, default_jobs, encrypt_planned, plan
 from sopskit.errors import VerificationError
 from sopskit.identity.model import Identities
 
