@@ -7,6 +7,9 @@ must accept the result (MAC included) and show the new content.
 from __future__ import annotations
 
 import json
+import os
+import pty
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,3 +169,29 @@ def test_no_key_and_bad_input(tmp_path: Path, age: AgeKey, secret: Path) -> None
 ])
 def test_parse_path(text: str, parsed: tuple[object, ...]) -> None:
     assert parse_path(text) == parsed
+
+
+def test_set_prompts_without_echo(tmp_path: Path, age: AgeKey, secret: Path) -> None:
+    """On a terminal the value is asked for twice and never echoed."""
+    env = clean_env({"SOPS_AGE_KEY": age.secret})
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: sopskit on a real pseudo-terminal
+        os.execve(sys.executable, [sys.executable, "-m", "sopskit", "--repo", str(tmp_path),
+                                   "set", str(secret), '["stringData"]["PASSWORD"]'], env)
+    seen = b""
+    for prompt in (b"Value:", b"confirmation:"):  # answer each prompt once it is shown
+        while prompt not in seen:
+            seen += os.read(fd, 1024)
+        os.write(fd, b"typed-pass-7\n")
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen
+    assert b"typed-pass-7" not in seen and b"set [" in seen
+    assert "PASSWORD: typed-pass-7" in sops_decrypt(secret, age)
