@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from sopskit import process
 from sopskit.audit.detectors import sopsfiles
 from sopskit.audit.detectors.source import Hit
 from sopskit.audit.finding import Finding
 from sopskit.audit.scan import finding
 from sopskit.errors import NoIdentityError, SopskitError
-from sopskit.identity.gpg import secret_fingerprints
+from sopskit.gpg import secret_fingerprints
 from sopskit.identity.model import Identities
 from sopskit.recipient import normalise_fingerprint
 from sopskit.sopsfile.datakey import (
@@ -78,7 +77,7 @@ _FINGERPRINTS: dict[Path, frozenset[str]] = {}
 def _own_fingerprints(home: Path) -> frozenset[str]:
     """The secret keys of a GnuPG home, listed once per run (a gpg call each otherwise)."""
     if home not in _FINGERPRINTS:
-        _FINGERPRINTS[home] = secret_fingerprints(home, process.base_env())
+        _FINGERPRINTS[home] = secret_fingerprints(home)
     return _FINGERPRINTS[home]
 
 

@@ -16,10 +16,10 @@ from sopskit.audit import baseline as baseline_mod
 from sopskit.audit import config_drift, integrity, recipients, rotation, scope
 from sopskit.audit.detectors.unencrypted import DEFAULT_PATTERNS, Promise, promising_regexes
 from sopskit.audit.finding import Finding
-from sopskit.audit.pgpexpiry import key_expiry
 from sopskit.audit.result import AuditResult
 from sopskit.audit.scan import DEFAULT_MAX_FILE_SIZE, FileResult, ScanSettings, scan_bytes
 from sopskit.errors import InputError, SopskitError, UsageError
+from sopskit.gpg import key_expiry
 from sopskit.history import datakey, leaks
 from sopskit.identity.model import Identities
 from sopskit.registry.locate import registry_path

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import click
 
-from sopskit import process
+from sopskit import gpg, process
 from sopskit.cli.demo_data import DROP_DECRYPTION, FILES, PLANTED, REGISTRY_RULES
 from sopskit.identity.keyring_store import KeyringStore, keyring_status
 
@@ -144,11 +144,9 @@ def write_rules(demo: Demo) -> str:
 
 def pgp_key(demo: Demo) -> str:
     """A PGP key for the release bot in the scratch GNUPGHOME; its public part exported."""
-    args = ["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
-    process.run([*args, "--quick-gen-key", "release-bot <release-bot@example.invalid>",
-                 "future-default", "default", "never"], env=demo.env, timeout=120)
-    out = process.run(["gpg", "--armor", "--export", "release-bot@example.invalid"],
-                      env=demo.env, timeout=60).stdout
+    made = gpg.generate("release-bot <release-bot@example.invalid>",
+                        home=Path(demo.env["GNUPGHOME"]))
+    out = made.public_armor.encode("ascii")
     (demo.home / "release-bot.asc").write_bytes(out)
     return "(a new ed25519/cv25519 key in the scratch GNUPGHOME)"
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sopskit import process
+from sopskit import gpg
 from sopskit.errors import SopskitError
 from sopskit.identity.model import Identities
 from sopskit.sops.binary import SopsBinary, locate
-
-MIN_GPG = (2, 2)
-_GPG_VERSION = re.compile(r"^gpg \(GnuPG\) (\d+)\.(\d+)(?:\.(\d+))?", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -50,20 +45,12 @@ def check_sops(explicit: str | None) -> Tool:
 
 
 def check_gpg() -> Tool:
-    path = shutil.which("gpg")
-    if path is None:
-        return Tool("gpg", None, None, "gpg not found on PATH (needed for PGP keys only)")
     try:
-        done = process.run([path, "--version"], env=process.base_env(), timeout=30)
+        path, version = gpg.version()
     except SopskitError as exc:
-        return Tool("gpg", Path(path), None, str(exc))
-    match = _GPG_VERSION.search(done.stdout.decode("utf-8", "replace"))
-    if match is None:
-        return Tool("gpg", Path(path), None, "`gpg --version` printed no GnuPG version")
-    version = ".".join(x for x in match.groups() if x)
-    if (int(match[1]), int(match[2])) < MIN_GPG:
-        return Tool("gpg", Path(path), version, f"GnuPG {version} is too old; need >= 2.2")
-    return Tool("gpg", Path(path), version)
+        found = gpg.binary()
+        return Tool("gpg", Path(found) if found else None, None, exc.message)
+    return Tool("gpg", path, version)
 
 
 def keyring_line() -> str:

@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sopskit import process
+from sopskit import gpg
 from sopskit.engine import check, paths
 from sopskit.engine.policy import Policy
 from sopskit.errors import InputError, UsageError, VerificationError
 from sopskit.fsio import replace_verified
 from sopskit.identity.model import Identities
-from sopskit.registry.pgpkey import scratch_home
 from sopskit.sops.config import CreationRule
 from sopskit.sops.runner import Sops
 from sopskit.sopsfile.document import detect_format, looks_like_sops
@@ -35,13 +34,9 @@ def encrypting_sops(sops: Sops, rule: CreationRule) -> Iterator[Sops]:
     if not rule.pgp_key_files:
         yield sops
         return
-    with scratch_home() as home:
+    with gpg.scratch_home() as home:
         for key_file in rule.pgp_key_files:
-            done = process.run(["gpg", "--batch", "--no-tty", "--homedir", home, "--import",
-                                key_file], env=process.base_env({"GNUPGHOME": str(home)}),
-                               timeout=60)
-            if done.returncode != 0:
-                raise InputError("gpg could not import this public key file", path=key_file)
+            gpg.import_key_file(home, Path(key_file))
         yield Sops(sops.binary, Identities(sops.identities.age, home), timeout=sops.timeout)
 
 

@@ -13,11 +13,10 @@ exists only in memory and on sops' stdin; the file is encrypted to the admin key
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sopskit import process
+from sopskit import gpg
 from sopskit.engine import check
 from sopskit.errors import UsageError
 from sopskit.fsio import replace_verified, write_error
@@ -31,7 +30,6 @@ from sopskit.sopsfile.model import CryptRule
 SECRET_NAME = "sops-age"  # noqa: S105 - the Secret's name, Flux's convention
 NAMESPACE = "flux-system"
 K8S_REGEX = CryptRule("encrypted_regex", "^(data|stringData)$")
-GPG_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -75,15 +73,7 @@ def manifest(entries: dict[str, str], name: str = SECRET_NAME,
 def export_pgp(fingerprint: str, gnupghome: Path) -> str | None:
     """The armored secret key from the GnuPG home (in memory), or None when gpg has none
     or wants a passphrase (--batch: never prompts)."""
-    gpg = shutil.which("gpg")
-    if gpg is None:
-        return None
-    done = process.run([gpg, "--batch", "--pinentry-mode", "error", "--homedir",
-                        str(gnupghome), "--armor", "--export-secret-keys", fingerprint],
-                       env=process.base_env(), timeout=GPG_TIMEOUT)
-    text = done.stdout.decode("ascii", "replace")
-    ok = done.returncode == 0 and "BEGIN PGP PRIVATE KEY BLOCK" in text
-    return text if ok else None
+    return gpg.export_secret(gnupghome, fingerprint)
 
 
 def _secret_of(key: Key, identities: Identities) -> str | None:

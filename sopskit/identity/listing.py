@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
-from sopskit.identity.gpg import secret_fingerprints
+from sopskit.gpg import secret_fingerprints
 from sopskit.identity.model import Identities
 from sopskit.identity.registry_link import RegistryKeys
 
@@ -41,7 +41,7 @@ def build_listing(ids: Identities, registry: RegistryKeys | None,
     have: set[str] = set(ids.age_recipients())
     if ids.gnupghome is not None and registry is not None and any(
             r.type == "pgp" for r in registry.keys.values()):
-        have |= secret_fingerprints(ids.gnupghome, env)
+        have |= secret_fingerprints(ids.gnupghome)
     keys = registry.keys if registry else {}
     can = tuple(sorted(n for n, r in keys.items() if r.id in have))
     cannot = tuple(sorted(n for n in keys if n not in can))

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pyrage
 
+from sopskit import gpg
 from sopskit.errors import SopskitError, UsageError
-from sopskit.registry import edit, fields, pgpkey
+from sopskit.registry import edit, fields
 from sopskit.registry.model import Registry
 from sopskit.registry.private import PrivateDestination, check_destination, store_private
 from sopskit.registry.resolve import today_utc
@@ -50,7 +51,7 @@ def _public_key_copy(registry_path: Path, name: str, source: Path) -> tuple[str,
 
 
 def _pgp_fingerprint(path: Path) -> str:
-    info = pgpkey.inspect_key_file(path)
+    info = gpg.inspect_key_file(path)
     if info.has_secret:
         raise UsageError("this file holds a PRIVATE key; export the public key"
                          " (gpg --armor --export FPR) and add that", path=path)
@@ -126,7 +127,7 @@ def generate_key(registry_path: Path, name: str, kind: str, meta: KeyMeta,
         new = edit.NewKey(name, "age", public, list(meta.clusters), meta.owner, today_utc(),
                           meta.expires)
     else:
-        made = pgpkey.generate(f"{name} <{meta.owner or name + '@sopskit.invalid'}>")
+        made = gpg.generate(f"{name} <{meta.owner or name + '@sopskit.invalid'}>")
         public, secret = made.fingerprint, made.secret_armor
         asc.parent.mkdir(parents=True, exist_ok=True)
         asc.write_text(made.public_armor, encoding="ascii")

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sopskit import yamlio
 from sopskit.errors import BinaryError, ConfigError, InputError
+from sopskit.gpg import inspect_key_file
 from sopskit.recipient import Recipient
 from sopskit.registry import fields
 from sopskit.registry.glob import Glob, GlobError
@@ -30,7 +31,6 @@ from sopskit.registry.model import (
     Registry,
     Rule,
 )
-from sopskit.registry.pgpkey import inspect_key_file
 from sopskit.registry.shadow import shadow_problems
 from sopskit.sopsfile.model import CRYPT_RULE_KINDS, CryptRule
 

@@ -1,11 +1,9 @@
 """Recover a file's 32-byte data key from its metadata with the identities we were given.
 
-age (X25519 and ssh recipients) through pyrage, in process; PGP through `gpg --decrypt` run
-by sopskit.process with the identities' GNUPGHOME, as sops does (pgp/keysource.go). We call
-gpg directly rather than through python-gnupg because python-gnupg starts its own
-subprocess, bypassing process.py (explicit environment, timeout, typed errors), and adds
-nothing for a single decrypt. Key groups combine Shamir shares (sops.go:
-GetDataKeyWithKeyServices); keys are tried age first, then PGP (default decryption order).
+age (X25519 and ssh recipients) through pyrage, in process; PGP through gpg with the
+identities' GNUPGHOME, as sops does (pgp/keysource.go), by way of sopskit.gpg, the one gpg
+adapter (python-gnupg with an explicit environment and a watchdog timeout). Key groups
+combine Shamir shares (sops.go: GetDataKeyWithKeyServices); keys are tried age first, then PGP (default decryption order).
 """
 
 from __future__ import annotations
@@ -16,14 +14,13 @@ from typing import Any
 
 import pyrage
 
-from sopskit import process
+from sopskit import gpg
 from sopskit.errors import BinaryError, NoIdentityError
 from sopskit.identity.model import AgeIdentity, Identities
 from sopskit.sopsfile import shamir
 from sopskit.sopsfile.model import AgeStanza, KeyGroup, Metadata, PgpStanza
 
 DATA_KEY_SIZE = 32
-GPG_TIMEOUT = 60.0
 _IDENTITY_CACHE: dict[tuple[str, str], Any] = {}
 
 
@@ -80,15 +77,10 @@ def _pgp_unwrap(group: KeyGroup, identities: Identities, attempts: _Attempts) ->
 
 def open_pgp_stanza(stanza: PgpStanza, home: Path) -> bytes | None:
     """What one PGP stanza wraps (data key or share), or None when gpg cannot open it."""
-    env = process.base_env({"GNUPGHOME": str(home)})
     try:
-        done = process.run(["gpg", "--batch", "--quiet", "--no-tty", "--homedir", str(home),
-                            "--decrypt"], env=env, input=stanza.enc.encode(),
-                           timeout=GPG_TIMEOUT)
-    except BinaryError:
+        return gpg.decrypt(home, stanza.enc.encode())
+    except BinaryError:  # gpg missing, or stopped by the adapter's timeout
         return None
-    # GnuPG 2.2 drops OCB packets it cannot read and prints nothing (sops issue #896).
-    return done.stdout if done.returncode == 0 and done.stdout else None
 
 
 def open_age_stanza(stanza: AgeStanza, identity: AgeIdentity) -> bytes | None:
