@@ -3,7 +3,8 @@
 age (X25519 and ssh recipients) through pyrage, in process; PGP through gpg with the
 identities' GNUPGHOME, as sops does (pgp/keysource.go), by way of sopskit.gpg, the one gpg
 adapter (python-gnupg with an explicit environment and a watchdog timeout). Key groups
-combine Shamir shares (sops.go: GetDataKeyWithKeyServices); keys are tried age first, then PGP (default decryption order).
+combine Shamir shares (sops.go: GetDataKeyWithKeyServices); keys are tried age first, then
+PGP (default decryption order).
 """
 
 from __future__ import annotations
