@@ -22,8 +22,12 @@ def test_demo_without_keyring() -> None:
     out = run_demo(clean_env())
     assert "no usable OS keyring" in out and "identities go to 0600 files" in out
     assert "5 ok, 0 failed" in out  # verify --require-mac over the five files
-    # tampering (text, json), the audit, and flux check catching the dropped decryption
-    assert out.count("(exit 1, as expected)") == 4
+    # tampering (text, json), the audit, flux check catching the dropped decryption, and
+    # the exposure of the replaced sandbox key
+    assert out.count("(exit 1, as expected)") == 5
+    assert re.search(r"wrote \S+/access\.html: 5 files x 5 keys", out)
+    assert "Exposure of flux-sandbox (age:" in out and "retired): 4 file(s)" in out
+    assert "values: 8 unchanged, 0 changed, 0 removed, 0 unknown" in out
     assert "flux-decryption-missing" in out and "0 delivery findings in 2 cluster(s)" in out
     assert "generic-secret" in out and "recipient-retired" in out  # what the audit found
     assert out.count("updatekeys+rotate") >= 4 and "locked out" in out  # the rekey proof

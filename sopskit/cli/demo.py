@@ -10,8 +10,9 @@ the demo says which.
 The story: a registry, keys, `.sops.yaml`; encrypt, verify, decrypt, edit; tampering caught;
 a plaintext secret and a retired key found by the audit; the sandbox key replaced with
 `rekey`; the audit clean again; `flux check` passing on the repository's Flux layout and
-catching a Kustomization that lost its `decryption`; the Flux secret and the rotation
-runbook.
+catching a Kustomization that lost its `decryption`; the access matrix (text and an HTML
+page) and what the replaced sandbox key could ever read (`exposure`); the Flux secret and the
+rotation runbook.
 """
 
 from __future__ import annotations
@@ -273,6 +274,12 @@ def steps(demo: Demo) -> list[Step]:
              shown=f"rm {PLANTED[0]}", action=unplant),
         commit("rotate the sandbox key"),
         Step("The audit is clean again (exit 0)", ("audit",)),
+        Step("Who reads which file now, key by key (and who should)", ("access",)),
+        Step("The same matrix as one page to share: filters, problems highlighted",
+             ("access", "--format", "html", "--out", str(demo.home / "access.html"))),
+        Step("What the replaced flux-sandbox could ever read in history, and whether each "
+             "value is still live (exit 1: the values it read are unchanged; change them "
+             "at the source)", ("exposure", "flux-sandbox"), expect=1),
         Step("What Flux reconciles and decrypts: every cluster can read what it applies",
              ("flux", "check")),
         Step("Someone drops `decryption:` from production's core Kustomization",
