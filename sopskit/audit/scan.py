@@ -21,7 +21,7 @@ DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 VENDORED = frozenset(("vendor", "node_modules", "third_party", "bower_components", ".terraform",
                       ".venv", "venv", "site-packages", "__pycache__", ".git"))
 # More specific detectors first: when two hits are the same secret, the first one is kept.
-PRECEDENCE = ("sops-plaintext-value", "sops-nothing-encrypted", "flux-age-key",
+PRECEDENCE = ("sops-plaintext-value", "sops-no-encrypted-values", "flux-age-key",
               "gcp-service-account", "k8s-secret-plaintext", "kubeconfig-credential",
               "private-key", "pgp-private-key", "putty-private-key", "age-secret-key",
               "aws-secret-access-key", "azure-storage-key", "docker-config-auth")

@@ -338,12 +338,13 @@ def evasions(keys: CorpusKeys, seed: int = 10) -> list[Case]:
     pw = v.password()
     add("sops-crypt-rule-encrypts-nothing", "sops", "sops/encrypts-nothing/secret.sops.yaml",
         f"{body}    password: {pw}\n" + sops_meta('""', "encrypted_regex: ^nomatch$"),
-        (("sops-nothing-encrypted", 1, C), ("k8s-secret-plaintext", 6, H),
+        (("sops-no-encrypted-values", 7, C), ("k8s-secret-plaintext", 6, H),
          ("sops-mac-missing", 7, H)), pw)
     pw = v.password()
     add("sops-unencrypted-regex-everything", "sops", "sops/unencrypted-all/app.sops.yaml",
         f"db:\n    password: {pw}\n" + sops_meta('""', "unencrypted_regex: .*"),
-        (("sops-nothing-encrypted", 2, C), ("generic-secret", 2, H), ("sops-mac-missing", 3, H)),
+        (("sops-no-encrypted-values", 3, C), ("generic-secret", 2, H),
+         ("sops-mac-missing", 3, H)),
         pw)
     return out
 

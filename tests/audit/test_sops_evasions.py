@@ -51,9 +51,9 @@ def test_hand_written_metadata_over_plaintext_is_critical(tmp_path: Path, age: A
         ("a/secret.sops.yaml", "sops-plaintext-value", 6, "critical"),
         ("b/secret.sops.yaml", "k8s-secret-plaintext", 6, "high"),
         ("b/secret.sops.yaml", "sops-mac-missing", 7, "high"),
-        ("b/secret.sops.yaml", "sops-nothing-encrypted", 1, "critical"),
+        ("b/secret.sops.yaml", "sops-no-encrypted-values", 7, "critical"),
         ("c/secret.sops.yaml", "k8s-secret-plaintext", 6, "high"),
-        ("c/secret.sops.yaml", "sops-nothing-encrypted", 1, "critical"),
+        ("c/secret.sops.yaml", "sops-no-encrypted-values", 7, "critical"),
     ]
     res = run_cli("--repo", repo, "audit", "--format", "json")
     assert pw not in res.stdout + res.stderr

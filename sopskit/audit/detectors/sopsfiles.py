@@ -81,23 +81,7 @@ def check(parsed: Parsed, data_key: bytes | None) -> Iterator[Hit]:
     plain = _plaintext_values(doc)
     for p in problems:
         yield _hit(p, plain)
-    yield from _nothing_encrypted(doc)
 
-
-def _nothing_encrypted(doc: SopsDocument) -> Iterator[Hit]:
-    """sops metadata over a file in which no value is encrypted: hand-written metadata (any
-    recipients, a zeroed or missing MAC) or a crypt rule that selects nothing. Whatever the
-    metadata claims, every value is readable by anyone with the repository."""
-    values = [leaf for leaf in doc.leaves() if not leaf.is_comment]
-    if any(leaf.encrypted or str(leaf.value).startswith("ENC[") for leaf in values):
-        return  # plaintext at an encrypted path is `sops-plaintext-value`, one per value
-    plain = [leaf for leaf in values if str(leaf.value).strip()]
-    if not plain:
-        return
-    first = plain[0]
-    yield Hit("sops-nothing-encrypted", first.line, "",
-              f"{len(plain)} plaintext value(s), the crypt rule encrypts none (first: "
-              f"{first.key_path})")
 
 
 def _hit(p: Problem, plain: dict[tuple[str, int | None], str]) -> Hit:
