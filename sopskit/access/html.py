@@ -111,7 +111,8 @@ function apply(){
  dirs.forEach(d=>d.classList.toggle('hide',!shownDirs.has(d.dataset.dir)));
  qa('thead th.group').forEach(g=>{const a=Number(g.dataset.start);
   const n=cols.slice(a,a+Number(g.dataset.span)).filter(Boolean).length;
-  g.classList.toggle('hide',n===0); if(n){g.colSpan=n; g.firstChild.style.width=(n*23-12)+'px';}});
+  g.classList.toggle('hide',n===0); if(n){g.colSpan=n;
+   g.firstChild.style.width=Math.max(n*23-12,Math.min(g.title.length*7+4,88))+'px';}});
  q('#shown-files').textContent=files; q('#shown-keys').textContent=cols.filter(Boolean).length;
  q('#shown-problems').textContent=problemCells;
 }
@@ -152,6 +153,12 @@ def _named(matrix: Matrix) -> list[tuple[Column, str]]:
     return out
 
 
+def _group_width(label: str, span: int) -> int:
+    """The columns' width, or up to ~12 characters of the label for a narrow group (a
+    one-key cluster stays readable; longer labels are cut, the title has them whole)."""
+    return max(span * 23 - 12, min(len(label) * 7 + 4, 88))
+
+
 def _groups(named: list[tuple[Column, str]]) -> list[tuple[str, int]]:
     """Consecutive columns with the same clusters: (label, span)."""
     out: list[tuple[str, int]] = []
@@ -169,7 +176,7 @@ def _head(matrix: Matrix) -> list[str]:
     for label, span in _groups(_named(matrix)):
         groups.append(f'<th class="group" colspan="{span}" data-start="{start}" '
                       f'data-span="{span}" title="{escape(label)}"><div class="g" '
-                      f'style="width:{span * 23 - 12}px">{escape(label)}</div></th>')
+                      f'style="width:{_group_width(label, span)}px">{escape(label)}</div></th>')
         start += span
     keys = "".join(
         f'<th class="key c{i} st-{escape(c.status)}" data-name="{escape(c.name)}" '

@@ -153,11 +153,13 @@ def _file(repo: Path, key: KeyRef, blobs: Blobs, versions: list[reader.Version],
     exposed = [v for v in chain if key.reads(_doc_recipients(blobs, v))]
     if not exposed:
         return None
+    # the working tree's version counts as a commit only when no commit holds one
+    committed = [v for v in exposed if v.commit != WORKTREE] or exposed
     current = blobs.doc(now.blob, now.path) if now else None
     statuses = _statuses(blobs, exposed, chain, now)
     return FileExposure(
         path=now.path if now else paths[-1], history_paths=tuple(paths),
-        first_commit=exposed[0].commit, last_commit=exposed[-1].commit,
+        first_commit=committed[0].commit, last_commit=committed[-1].commit,
         readable_now=current is not None and key.reads(current.metadata.recipients),
         values=tuple(ValueExposure(label(k), s) for k, s in sorted(statuses.items())),
         exists=now is not None)
