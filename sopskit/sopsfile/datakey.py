@@ -130,7 +130,7 @@ def _no_identity(metadata: Metadata, attempts: _Attempts, identities: Identities
     msg = (f"no key you have can recover the data key. The file is encrypted to: {recipients}."
            f" Keys found: {identities.held()}")
     if attempts.failed_groups:
-        msg += (f". Key groups without a usable key: {', '.join(attempts.failed_groups)} "
+        msg += (f"; key groups without a usable key: {', '.join(attempts.failed_groups)} "
                 f"(need {metadata.threshold} of {len(metadata.key_groups)})")
     return NoIdentityError(msg + ". Give a key of one of those recipients with --identity"
                            " FILE or SOPS_AGE_KEY_FILE (or import the PGP key into GNUPGHOME)",

@@ -152,7 +152,7 @@ def test_no_key_and_bad_input(tmp_path: Path, age: AgeKey, secret: Path) -> None
     before = secret.read_text()
     nokey = run_cli("--repo", tmp_path, "set", secret, '["stringData"]["USER"]', "--value", "x",
                     env=clean_env())
-    assert nokey.code == 3 and "no identity" in nokey.stderr
+    assert nokey.code == 3 and "no key you have can recover the data key" in nokey.stderr
     bad = cli(tmp_path, age, "set", secret, '["stringData"', "--value", "x")
     assert bad.code == 2 and "Traceback" not in bad.stderr
     meta = cli(tmp_path, age, "set", secret, '["sops"]["mac"]', "--value", "x")
