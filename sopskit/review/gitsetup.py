@@ -1,10 +1,12 @@
 """`sopskit git setup`: .gitattributes lines and local git config for the drivers.
 
 Attributes go to the sops files git tracks now (found by content, each by its path) and to
-the registry's `encrypted_files` globs (files that must be encrypted; braces, which
-gitattributes lacks, are skipped). They live in a marked block of `.gitattributes` that
-setup rewrites, so re-running it after adding sops files is safe. The drivers pass any
-other file through (textconv) or merge it as text, so an over-broad pattern is harmless.
+the names that promise encryption: the registry's `encrypted_files` globs (braces, which
+gitattributes lacks, are skipped), else `*.sops.*` and `*.enc.*` (`.sops.yaml` itself is
+reset to git's own drivers). A `.sops.yaml` `path_regex` has no gitattributes equivalent.
+They live in a marked block of `.gitattributes` that setup rewrites, so re-running it after
+adding sops files is safe. The drivers pass any other file through (textconv) or merge it
+as text, so an over-broad pattern is harmless.
 The config is the repository's own (`git config --local`): a textconv diff driver, with
 no textconv cache (it would store derived output in git notes), and a merge driver.
 """
@@ -48,14 +50,20 @@ def tracked_sops_files(repo: Path) -> list[str]:
     return out
 
 
+# The names that promise a sops file when the registry names none (the audit's defaults).
+DEFAULT_GLOBS = ("*.sops.*", "*.enc.*")
+# `.sops.yaml` matches `*.sops.*` but is sops' config: git's own drivers for it.
+CONFIG_LINES = tuple(f"{name} !diff !merge" for name in (".sops.yaml", ".sops.yml"))
+
+
 def _registry_globs(repo: Path) -> list[str]:
     try:
         found = registry_path(repo)
-        if found is None:
-            return []
-        registry = load_registry(found)
+        registry = load_registry(found) if found is not None else None
     except SopskitError:
-        return []  # a broken registry is reported by its own commands, not here
+        registry = None  # a broken registry is reported by its own commands, not here
+    if registry is None or not registry.defaults.encrypted_files:
+        return list(DEFAULT_GLOBS)
     return [g.pattern for g in registry.defaults.encrypted_files if "{" not in g.pattern]
 
 
@@ -68,7 +76,7 @@ def _quote(pattern: str) -> str:
 
 def attributes_block(patterns: list[str]) -> str:
     lines = [f"{_quote(p)} diff={DRIVER} merge={DRIVER}" for p in patterns]
-    return "\n".join([BEGIN, *lines, END]) + "\n"
+    return "\n".join([BEGIN, *lines, *CONFIG_LINES, END]) + "\n"
 
 
 def _replace_block(text: str, block: str) -> str:
