@@ -1,14 +1,19 @@
 """Build a repository of N sops files x K keys (metadata only: the matrix never decrypts)
 and write its access page, to look at it and time it:
 
-    .venv/bin/python bench/access_page.py /tmp/big 500 30 && open /tmp/big/access.html
+    .venv/bin/python bench/access_page.py --keep /tmp/big && open /tmp/big/access.html
+
+(`make bench` runs it with the defaults, 500 files x 30 keys, in a temporary directory.)
 """
 
 from __future__ import annotations
 
+import argparse
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +30,7 @@ def main(root: Path, files: int, keys: int) -> None:
              for i in range(keys)]
     recipients = {n: str(pyrage.x25519.Identity.generate().to_public()) for n in names}
     status = {n: "active" for n in names}
-    status[names[6]], status[names[9]] = "retired", "revoked"
+    status[names[6 % keys]], status[names[9 % keys]] = "retired", "revoked"
     reg = ["version: 1", "clusters:", *(f"  {c}: {{}}" for c in CLUSTERS), "keys:"]
     for n in names:
         clusters = '["*"]' if n.startswith("admin") else f"[{n.split('-')[0]}]"
@@ -58,4 +63,14 @@ def main(root: Path, files: int, keys: int) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--files", type=int, default=500)
+    parser.add_argument("--keys", type=int, default=30)
+    parser.add_argument("--keep", type=Path, help="build here and keep it")
+    args = parser.parse_args()
+    base = args.keep or Path(tempfile.mkdtemp(prefix="sopskit-bench-access-"))
+    try:
+        main(base, args.files, args.keys)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
