@@ -130,7 +130,7 @@ def collect(options: AuditOptions) -> Collected:
     ctx = _Context(options, datetime.now(UTC))
     settings = ScanSettings(_load_registry(ctx), options.max_file_size)
     files = _scope(options)
-    results = _scan(files, settings, options.jobs)
+    results = _secret_sources(files, settings, _scan(files, settings, options.jobs))
     sops_files = [r for r in results if r.sops is not None]
     findings = [f for r in results for f in r.findings]
     findings += _sops_checks(ctx, files, sops_files)
@@ -190,6 +190,23 @@ def _scope(options: AuditOptions) -> scope.Scope:
     if options.since:
         return scope.since(options.repo, options.since, options.paths)
     return scope.working_tree(options.repo, options.paths)
+
+
+def _secret_sources(files: scope.Scope, settings: ScanSettings,
+                    results: list[FileResult]) -> list[FileResult]:
+    """Rescan the plaintext files a kustomize secretGenerator reads (`envs`, `files`): each
+    of their values becomes a Secret's. sops-encrypted ones are what Flux expects."""
+    sources = {path: mode for r in results for path, mode in r.secret_sources}
+    if not sources:
+        return results
+    out = []
+    for r in results:
+        mode = sources.get(r.path)
+        if mode is None or r.skipped or r.sops is not None or r.sops_broken:
+            out.append(r)
+        else:
+            out.append(scan_bytes(r.path, _read(files, r.path), settings, secret_source=mode))
+    return out
 
 
 def _scan(files: scope.Scope, settings: ScanSettings, jobs: int | None) -> list[FileResult]:

@@ -44,6 +44,8 @@ class FileResult:
     # finding fingerprint -> SHA-256 of the secret (kept in memory only, for comparing a
     # value with others: `audit --history`'s plaintext-still-in-use)
     digests: dict[str, str] = field(default_factory=dict)
+    # files this kustomization's secretGenerator reads: (path, "env" | "file")
+    secret_sources: tuple[tuple[str, str], ...] = ()
 
 
 def skip_reason(relpath: str, size: int, settings: ScanSettings) -> str | None:
@@ -54,8 +56,10 @@ def skip_reason(relpath: str, size: int, settings: ScanSettings) -> str | None:
     return None
 
 
-def scan_bytes(relpath: str, data: bytes, settings: ScanSettings) -> FileResult:
-    """Every check of one file's content (no git, no keys)."""
+def scan_bytes(relpath: str, data: bytes, settings: ScanSettings,
+               secret_source: str | None = None) -> FileResult:
+    """Every check of one file's content (no git, no keys). `secret_source` ("env" or
+    "file"): a kustomize secretGenerator reads this file, so each value is a Secret's."""
     reason = skip_reason(relpath, len(data), settings)
     if reason is None and b"\x00" in data[:8192]:
         reason = "binary"
@@ -72,6 +76,9 @@ def scan_bytes(relpath: str, data: bytes, settings: ScanSettings) -> FileResult:
         hits.append(Hit("unencrypted-file", None, ""))
     src = Source(relpath, data.decode("utf-8", "replace"))
     hits += plaintext_hits(src)
+    if secret_source is not None and parsed is None:
+        hits += kubernetes.source_values(src, secret_source)
+    result.secret_sources = kubernetes.generator_sources(src)
     merged = merge(hits)
     result.findings = to_findings(src, merged)
     kept = {f.fingerprint for f in result.findings}

@@ -180,6 +180,68 @@ def _generator_literals(src: Source, doc: Any, template: bool) -> Iterator[Hit]:
             yield _hit(src, where, key.strip(), item, value)
 
 
+_KUSTOMIZATION = frozenset(("kustomization.yaml", "kustomization.yml", "Kustomization"))
+
+
+def generator_sources(src: Source) -> tuple[tuple[str, str], ...]:
+    """Files a kustomization's `secretGenerator` turns into Secret values: (repository path,
+    "env" for `envs`/`env` dotenv files or "file" for `files`). kustomize resolves them from
+    the kustomization's directory; Flux decrypts them when they are sops files."""
+    if src.name not in _KUSTOMIZATION or "secretGenerator" not in src.text:
+        return ()
+    base = src.path.rsplit("/", 1)[0] + "/" if "/" in src.path else ""
+    out: list[tuple[str, str]] = []
+    for doc in _documents(src):
+        generators = _get(doc, "secretGenerator") if isinstance(doc, MappingNode) else None
+        for gen in generators.value if isinstance(generators, SequenceNode) else []:
+            if not isinstance(gen, MappingNode):
+                continue
+            for field, mode in (("envs", "env"), ("env", "env"), ("files", "file")):
+                node = _get(gen, field)
+                items = node.value if isinstance(node, SequenceNode) else [node]
+                for item in items:
+                    ref = _scalar(item)
+                    if ref:
+                        path = _normpath(base + ref.split("=", 1)[-1].strip())
+                        if path is not None:
+                            out.append((path, mode))
+    return tuple(out)
+
+
+def _normpath(path: str) -> str | None:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None  # outside the repository
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts) or None
+
+
+def source_values(src: Source, mode: str) -> Iterator[Hit]:
+    """Every value of a plaintext file a secretGenerator reads: each `KEY=value` of an env
+    file, or the whole of a `files` entry."""
+    if mode == "file":
+        text = src.text.strip()
+        if text and values.is_literal_secret(text):
+            yield Hit("k8s-secret-plaintext", 1, text, f"secretGenerator file {src.name}",
+                      last_line=src.line_of(len(src.text)))
+        return
+    for number, line in enumerate(src.text.split("\n"), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or "=" not in stripped:
+            continue
+        key, value = stripped.split("=", 1)
+        value = values.unquote(value)
+        if value.strip() and not values.is_encrypted(value) and values.is_literal_secret(value):
+            yield Hit("k8s-secret-plaintext", number, value,
+                      f"secretGenerator env file value {key.strip()}", last_line=number)
+
+
 def _decode(value: str) -> str | None:
     """A `data` value's content; a value that is not base64 is judged as written."""
     try:
