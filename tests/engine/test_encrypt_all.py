@@ -61,3 +61,35 @@ def test_in_place_directory_and_failure(repo: Path, age: AgeKey) -> None:
     assert "sops:" in (repo / "clusters/prod/secret.yaml").read_text()
     assert (repo / "clusters/prod/values.enc.yaml").read_text() == "x: 1\n"
     assert (repo / "apps/app.sops.env").read_text() == "TOKEN=tok-1\n"  # outside DIR
+
+
+def test_registry_rules_and_encrypted_files(tmp_path: Path, age: AgeKey) -> None:
+    """With keys/registry.yaml: its encrypted_files say which names must be encrypted (here
+    `**/*.secret.*`, so `x.sops.env` is not), its rules give the recipients, and a file no
+    rule covers is planned but fails with the reason (the others are done)."""
+    repo = git_repo(tmp_path / "repo")
+    files = {
+        "keys/registry.yaml": (
+            "version: 1\ndefaults:\n  encrypted_regex: ^(data|stringData)$\n"
+            "  encrypted_files: ['**/*.secret.*']\nclusters:\n  prod: {}\nkeys:\n"
+            f"  me:\n    type: age\n    recipient: {age.recipient}\n    clusters: ['*']\n"
+            "rules:\n  - path: clusters/prod/**\n    clusters: [prod]\n"),
+        "clusters/prod/db.yaml": SECRET,
+        "clusters/prod/app.secret.env": "TOKEN=tok-2\n",
+        "clusters/prod/x.sops.env": "A=1\n",
+        "elsewhere/db.yaml": SECRET,
+    }
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    done = sopskit(repo, age, "encrypt", "--all")
+    assert done.code == 1
+    planned = sorted(ln.split()[0] for ln in done.stdout.splitlines() if ln.startswith("  "))
+    assert planned == ["clusters/prod/app.secret.env", "clusters/prod/db.yaml",
+                       "elsewhere/db.yaml"]
+    assert "failed: elsewhere/db.yaml" in done.stderr
+    assert "registry.yaml rule" in done.stdout
+    for rel in ("clusters/prod/app.secret.env", "clusters/prod/db.yaml"):
+        out = run_sops("decrypt", repo / rel, env={"SOPS_AGE_KEY": age.secret})
+        assert out.returncode == 0, rel
+    assert (repo / "clusters/prod/x.sops.env").read_text() == "A=1\n"
