@@ -412,6 +412,10 @@ def decoys(keys: CorpusKeys) -> list[Case]:
          "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"),
         ("fixture-word-in-value", "tests/test_api.py",
          'assert data == {"PASSWORD": "hunter2-api-test"}\ntoken = "sk_fake_9f8e7d6c5b"\n'),
+        ("taskfile-expansions", ".taskfiles/Flux/Taskfile.yaml",
+         "vars:\n  SECRET: '{{.SECRET}}'\ntasks:\n  apply:\n    env:\n"
+         "      GOOGLE_APPLICATION_CREDENTIALS: ~/raspbernetes-d72f2d61e4ac.json\n"
+         "    cmds:\n      - kubectl create secret --token=$TOKEN_V2x9 --password=$PW\n"),
         ("valuefrom-secret-kind", "helm-release.yaml",
          "kind: HelmRelease\nspec:\n  valuesFrom:\n    - kind: Secret\n      name: app\n"),
     ]

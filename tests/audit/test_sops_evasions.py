@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.audit import fakes
 from tests.audit.repos import commit, new_repo, sops_encrypt, write
-from tests.helpers import AgeKey, age_key, run_cli
+from tests.helpers import AgeKey, GpgHome, age_key, clean_env, run_cli, run_sops
 
 SECRET = "apiVersion: v1\nkind: Secret\nmetadata:\n    name: s\nstringData:\n    password: {pw}\n"
 REGEX = ("--encrypted-regex", "^(data|stringData)$")
@@ -81,3 +81,33 @@ def test_a_key_of_yours_that_cannot_open_the_data_key(tmp_path: Path) -> None:
     assert f"age recipient {me.recipient} is one of your keys" in res.stdout
     assert me.secret not in res.stdout and pw not in res.stdout
     assert _findings(repo) == []  # key-less: nothing to say about whose key opens what
+
+
+def test_a_pgp_key_of_yours_that_cannot_open_the_data_key(tmp_path: Path) -> None:
+    me, other = GpgHome(), GpgHome()
+    try:
+        mine, theirs = me.generate(), other.generate()
+        me.gpg("--import", input=other.export_public(theirs))
+        repo = new_repo(tmp_path / "r")
+        pw = fakes.password()
+        path = write(repo, "s.sops.yaml", SECRET.format(pw=pw))
+        done = run_sops("--encrypt", "--pgp", f"{mine},{theirs}", *REGEX, str(path),
+                        env={"GNUPGHOME": str(me.path)}, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr.decode()
+        text = done.stdout.decode()
+        blocks = re.findall(r"(?ms)^          enc: \|-?\n(.*?-----END PGP MESSAGE-----)", text)
+        assert len(blocks) == 2 and f"fp: {mine}" in text
+        # my stanza's message replaced by the other key's (listed as mine, opens for them)
+        mine_first = text.index(f"fp: {mine}") < text.index(f"fp: {theirs}")
+        path.write_text(text.replace(blocks[0], blocks[1], 1) if mine_first
+                        else text.replace(blocks[1], blocks[0], 1))
+        commit(repo)
+        env = {**clean_env(), "GNUPGHOME": str(me.path)}
+        res = run_cli("--repo", repo, "audit", "--format", "json", "--no-keyring",
+                      "--max-data-key-age", "100000", env=env)
+        found = [(f["path"], f["rule"], f["severity"]) for f in json.loads(res.stdout)["findings"]]
+        assert found == [("s.sops.yaml", "sops-recipient-unopenable", "high")], res.stderr
+        assert f"PGP key {mine} is one of your keys" in res.stdout and pw not in res.stdout
+    finally:
+        me.close()
+        other.close()
