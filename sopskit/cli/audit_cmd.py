@@ -136,7 +136,7 @@ def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-@click.group("baseline")
+@click.group("baseline", context_settings={"help_option_names": ["-h", "--help"]})
 def baseline_group() -> None:
     """Accept the current findings (keyed by path, rule and fingerprint)."""
 

@@ -7,9 +7,12 @@ over hundreds of files should not pay. Add a command by adding its row here.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 
 import click
+
+from sopskit.cli.context import AppContext
 
 # command name -> (module under sopskit.cli, attribute holding the click command)
 LAZY: dict[str, tuple[str, str]] = {
@@ -48,7 +51,44 @@ def load(name: str) -> click.Command | None:
     module = importlib.import_module(f"sopskit.cli.{row[0]}")
     command = getattr(module, row[1])
     assert isinstance(command, click.Command)
+    for obj in vars(module).values():  # groups routed by hand too (`audit baseline`)
+        if isinstance(obj, click.Command):
+            add_verbosity_options(obj)
     return command
+
+
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value: int | bool) -> None:
+    """`-q`/`-v` given after the subcommand: the same effect as before it."""
+    if not value:
+        return
+    app = ctx.find_object(AppContext)
+    if app is None:
+        return
+    level = -1 if param.name == "quiet" else max(app.verbosity, 0) + int(value)
+    updated = dataclasses.replace(app, verbosity=level)
+    here: click.Context | None = ctx
+    while here is not None:
+        if isinstance(here.obj, AppContext):
+            here.obj = updated
+        here = here.parent
+
+
+def add_verbosity_options(command: click.Command) -> None:
+    """Accept the global `-q`/`--quiet` and `-v`/`--verbose` after any (sub)command too, as
+    users type them (`sopskit verify -q FILE`); once per command object."""
+    if getattr(command, "_sopskit_verbosity", False):
+        return
+    command._sopskit_verbosity = True  # type: ignore[attr-defined]
+    taken = {opt for p in command.params for opt in getattr(p, "opts", ())}
+    if not taken & {"-v", "--verbose"}:
+        command.params.append(click.Option(["-v", "--verbose"], count=True, expose_value=False,
+                                           callback=_set_verbosity, help="More detail."))
+    if not taken & {"-q", "--quiet"}:
+        command.params.append(click.Option(["-q", "--quiet"], is_flag=True, expose_value=False,
+                                           callback=_set_verbosity, help="Only errors."))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_verbosity_options(sub)
 
 
 class LazyGroup(click.Group):
