@@ -128,7 +128,7 @@ def exposure(repo: Path, key: KeyRef, *, identities: Identities | None = None,
     """Every file version `key` could read in history, and each value's status today."""
     history = reader.walk(repo, since=since)
     blobs = Blobs(repo, identities)
-    blobs.load({v.blob for v in history.versions})
+    blobs.load({v.blob: v.path for v in history.versions if v.blob != reader.ZERO})
     lineages: dict[str, list[reader.Version]] = {}
     for v in history.versions:
         lineages.setdefault(history.lineage(v.path), []).append(v)

@@ -19,6 +19,7 @@ from sopskit.sopsfile.mac import cipher_for, plain_leaves
 
 ValueKey = tuple[int, str, int]
 MAX_SIZE = 8 * 1024 * 1024
+_BATCH = 2000
 
 
 def label(key: ValueKey) -> str:
@@ -62,9 +63,14 @@ class Blobs:
         self._values: dict[str, dict[ValueKey, str]] = {}
         self._plain: dict[str, dict[ValueKey, bytes] | None] = {}
 
-    def load(self, blobs: set[str]) -> None:
-        missing = {b for b in blobs if b not in self.data}
-        self.data.update(reader.read(self.repo, missing, max_size=MAX_SIZE))
+    def load(self, blobs: dict[str, str]) -> None:
+        """Read the blobs (id -> a path it had) in batches, keeping only sops files: a long
+        history's other blobs never stay in memory."""
+        missing = sorted(b for b in blobs if b not in self.data)
+        for start in range(0, len(missing), _BATCH):
+            got = reader.read(self.repo, missing[start:start + _BATCH], max_size=MAX_SIZE)
+            self.data.update((b, d) for b, d in got.items()
+                             if looks_like_sops(d, detect_format(blobs[b])))
 
     def add(self, name: str, data: bytes) -> None:
         """A document not in git (the working tree's version), under a made-up id."""
