@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sopskit.sopsfile.treepath import parse_path
-from tests.helpers import AgeKey, clean_env, run_cli, run_sops
+from tests.helpers import UPSTREAM, AgeKey, GpgHome, clean_env, run_cli, run_sops
 
 YAML = """\
 apiVersion: v1
@@ -195,3 +195,32 @@ def test_set_prompts_without_echo(tmp_path: Path, age: AgeKey, secret: Path) -> 
     assert os.waitstatus_to_exitcode(status) == 0, seen
     assert b"typed-pass-7" not in seen and b"set [" in seen
     assert "PASSWORD: typed-pass-7" in sops_decrypt(secret, age)
+
+
+@pytest.mark.parametrize(("name", "tree_path", "check"), [
+    ("example.yaml", '["app2"]["db"]["password"]', "        password: pgp-new-1\n"),
+    ("comments.enc.yaml", '["lorem"]', "lorem: pgp-new-1\n"),
+    ("format.enc.json", '["foo"]', '"foo": "pgp-new-1"'),
+    ("format.enc.env", '["foo "]', "foo =pgp-new-1\n"),
+])
+def test_set_on_upstream_pgp_vectors(tmp_path: Path, upstream_gpg: GpgHome, name: str,
+                                     tree_path: str, check: str) -> None:
+    """The sops project's own files (PGP, comments, lists, multi-line values), the data key
+    unwrapped by the real gpg; the real sops must accept the result."""
+    path = tmp_path / name
+    path.write_bytes((UPSTREAM / name).read_bytes())
+    env = clean_env({"GNUPGHOME": str(upstream_gpg.path)})
+    before = sops_decrypt_env(path, env)
+    done = run_cli("--repo", tmp_path, "set", path, tree_path, "--value", "pgp-new-1", env=env)
+    assert done.code == 0, done.stderr
+    after = sops_decrypt_env(path, env)
+    assert check in after and after != before
+    old_value = run_cli("--repo", tmp_path, "decrypt", "--extract", tree_path,
+                        UPSTREAM / name, env=env).stdout
+    assert after.replace("pgp-new-1", old_value, 1) == before
+
+
+def sops_decrypt_env(path: Path, env: dict[str, str]) -> str:
+    done = run_sops("decrypt", path, env={"GNUPGHOME": env["GNUPGHOME"]})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()

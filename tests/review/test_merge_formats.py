@@ -11,7 +11,7 @@ from sopskit.engine.setvalue import set_value
 from sopskit.identity.model import AgeIdentity, Identities
 from sopskit.review.merge import MergeConflict, merge_bytes
 from sopskit.sopsfile.document import detect_format
-from tests.helpers import AgeKey, run_sops
+from tests.helpers import UPSTREAM, AgeKey, GpgHome, run_sops
 
 
 @pytest.mark.parametrize(("name", "plain", "ours", "theirs", "expect"), [
@@ -41,3 +41,26 @@ def test_stores(tmp_path: Path, age: AgeKey, name: str, plain: str, ours: tuple[
     with pytest.raises(MergeConflict) as err:
         merge_bytes(base, sides[0], sides[2], path=name, fmt=fmt, identities=ids)
     assert err.value.conflicts == [".".join(ours)] and "ours-v" not in str(err.value)
+
+
+def test_upstream_pgp_example(tmp_path: Path, upstream_gpg: GpgHome) -> None:
+    """sops' own example.yaml (PGP via the real gpg; comments, lists, a multi-line key):
+    both sides' edits merge, the comment keeps its ciphertext, the real sops decrypts it."""
+    ids = Identities(gnupghome=upstream_gpg.path)
+    path = tmp_path / "example.yaml"
+    base = (UPSTREAM / "example.yaml").read_bytes()
+    sides = []
+    for tree_path, value in ((("app2", "db", "password"), "ours-v"), (("myapp1",), "theirs-v")):
+        path.write_bytes(base)
+        set_value(path, tree_path, value, repo=tmp_path, identities=ids)
+        sides.append(path.read_bytes())
+    merged = merge_bytes(base, sides[0], sides[1], path="example.yaml", fmt="yaml",
+                         identities=ids)
+    path.write_bytes(merged)
+    plain = run_sops("decrypt", path, env={"GNUPGHOME": str(upstream_gpg.path)}).stdout.decode()
+    want = (UPSTREAM / "decrypted" / "example.yaml").read_text()
+    want = want.replace("password: c4r1b0u", "password: ours-v").replace(
+        "myapp1: t00m4nys3cr3tzupdated", "myapp1: theirs-v")
+    assert plain == want
+    comment = [ln for ln in base.decode().splitlines() if "type:comment" in ln]
+    assert comment and all(ln in merged.decode() for ln in comment)
