@@ -174,3 +174,47 @@ def test_paths_limit_the_plan(world: World) -> None:
     assert {f.path: f.action for f in plan.files} == {
         "clusters/sandbox/db.yaml": "updatekeys+rotate",
         "clusters/production/api.json": "nothing"}
+
+
+KMS_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
+
+
+def _add_kms_stanza(path: Path) -> None:
+    """A KMS recipient as sops 3.11 writes it (the file also has age keys, so it stays
+    readable without AWS; sops' MAC does not cover the metadata)."""
+    text = path.read_text()
+    stanza = ("sops:\n    kms:\n        - arn: " + KMS_ARN + "\n"
+              "          created_at: \"2024-05-01T10:00:00Z\"\n"
+              "          enc: AQICAHhKMSblobAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n"
+              "          aws_profile: \"\"\n")
+    assert "\nsops:\n" in text
+    path.write_text(text.replace("\nsops:\n", "\n" + stanza, 1))
+
+
+def test_a_kms_recipient_the_registry_does_not_name_is_kept(world: World) -> None:
+    """sopskit manages age and PGP keys; a KMS key it knows nothing about is not its to
+    remove (a plan that removed it would lock out whoever reads the file through AWS)."""
+    _add_kms_stanza(world.root / "clusters/sandbox/db.yaml")
+    got = actions(world)
+    assert got["clusters/sandbox/db.yaml"] == "nothing"
+    world.add_key("flux-sandbox-2", "[sandbox]")
+    plan = make_plan(world.root, [], load_desired(world.root))
+    entry = next(f for f in plan.files if f.path == "clusters/sandbox/db.yaml")
+    assert entry.action == "updatekeys"
+    assert not any(r.type == "kms" for r in entry.removed)
+    assert any(r.type == "kms" for r in entry.wanted)
+
+
+def test_rekey_apply_never_drops_a_kms_recipient(world: World) -> None:
+    """Applying needs the KMS (sops re-wraps the data key for every master key), which a
+    sopskit-run sops cannot reach: the file is left as it was, KMS stanza included."""
+    target = world.root / "clusters/sandbox/db.yaml"
+    _add_kms_stanza(target)
+    before = target.read_bytes()
+    world.add_key("flux-sandbox-2", "[sandbox]")
+    done = run_cli("--repo", world.root, "rekey", "--apply", env=world.env())
+    assert done.code in (1, 2, 3), done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    after = target.read_bytes()
+    assert KMS_ARN.encode() in after
+    assert after == before or b"flux-sandbox-2" not in after

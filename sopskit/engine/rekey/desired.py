@@ -61,6 +61,13 @@ class Desired:
         kind, _, rid = recipient.partition(":")
         return self.describe(Recipient(kind, rid))  # type: ignore[arg-type]
 
+    def decides(self, recipient: Recipient, rule: CreationRule) -> bool:
+        """Whether the wanted state speaks of `recipient` at all: the registry has a key
+        for it, or (with a .sops.yaml) the matched rule lists keys of its type."""
+        if self.registry is not None:
+            return self.registry.key_by_recipient(recipient) is not None
+        return any(r.type == recipient.type for r in rule.recipients)
+
     def status(self, recipient: Recipient) -> str | None:
         """The registry status of a recipient (active/retired/revoked/expired), if known."""
         key = self.registry.key_by_recipient(recipient) if self.registry else None

@@ -167,6 +167,31 @@ def _describe_changes(meta: Metadata, rule: CreationRule, desired: Desired
     return reasons, bool(added), bool(removed), regroup
 
 
+MANAGED_TYPES = frozenset({"age", "pgp"})
+
+
+def keep_foreign(meta: Metadata, rule: CreationRule, desired: Desired) -> CreationRule:
+    """`rule` plus the file's recipients of a kind sopskit does not manage (AWS/GCP KMS,
+    Azure Key Vault, Vault transit, HuaweiCloud KMS) that the wanted state says nothing
+    about. Removing one would lock out whoever reads the file through that service, and
+    only an explicit word (a registry key of that type retired or revoked, or a .sops.yaml
+    rule listing keys of that type) may do that. Each is kept in its own group's place."""
+    if not rule.key_groups:
+        return rule
+    groups = [set(g) for g in rule.key_groups]
+    kept = False
+    for index, group in enumerate(meta.key_groups):
+        for recipient in group.recipients():
+            if (recipient.type in MANAGED_TYPES or recipient in rule.recipients
+                    or desired.decides(recipient, rule)):
+                continue
+            groups[min(index, len(groups) - 1)].add(recipient)
+            kept = True
+    if not kept:
+        return rule
+    return dataclasses.replace(rule, key_groups=tuple(frozenset(g) for g in groups))
+
+
 def _crypt_reason(meta: Metadata, rule: CreationRule) -> str:
     want = rule.crypt_rule or DEFAULT_CRYPT_RULE
     have = meta.effective_crypt_rule
@@ -236,6 +261,7 @@ def plan_document(doc: SopsDocument, data: bytes, desired: Desired, mode: Rotate
     except ConfigError as exc:  # registry.NoMatchingRule, or no .sops.yaml creation rule
         return unmanaged(doc, data, desired, "no rule covers this path" if isinstance(
             exc, NoMatchingRule) else exc.message)
+    rule = keep_foreign(doc.metadata, rule, desired)
     action, reasons = decide(doc, rule, mode, desired, rotate_anyway=rotate_anyway)
     less = newly_plaintext(doc, rule) if action == "re-encrypt" else ()
     return FilePlan(doc.path, doc.format, action, doc.metadata.recipients, rule.recipients,
