@@ -48,7 +48,8 @@ def discover(*, identity_files: Sequence[Path | str] = (), use_keyring: bool | N
         found.sources.append(f"GNUPGHOME {home}")
     elif note:
         found.notes.append(note)
-    ids = Identities(_unique(found.age), home, tuple(found.sources), tuple(found.notes))
+    ids = Identities(_unique(found.age), home, tuple(found.sources), tuple(found.notes),
+                     tuple(dict.fromkeys(found.pq)))
     return ids.named(dict(registry_names)) if registry_names else ids
 
 
@@ -59,7 +60,8 @@ def from_key_files(identity_files: Sequence[Path | str], *,
     found = from_files(identity_files, None)
     home, note = gnupghome(env)
     notes = (*found.notes, note) if note else tuple(found.notes)
-    return Identities(_unique(found.age), home, tuple(found.sources), notes)
+    return Identities(_unique(found.age), home, tuple(found.sources), notes,
+                      tuple(dict.fromkeys(found.pq)))
 
 
 def from_keyring(env: Mapping[str, str], use_keyring: bool | None) -> Found:

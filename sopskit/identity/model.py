@@ -31,6 +31,9 @@ class Identities:
     # Sources that were skipped or failed, and why (e.g. "keyring: not consulted: CI=true").
     # Never secret: shown by `identity list` and `doctor`.
     notes: tuple[str, ...] = ()
+    # Post-quantum age identities (`AGE-SECRET-KEY-PQ-1...`, sops >= 3.11): handed to sops
+    # only. pyrage has no ML-KEM, so the native engine cannot unwrap age1pq1 stanzas.
+    pq: tuple[str, ...] = field(default=(), repr=False)
 
     def age_recipients(self) -> frozenset[str]:
         return frozenset(i.recipient for i in self.age)
@@ -38,7 +41,7 @@ class Identities:
     def only_age(self, recipients: frozenset[str]) -> Identities:
         """The subset holding just these age recipients and no PGP: "key X alone"."""
         return Identities(tuple(i for i in self.age if i.recipient in recipients), None,
-                          self.sources, self.notes)
+                          self.sources, self.notes)  # no PQ key: it has no known recipient
 
     def named(self, names: dict[str, str]) -> Identities:
         """The same identities with `name` filled from `names` (public part -> registry
@@ -53,7 +56,7 @@ class Identities:
 
     @property
     def empty(self) -> bool:
-        return not self.age and self.gnupghome is None
+        return not self.age and self.gnupghome is None and not self.pq
 
     def held(self) -> str:
         """What each identity source held, public parts only, and the sources skipped: for
@@ -62,6 +65,9 @@ class Identities:
         for ident in self.age:
             by_source.setdefault(ident.source, []).append(ident.recipient)
         parts = [f"{src}: {', '.join(recips)}" for src, recips in by_source.items()]
+        if self.pq:
+            parts.append(f"{len(self.pq)} post-quantum age identit"
+                         f"{'y' if len(self.pq) == 1 else 'ies'} (for sops only)")
         if self.gnupghome is not None:
             parts.append(f"GNUPGHOME {self.gnupghome}: PGP secret keys as gpg has them")
         parts += self.notes

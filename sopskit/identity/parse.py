@@ -4,6 +4,7 @@ ssh private keys. Errors name the source and line, never the secret.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,11 @@ _SSH_MARKERS = (b"-----BEGIN OPENSSH PRIVATE KEY-----", b"-----BEGIN RSA PRIVATE
 # Supplied by the CLI on a terminal; library code never prompts.
 Passphrase = Callable[[str], str]
 # Identity kinds sops knows (age/keysource.go: parseIdentity) that pyrage cannot use.
-_UNSUPPORTED = {"AGE-PLUGIN-": "age plugin", "AGE-SECRET-KEY-PQ-": "post-quantum age"}
+_UNSUPPORTED = {"AGE-PLUGIN-": "age plugin"}
+# Post-quantum (ML-KEM-768 + X25519) identities: bech32 of a 32-byte seed. sops 3.11 reads
+# them; pyrage 1.4 cannot, so they go to sops only (shape checked here, checksum by sops).
+PQ_PREFIX = "AGE-SECRET-KEY-PQ-1"
+_PQ_SHAPE = re.compile(r"AGE-SECRET-KEY-PQ-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{50,80}\Z")
 
 
 @dataclass
@@ -34,9 +39,11 @@ class Found:
     age: list[AgeIdentity] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    pq: list[str] = field(default_factory=list, repr=False)  # AGE-SECRET-KEY-PQ-1... (sops)
 
     def extend(self, other: Found) -> None:
         self.age.extend(other.age)
+        self.pq.extend(other.pq)
         self.sources.extend(other.sources)
         self.notes.extend(other.notes)
 
@@ -61,13 +68,21 @@ def parse_age_secret(text: str, *, source: str, name: str | None = None,
 def parse_keys_text(text: str, *, source: str, where: str | None = None) -> Found:
     """Identities in sops/age keys-file syntax: `#` comments, blank lines, one or more
     whitespace-separated identities per line (age: ParseIdentities; several per line since
-    sops 3.13). Plugin and post-quantum identities are skipped with a note."""
+    sops 3.13). Post-quantum identities are kept for sops (`Found.pq`); plugin identities
+    are skipped with a note."""
     found = Found(sources=[source])
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         for token in line.split():
+            if token.upper().startswith(PQ_PREFIX[:-1]):
+                if not _PQ_SHAPE.match(token.upper()):
+                    raise InputError("not a valid post-quantum age identity (expected "
+                                     "AGE-SECRET-KEY-PQ-1... in bech32)", path=where or source,
+                                     line=lineno)
+                found.pq.append(token.upper())
+                continue
             kind = next((k for p, k in _UNSUPPORTED.items() if token.upper().startswith(p)), None)
             if kind is not None:
                 found.notes.append(f"{where or source}:{lineno}: {kind} identity skipped "

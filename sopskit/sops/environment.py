@@ -58,10 +58,11 @@ def child_env(identities: Identities, *, config: Path | None = None,
 
 
 def _key_vars(identities: Identities, home: Path) -> dict[str, str]:
-    """SOPS_AGE_KEY with the x25519 secrets (ssh identities are for the native engine only)
+    """SOPS_AGE_KEY with the x25519 and post-quantum secrets (ssh identities are for the
+    native engine only)
     and the GnuPG home, or a gpg that always fails when PGP is not to be used."""
     out: dict[str, str] = {}
-    secrets = [i.secret for i in identities.age if i.kind == "x25519"]
+    secrets = [i.secret for i in identities.age if i.kind == "x25519"] + list(identities.pq)
     if secrets:
         out["SOPS_AGE_KEY"] = "\n".join(secrets)
     if identities.gnupghome is not None:

@@ -22,6 +22,7 @@ from sopskit.sopsfile import shamir
 from sopskit.sopsfile.model import AgeStanza, KeyGroup, Metadata, PgpStanza
 
 DATA_KEY_SIZE = 32
+PQ_RECIPIENT_PREFIX = "age1pq1"  # ML-KEM-768 + X25519 (sops >= 3.11): no pyrage support
 _IDENTITY_CACHE: dict[tuple[str, str], Any] = {}
 
 
@@ -132,6 +133,12 @@ def _no_identity(metadata: Metadata, attempts: _Attempts, identities: Identities
     if attempts.failed_groups:
         msg += (f"; key groups without a usable key: {', '.join(attempts.failed_groups)} "
                 f"(need {metadata.threshold} of {len(metadata.key_groups)})")
+    if any(r.type == "age" and r.id.startswith(PQ_RECIPIENT_PREFIX)
+           for r in metadata.recipients):
+        msg += (". Post-quantum age recipients (age1pq1...) are opened by sops only: "
+                "sopskit's native engine (pyrage) cannot unwrap them, so `decrypt` hands "
+                "such a file and your AGE-SECRET-KEY-PQ-1 keys to sops, and `verify` cannot "
+                "check its MAC itself")
     return NoIdentityError(msg + ". Give a key of one of those recipients with --identity"
                            " FILE or SOPS_AGE_KEY_FILE (or import the PGP key into GNUPGHOME)",
                            path=path)
