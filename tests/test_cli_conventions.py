@@ -3,6 +3,7 @@ subcommand as well as before it (one walk over the whole command tree, in proces
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 from sopskit.cli import audit_cmd
 from sopskit.cli.commands import LAZY, load
 from sopskit.cli.main import cli
-from tests.helpers import age_key, run_cli
+from tests.helpers import age_key, clean_env, run_cli
 
 
 def command_paths() -> Iterator[tuple[str, ...]]:
@@ -61,3 +62,31 @@ def test_quiet_after_the_subcommand_has_its_effect(tmp_path: Path) -> None:
     quiet = run_cli("--repo", tmp_path, "verify", str(path), "-q")
     assert "ok    s.yaml" in loud.stdout and "ok    s.yaml" not in quiet.stdout
     assert quiet.stdout == run_cli("--repo", tmp_path, "-q", "verify", str(path)).stdout
+
+
+def test_doctor_lists_as_json_without_secrets(tmp_path: Path) -> None:
+    key = age_key()
+    keys = tmp_path / "keys.txt"
+    keys.write_text(key.secret + "\n")
+    result = run_cli("doctor", "--format", "json", env=clean_env({"SOPS_AGE_KEY_FILE": str(keys)}))
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["version"] == 1 and data["ok"] is True and data["sops"]["ok"] is True
+    assert [i["recipient"] for i in data["identities"]] == [key.recipient]
+    assert key.secret not in result.stdout and "AGE-SECRET-KEY" not in result.stdout
+
+
+LISTINGS = [("keys", "list"), ("keys", "show"), ("identity", "list"), ("rules", "list"),
+            ("recipients",), ("access",), ("doctor",), ("exposure",), ("verify",), ("audit",),
+            ("rekey",)]
+
+
+@pytest.mark.parametrize("path", LISTINGS, ids=" ".join)
+def test_every_listing_has_format_json(path: tuple[str, ...]) -> None:
+    command: click.Command | None = load(path[0])
+    for name in path[1:]:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    assert command is not None
+    formats = [p for p in command.params if p.name == "fmt" or "--format" in getattr(p, "opts", ())]
+    assert formats and "json" in formats[0].type.choices  # type: ignore[attr-defined]

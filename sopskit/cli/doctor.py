@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -14,9 +15,11 @@ from sopskit.identity.model import Identities
 
 
 @click.command("doctor")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
 @identity_options
 @pass_app
-def doctor_cmd(app: AppContext, identity_files: tuple[Path, ...],
+def doctor_cmd(app: AppContext, fmt: str, identity_files: tuple[Path, ...],
                use_keyring: bool | None) -> None:
     """Show the sops and gpg in use and the keys available to you (public parts only)."""
     try:  # a broken key file is what doctor is run to find: report it with the rest
@@ -24,7 +27,7 @@ def doctor_cmd(app: AppContext, identity_files: tuple[Path, ...],
     except SopskitError as exc:
         identities, problem = Identities(), str(exc)
     found = diagnose(app.sops_binary, identities, problem)
-    click.echo(render(found))
+    click.echo(json.dumps(found.as_dict(), indent=2) if fmt == "json" else render(found))
     if not found.sops.ok:
         raise BinaryError(found.sops.problem or "sops is not usable")
     if found.identity_problem:

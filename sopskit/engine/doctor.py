@@ -22,6 +22,10 @@ class Tool:
     def ok(self) -> bool:
         return self.problem is None
 
+    def as_dict(self) -> dict[str, object]:
+        return {"path": str(self.path) if self.path else None, "version": self.version,
+                "ok": self.ok, "problem": self.problem}
+
 
 @dataclass(frozen=True)
 class Diagnosis:
@@ -34,6 +38,17 @@ class Diagnosis:
     @property
     def ok(self) -> bool:
         return self.sops.ok and self.identity_problem is None
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form of `sopskit doctor --format json` (public parts only)."""
+        ids = self.identities
+        return {"version": 1, "ok": self.ok, "sops": self.sops.as_dict(),
+                "gpg": self.gpg.as_dict(),
+                "identities": [{"type": "age", "recipient": i.recipient, "name": i.name,
+                                "source": i.source} for i in ids.age],
+                "gnupghome": str(ids.gnupghome) if ids.gnupghome is not None else None,
+                "identity_problem": self.identity_problem, "notes": list(ids.notes),
+                "sources": list(ids.sources), "keyring": self.keyring}
 
 
 def check_sops(explicit: str | None) -> Tool:
