@@ -133,8 +133,9 @@ def compose_all(text: str, *, path: str) -> list[Any]:
         raise _input_error(exc, path, text) from None
     except RecursionError:
         raise _too_deep(path, None) from None
-    for doc in docs:
-        _check_expansion(doc, path)
+    if "*" in text:  # without an alias nothing expands, and the depth is bounded above
+        for doc in docs:
+            _check_expansion(doc, path)
     return docs
 
 

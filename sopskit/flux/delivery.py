@@ -9,6 +9,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sopskit.audit.finding import Finding
 from sopskit.audit.rules import rule
@@ -95,8 +96,8 @@ def not_secret(loader: Loader, cluster: Cluster) -> Iterator[FluxFinding]:
     for node in cluster.nodes:
         if node.build is None:
             continue
-        for rel in node.build.manifests:
-            for doc in loader.docs(rel):
+        for rel in node.sops_files:
+            for doc in loader.docs(rel) if rel in node.build.patches else ():
                 if not doc.is_sops or (doc.kind == "Secret" and doc.get("apiVersion") == "v1"):
                     continue
                 if (rel, doc.line) not in seen:
@@ -115,7 +116,26 @@ def not_secret(loader: Loader, cluster: Cluster) -> Iterator[FluxFinding]:
                                   "a secretGenerator")
 
 
+def _yaml_recipients(meta: dict[str, Any]) -> frozenset[Recipient]:
+    """The age and PGP recipients of a sops metadata mapping (top level and key groups),
+    as read from the manifest already parsed (sops-format.md 1.6)."""
+    out: set[Recipient] = set()
+    groups = [meta, *[g for g in meta.get("key_groups") or [] if isinstance(g, dict)]]
+    for group in groups:
+        for entry in group.get("age") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("recipient"), str):
+                out.add(Recipient.age(entry["recipient"]))
+        for entry in group.get("pgp") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("fp"), str):
+                out.add(Recipient.pgp(entry["fp"]))
+    return frozenset(out)
+
+
 def recipients_of(loader: Loader, rel: str) -> frozenset[Recipient] | None:
+    metas = [d.data["sops"] for d in loader.docs(rel) if d.is_sops] \
+        if rel.endswith((".yaml", ".yml")) else []
+    if metas:
+        return frozenset().union(*(_yaml_recipients(m) for m in metas))
     data = loader.tree.read(rel)
     if data is None:
         return None

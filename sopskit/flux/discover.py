@@ -271,8 +271,11 @@ class _Walk:
         if parent.build is None:
             return
         flux_patches = _flux_patches(data, parent.file)
+        loader = self.disc.loader
         for rel in parent.build.manifests:
-            for doc in self.disc.loader.docs(rel):
+            if not loader.has(rel, b"toolkit.fluxcd.io", b"ConfigMap"):
+                continue
+            for doc in loader.docs(rel):
                 self._config_map(doc)
                 if not (doc.is_flux_kustomization and isinstance(dig(doc.data, "spec",
                                                                       "sourceRef"), dict)):
@@ -311,7 +314,8 @@ _VARS = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
 
 def _sops_files(loader: Loader, build: Build) -> list[str]:
     """Applied files with sops metadata and generator sources that are sops files."""
-    out = [rel for rel in build.manifests if any(d.is_sops for d in loader.docs(rel))]
+    out = [rel for rel in build.manifests if loader.has(rel, b"sops:", b'"sops"')
+           and any(d.is_sops for d in loader.docs(rel))]
     for ref in build.secret_sources + build.configmap_sources:
         data = loader.tree.read(ref.value)
         if data is not None and looks_like_sops(data, detect_format(ref.value)):

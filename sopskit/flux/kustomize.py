@@ -119,7 +119,10 @@ class Builder:
                 self._generated(sub, build, patches, seen)
 
     def _is_manifest(self, rel: str) -> bool:
-        return any(isinstance(d.data, dict) and d.kind for d in self.loader.docs(rel))
+        # Flux's generator decodes each file as Kubernetes objects; a YAML file without
+        # `kind:` (a Helm values file, `.sops.yaml`) is no object
+        return self.loader.has(rel, b"kind:", b'"kind"') and any(
+            isinstance(d.data, dict) and d.kind for d in self.loader.docs(rel))
 
     @staticmethod
     def _add(build: Build, rel: str, namespace: str, patches: tuple[Patch, ...]) -> None:

@@ -38,6 +38,11 @@ class Loader:
         self._docs[rel] = docs
         return docs
 
+    def has(self, rel: str, *needles: bytes) -> bool:
+        """Whether the file's bytes hold any of `needles` (a test before any parse)."""
+        data = self.tree.read(rel)
+        return data is not None and any(n in data for n in needles)
+
     def kustomization_file(self, directory: str) -> str | None:
         """The kustomization file of `directory`, or None."""
         for name in KUSTOMIZATION_FILES:

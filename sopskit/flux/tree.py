@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from sopskit import gitio
 from sopskit.errors import InputError
@@ -25,6 +25,7 @@ class Tree:
     _blobs: dict[str, bytes] = field(default_factory=dict)
     _repo: Path | None = None
     _ids: dict[str, str] = field(default_factory=dict)  # not prefetched: path -> blob id
+    _read: dict[str, bytes | None] = field(default_factory=dict)  # disk reads, once each
 
     def is_file(self, rel: str) -> bool:
         return rel in self.files
@@ -38,13 +39,17 @@ class Tree:
             if rel not in self._blobs and rel in self._ids and self._repo is not None:
                 self._blobs.update(gitio.read_blobs(self._repo, [(rel, self._ids.pop(rel))]))
             return self._blobs.get(rel)
+        if rel in self._read:
+            return self._read[rel]
+        data: bytes | None = None
         try:
             path = self._disk / rel
-            if path.stat().st_size > MAX_FILE_SIZE:
-                return None
-            return path.read_bytes()
+            if path.stat().st_size <= MAX_FILE_SIZE:
+                data = path.read_bytes()
         except OSError:
-            return None
+            pass
+        self._read[rel] = data
+        return data
 
     def walk(self, top: str) -> list[str]:
         """Every file under directory `top` (recursive), sorted."""
@@ -62,27 +67,37 @@ class Tree:
 def _parents(files: set[str]) -> frozenset[str]:
     dirs: set[str] = set()
     for f in files:
-        for parent in PurePosixPath(f).parents:
-            text = parent.as_posix()
-            if text == ".":
-                break
-            dirs.add(text)
+        cut = f.rfind("/")
+        while cut > 0:
+            parent = f[:cut]
+            if parent in dirs:
+                break  # its own parents are in already
+            dirs.add(parent)
+            cut = parent.rfind("/")
     return frozenset(dirs)
 
 
 def working_tree(repo: Path) -> Tree:
     """Every regular file under `repo` (symlinks to files inside it included), `.git` left
-    out."""
+    out (one `scandir` per directory: the entry types come without a stat per file)."""
     files: set[str] = set()
     root = repo.resolve()
-    for current, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        rel = Path(current).relative_to(root).as_posix()
-        base = "" if rel == "." else f"{rel}/"
-        for name in filenames:
-            path = Path(current, name)
-            if path.is_file() and (not path.is_symlink() or _inside(path, root)):
-                files.add(base + name)
+    pending = [(root, "")]
+    while pending:
+        current, base = pending.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        for entry in entries:
+            rel = base + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in _SKIP_DIRS:
+                    pending.append((Path(entry.path), rel + "/"))
+            elif entry.is_file(follow_symlinks=False) or (
+                    entry.is_symlink() and Path(entry.path).is_file()
+                    and _inside(Path(entry.path), root)):
+                files.add(rel)
     return Tree("working tree", frozenset(files), _parents(files), _disk=root)
 
 
