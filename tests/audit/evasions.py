@@ -219,6 +219,12 @@ def evasions(keys: CorpusKeys, seed: int = 10) -> list[Case]:
         "tls.key": _b64(keys.rsa)}}, indent=2) + "\n", 4, keys.rsa, C, "tls.json", "json")
 
     # -- Private keys and age identities -----------------------------------------------
+    aws = ("[default]\naws_access_key_id = AKIA" + v.rand(16, string.ascii_uppercase + "234567")
+           + "\naws_secret_access_key = " + v.rand(40, ALNUM + "/+") + "\n")
+    k8s("aws-credentials-in-data", f"kind: Secret\ndata:\n  credentials: {_b64(aws)}\n", 3,
+        aws, C)
+    gh = "ghp_" + v.rand(36)
+    k8s("github-token-in-data", f"kind: Secret\ndata:\n  token: {_b64(gh)}\n", 3, gh, H)
     k8s("private-key-in-data", f"kind: Secret\ndata:\n  tls.key: {_b64(keys.ec)}\n", 3,
         keys.ec, C)
     k8s("private-key-in-stringdata", f"kind: Secret\nstringData:\n  tls.key: |\n"

@@ -25,9 +25,10 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from sopskit import yamlio
 from sopskit.audit import filekind
-from sopskit.audit.detectors import values
+from sopskit.audit.detectors import private_keys, providers, values
 from sopskit.audit.detectors.source import Hit, Source
 from sopskit.audit.finding import Severity
+from sopskit.audit.rules import rule
 from sopskit.errors import InputError
 
 _FIELDS = ("data", "stringData")
@@ -251,6 +252,14 @@ def _decode(value: str) -> str | None:
         return value
 
 
+def _strongest(plain: str) -> Hit | None:
+    """The most severe specific secret inside a (decoded) value: a private key, an age
+    identity or a provider credential in a Secret is as severe as anywhere else."""
+    inner = Source("value", plain)
+    found = [h for h in (*private_keys.detect(inner), *providers.detect(inner))]
+    return max(found, key=lambda h: h.severity or rule(h.rule).severity, default=None)
+
+
 def _hit(src: Source, where: str, key: str, node: ScalarNode, plain: str) -> Hit:
     line = node.start_mark.line + 1
     last = max(node.end_mark.line, line)
@@ -259,4 +268,10 @@ def _hit(src: Source, where: str, key: str, node: ScalarNode, plain: str) -> Hit
     if _CERT_ONLY.match(plain):
         return Hit("k8s-secret-plaintext", line, plain, f"{where} (a certificate: public)",
                    Severity.LOW, last_line=last)
+    inner = _strongest(plain)
+    if inner is not None:
+        severity = max(inner.severity or rule(inner.rule).severity,
+                       rule("k8s-secret-plaintext").severity)
+        return Hit("k8s-secret-plaintext", line, plain, f"{where} ({rule(inner.rule).title})",
+                   severity, last_line=last)
     return Hit("k8s-secret-plaintext", line, plain, where, last_line=last)
