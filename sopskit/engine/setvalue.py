@@ -24,8 +24,9 @@ from sopskit.identity.model import Identities
 from sopskit.sopsfile import rawfile, reseal
 from sopskit.sopsfile.cryptrule import Evaluator
 from sopskit.sopsfile.decrypt import emit_plain, plain_tree
-from sopskit.sopsfile.document import SOPS_KEY, SopsDocument, detect_format
+from sopskit.sopsfile.document import SOPS_KEY, SopsDocument, detect_format, parse
 from sopskit.sopsfile.model import Format
+from sopskit.sopsfile.splice import splice
 from sopskit.sopsfile.tree import Branch, Item, Node, Scalar, ScalarValue, Seq
 from sopskit.sopsfile.treepath import (
     MissingPath,
@@ -136,6 +137,8 @@ class _Job:
     plain: list[Branch]
     target: TreePath
     identities: Identities
+    original: bytes
+    own_layout: bool  # the file is not laid out as sops 3.11 writes it (older sops, by hand)
 
     @classmethod
     def open(cls, source: Path, tree_path: TreePath, repo: Path, identities: Identities,
@@ -153,9 +156,10 @@ class _Job:
         if not isinstance(first, str):
             raise UsageError(f"{format_path(tree_path)}: a path starts with a key",
                              path=shown)
-        return cls(source, shown, fmt, before, before.data_key,
-                   rawfile.load(data, path=shown, fmt=fmt),
-                   plain_tree(before.document, before.data_key), tree_path, identities)
+        raw = rawfile.load(data, path=shown, fmt=fmt)
+        return cls(source, shown, fmt, before, before.data_key, raw,
+                   plain_tree(before.document, before.data_key), tree_path, identities, data,
+                   raw.emit() != data)
 
     def encrypts(self, tree_path: TreePath) -> bool:
         keys = tuple(c for c in tree_path if isinstance(c, str))
@@ -165,6 +169,9 @@ class _Job:
     def write(self, fresh: list[Scalar]) -> None:
         meta = self.before.document.metadata
         new = reseal.seal(self.raw, meta, self.key, fresh)
+        if self.own_layout:
+            new = splice(self.original, self.before.document,
+                         parse(new, path=self.shown, fmt=self.fmt), self.fmt) or new
         expect = check.Expect(recipients=meta.recipients, key_same_as=self.key,
                               crypt=(meta.crypt_rule, meta.mac_only_encrypted),
                               plaintext=emit_plain(self.fmt, self.plain, path=self.shown),

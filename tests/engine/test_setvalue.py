@@ -224,3 +224,23 @@ def sops_decrypt_env(path: Path, env: dict[str, str]) -> str:
     done = run_sops("decrypt", path, env={"GNUPGHOME": env["GNUPGHOME"]})
     assert done.returncode == 0, done.stderr
     return done.stdout.decode()
+
+
+def test_set_keeps_an_older_layout(tmp_path: Path, age: AgeKey, secret: Path) -> None:
+    """A file laid out by an older sops (yaml.v2: `-   recipient:`, single-quoted
+    timestamp) keeps its layout: the diff is the value, lastmodified and mac lines only."""
+    text = secret.read_text()
+    old = (text.replace("        - recipient:", "    -   recipient:")
+           .replace("          enc: |", "        enc: |")
+           .replace('lastmodified: "', "lastmodified: '"))
+    old = "\n".join(ln[:-1] + "'" if ln.lstrip().startswith("lastmodified: '") else ln
+                    for ln in old.split("\n"))
+    old = old.replace("\n            ", "\n          ")  # the armored lines follow `enc: |`
+    assert old != text
+    secret.write_text(old)
+    assert sops_decrypt(secret, age) == sops_decrypt(secret, age)  # sops accepts the layout
+    done = cli(tmp_path, age, "set", secret, '["stringData"]["PASSWORD"]', "--value", "np-3")
+    assert done.code == 0, done.stderr
+    changed = [a.strip().split(":")[0] for a, _ in changed_lines(old, secret.read_text())]
+    assert [c for c in changed if c != "lastmodified"] == ["PASSWORD", "mac"]
+    assert "PASSWORD: np-3" in sops_decrypt(secret, age)
