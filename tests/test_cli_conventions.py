@@ -4,6 +4,10 @@ subcommand as well as before it (one walk over the whole command tree, in proces
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,3 +94,38 @@ def test_every_listing_has_format_json(path: tuple[str, ...]) -> None:
     assert command is not None
     formats = [p for p in command.params if p.name == "fmt" or "--format" in getattr(p, "opts", ())]
     assert formats and "json" in formats[0].type.choices  # type: ignore[attr-defined]
+
+
+def run_on_terminal(args: list[str], env: dict[str, str]) -> str:
+    """Run the CLI with stdout on a pseudo-terminal; what it printed there."""
+    main, child = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "sopskit", *args], stdout=child,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(main)
+    return b"".join(chunks).decode()
+
+
+def test_colours_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("a: 1\n")
+    assert run_cli("--repo", tmp_path, "encrypt", "-i", str(path), "--age",
+                   age_key().recipient).code == 0
+    (tmp_path / "config.yaml").write_text("db_password: Sup3rS3cretValue-9f8e7d\n")
+    for args in (["--repo", str(tmp_path), "verify", str(path)],
+                 ["--repo", str(tmp_path), "audit", str(tmp_path / "config.yaml")]):
+        assert "\x1b[" in run_on_terminal(args, clean_env())
+        assert "\x1b[" in run_on_terminal(args, clean_env({"NO_COLOR": ""}))  # empty: not set
+        plain = run_on_terminal(args, clean_env({"NO_COLOR": "1"}))
+        assert "\x1b[" not in plain and plain.strip()
+        assert "\x1b[" not in run_cli(*args).stdout  # not a terminal

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from sopskit.audit.result import AuditResult
 from sopskit.audit.run import AuditOptions, collect, collect_history, coverage, run_audit
 from sopskit.cli.context import AppContext, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
+from sopskit.cli.style import use_colour
 from sopskit.errors import ConfigError, InputError, UsageError
 from sopskit.fsio import write_atomic
 from sopskit.identity.discover import discover
@@ -112,7 +111,7 @@ def _emit(result: AuditResult, fmt: str, output: Path | None) -> None:
     elif fmt == "sarif":
         body = sarif.render(result)
     else:
-        body = text.render(result, colour=output is None and _colour())
+        body = text.render(result, colour=output is None and use_colour())
     if output is None:
         click.echo(body, nl=False)
         return
@@ -130,10 +129,6 @@ def _write_file(path: Path, body: str, what: str) -> None:
             write_atomic(path.resolve(), body)  # a symlink keeps pointing at the new file
     except OSError as exc:
         raise InputError(f"cannot write {what}: {exc.strerror}", path=path) from None
-
-
-def _colour() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 @click.group("baseline", context_settings={"help_option_names": ["-h", "--help"]})

@@ -13,6 +13,7 @@ import click
 
 from sopskit.cli.context import AppContext, input_type_option, note, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
+from sopskit.cli.style import paint, use_colour
 from sopskit.engine.verify import outcome, verify_paths
 from sopskit.errors import ExitCode
 from sopskit.sopsfile.model import Format
@@ -41,7 +42,8 @@ def verify_cmd(app: AppContext, files: tuple[Path, ...], fmt: str,  # noqa: PLR0
     identities = identities_for_command(app, identity_files, use_keyring)
     reports = verify_paths(app.repo, files, identities, require_mac=require_mac,
                            input_type=input_type, skip_non_sops=skip_non_sops)
-    click.echo(render_json(reports) if fmt == "json" else render_text(reports, app.verbosity))
+    click.echo(render_json(reports) if fmt == "json"
+               else render_text(reports, app.verbosity, colour=use_colour()))
     if not reports and not skip_non_sops:
         note(app, "no sops files found in " + ", ".join(map(str, files)))
     code = outcome(reports)
@@ -53,17 +55,18 @@ def render_json(reports: list[VerifyReport]) -> str:
     return json.dumps({"version": 1, "files": [r.as_dict() for r in reports]}, indent=2)
 
 
-def render_text(reports: list[VerifyReport], verbosity: int) -> str:
+def render_text(reports: list[VerifyReport], verbosity: int, *, colour: bool = False) -> str:
     lines = []
+    ok, fail = paint("ok", "green", colour=colour), paint("FAIL", "red", colour=colour, bold=True)
     for r in reports:
         if r.ok and verbosity >= 0:
-            lines.append(f"ok    {r.path}" + ("" if r.mac_checked else "  (MAC not checked)"))
+            lines.append(f"{ok}    {r.path}" + ("" if r.mac_checked else "  (MAC not checked)"))
         if verbosity > 0:
             lines.extend(f"note  {r.path}: {n}" for n in r.notes)
         for p in r.problems:
             where = "".join(f":{x}" for x in (p.line,) if x) + (f": {p.key_path}"
                                                                   if p.key_path else "")
-            lines.append(f"FAIL  {r.path}{where}: [{p.check}] {p.message}")
+            lines.append(f"{fail}  {r.path}{where}: [{p.check}] {p.message}")
     failed = sum(not r.ok for r in reports)
     unchecked = sum(r.ok and not r.mac_checked for r in reports)
     # With -q the per-file "(MAC not checked)" is hidden: the summary must still say it.
