@@ -52,11 +52,14 @@ def run(
     input: bytes | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     cwd: Path | str | None = None,
+    max_output: int | None = None,
 ) -> Completed:
     """Run `args` to completion with exactly `env`, capturing stdout and stderr.
 
-    Raises BinaryError when the program is missing or does not finish within `timeout`
-    (the child and its process group are killed first).
+    Raises BinaryError when the program is missing, does not finish within `timeout`, or
+    (with `max_output`) prints more than that many bytes on stdout or stderr: the child and
+    its process group are killed first, so a command printing without end costs a bounded
+    amount of memory.
     """
     argv = tuple(str(a) for a in args)
     try:
@@ -72,7 +75,10 @@ def run(
     except OSError as exc:
         raise _start_error(exc, argv[0]) from exc
     try:
-        out, err = proc.communicate(input=input, timeout=timeout)
+        if max_output is None:
+            out, err = proc.communicate(input=input, timeout=timeout)
+        else:
+            out, err = _capped(proc, input, timeout, max_output, argv[0])
     except subprocess.TimeoutExpired as exc:
         _kill_group(proc)
         raise BinaryError(
@@ -82,6 +88,42 @@ def run(
         _kill_group(proc)
         raise
     return Completed(argv, proc.returncode, out, err)
+
+
+def _capped(proc: subprocess.Popen[bytes], input: bytes | None, timeout: float,
+            cap: int, program: str) -> tuple[bytes, bytes]:
+    """communicate() that keeps at most `cap` bytes per stream and kills the child (raising
+    BinaryError) as soon as it prints more."""
+    over = threading.Event()
+    streams: list[list[bytes]] = [[], []]
+
+    def drain(stream: IO[bytes], into: list[bytes]) -> None:
+        kept = 0
+        with stream:
+            for chunk in iter(lambda: stream.read(65536), b""):
+                kept += len(chunk)
+                if kept > cap:
+                    over.set()
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    return
+                into.append(chunk)
+
+    assert proc.stdout is not None and proc.stderr is not None
+    readers = [threading.Thread(target=drain, args=(s, c), daemon=True)
+               for s, c in ((proc.stdout, streams[0]), (proc.stderr, streams[1]))]
+    for reader in readers:
+        reader.start()
+    if proc.stdin is not None:
+        with contextlib.suppress(BrokenPipeError), proc.stdin:
+            proc.stdin.write(input or b"")
+    proc.wait(timeout=timeout)
+    for reader in readers:
+        reader.join(timeout=5)
+    if over.is_set():
+        raise BinaryError(f"{Path(program).name} printed more than {cap:,} bytes "
+                          "and was stopped")
+    return b"".join(streams[0]), b"".join(streams[1])
 
 
 def run_interactive(

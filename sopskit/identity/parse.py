@@ -4,7 +4,9 @@ ssh private keys. Errors name the source and line, never the secret.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,11 +145,25 @@ def read_key_file(path: Path, *, source: str, passphrase: Passphrase | None = No
 
 
 def read_small(path: Path) -> bytes:
-    """The bytes of a key file, refusing huge or unreadable ones."""
+    """The bytes of a key file, refusing huge, unreadable and non-regular ones.
+
+    One non-blocking open, then checks on that descriptor: a FIFO would block the open
+    (or the read) until someone writes, `/dev/zero` or `/dev/urandom` never ends, and a
+    file that grows while read is cut at the cap and refused."""
     try:
-        if path.stat().st_size > MAX_KEY_FILE:
-            raise InputError("too large for an identity file", path=path)
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError("identity file is not a regular file (a FIFO, socket, device "
+                                 "or directory); for a key printed by a program use "
+                                 "SOPS_AGE_KEY_CMD",
+                                 path=path)
+            data = fh.read(MAX_KEY_FILE + 1)
+        if info.st_size > MAX_KEY_FILE or len(data) > MAX_KEY_FILE:
+            raise InputError(f"identity file is too large (the limit is "
+                             f"{MAX_KEY_FILE // 1024} KiB)", path=path)
+        return data
     except FileNotFoundError as exc:
         raise InputError("identity file not found", path=path) from exc
     except OSError as exc:

@@ -13,8 +13,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sopskit import process
-from sopskit.errors import InputError
-from sopskit.identity.parse import Found, Passphrase, parse_keys_text, read_key_file
+from sopskit.errors import BinaryError, InputError
+from sopskit.identity.parse import (
+    MAX_KEY_FILE,
+    Found,
+    Passphrase,
+    parse_keys_text,
+    read_key_file,
+)
 
 KEY_CMD_TIMEOUT = 30.0
 
@@ -53,7 +59,11 @@ def from_command(command: str, env: Mapping[str, str]) -> Found:
         raise InputError(f"SOPS_AGE_KEY_CMD cannot be split into words ({exc})") from exc
     if not argv:
         raise InputError("SOPS_AGE_KEY_CMD is empty")
-    done = process.run(argv, env=dict(env), timeout=KEY_CMD_TIMEOUT)
+    try:
+        done = process.run(argv, env=dict(env), timeout=KEY_CMD_TIMEOUT,
+                           max_output=MAX_KEY_FILE)
+    except BinaryError as exc:
+        raise InputError(f"SOPS_AGE_KEY_CMD: {exc}") from None
     if done.returncode != 0:
         raise InputError(f"SOPS_AGE_KEY_CMD ({argv[0]}) failed with exit code {done.returncode}")
     try:
