@@ -29,7 +29,8 @@ from sopskit.sopsfile.tree import Branch, Comment, Item, Node, ScalarValue, Seq
 FP_RULE = "diff"  # the fingerprint's salt: unrelated to the audit's fingerprints
 FP_LENGTH = 8
 KeyState = Literal["kept", "rotated", "rotated?", "n/a"]
-Kind = Literal["added", "removed", "changed", "re-encrypted"]
+# "unknown": a new ciphertext after a rotation seen without a key (changed or not)
+Kind = Literal["added", "removed", "changed", "re-encrypted", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ def diff_pair(pair: Pair, identities: Identities) -> FileDiff:
         _metadata(out, old.doc, new.doc)
         out.data_key = _key_state(old, new)
     out.changes = _changes(old, new, out.opened)
+    if out.data_key == "rotated?":
+        out.changes = [ValueChange(c.key_path, "unknown", True) if c.kind == "changed"
+                       and c.encrypted else c for c in out.changes]
     return out
 
 

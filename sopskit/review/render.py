@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 from sopskit.review.diff import FileDiff, ValueChange
 
-_SIGN = {"added": "+", "removed": "-", "changed": "~", "re-encrypted": "="}
+_SIGN = {"added": "+", "removed": "-", "changed": "~", "re-encrypted": "=", "unknown": "?"}
 _KEY_NOTE = {
     "kept": "kept",
     "rotated": "rotated",
@@ -28,6 +28,8 @@ def _detail(change: ValueChange) -> str:
         return f"{old} -> {new} (plaintext)"
     if change.kind == "re-encrypted":
         return "value unchanged, new ciphertext"
+    if change.kind == "unknown":
+        return "new ciphertext (changed or not: only a key tells)"
     if change.old is None and change.new is None:
         return "ciphertext changed" if change.kind == "changed" else ""
     if change.kind == "added":

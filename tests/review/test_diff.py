@@ -90,6 +90,7 @@ def test_rotation_recipients_and_revisions(repo: Path, age: AgeKey) -> None:
     keyless = sopskit(repo, "diff", "HEAD~1", "HEAD")
     assert f"recipients added: age:{other.recipient}" in keyless or other.recipient in keyless
     assert "data key rotated?" in keyless
+    assert "? stringData.PASSWORD" in keyless and "~ " not in keyless
     with_key = sopskit(repo, "diff", "HEAD~1", "HEAD", "--", "db.yaml", key=age)
     assert "data key: rotated" in with_key and "value unchanged, new ciphertext" in with_key
     assert "no sops file changed" in sopskit(repo, "diff", "HEAD~1", "HEAD", "--", "README")
