@@ -10,6 +10,7 @@ import click
 
 from sopskit.cli.context import AppContext, note, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
+from sopskit.engine import paths
 from sopskit.errors import UsageError
 from sopskit.review.gitdriver import run_merge_driver
 from sopskit.review.gitsetup import setup
@@ -73,8 +74,8 @@ def textconv_cmd(app: AppContext, file: Path, show_values: bool,
     if show_values and not sys.stderr.isatty():
         raise UsageError("--show-values prints secrets: only on a terminal")
     identities = identities_for_command(app, identity_files, use_keyring)
-    sys.stdout.buffer.write(textconv(file.read_bytes(), str(file), identities,
-                                     show_values=show_values))
+    data = paths.read_input(file, shown=str(file))
+    sys.stdout.buffer.write(textconv(data, str(file), identities, show_values=show_values))
 
 
 COMMANDS = [git_group]

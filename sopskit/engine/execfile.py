@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sopskit import process
-from sopskit.errors import UsageError
+from sopskit.errors import InputError, UsageError
 
 SHM = Path("/dev/shm")  # noqa: S108 - only a parent for a private mkdtemp directory
 PLACEHOLDER = "{}"
@@ -70,17 +70,24 @@ class _Feeder:
 @contextlib.contextmanager
 def plaintext_path(data: bytes, name: str, *, fifo: bool = True) -> Iterator[Path]:
     """A path holding `data` while the block runs; the directory is gone afterwards."""
-    directory = private_dir()
+    try:
+        directory = private_dir()
+    except OSError as exc:
+        raise InputError(f"cannot make a private directory ({exc.strerror})") from None
     path = directory / name
     feeder: _Feeder | None = None
     try:
-        if fifo:
-            os.mkfifo(path, stat.S_IRUSR | stat.S_IWUSR)
-            feeder = _Feeder(path, data)
-        else:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+        try:
+            if fifo:
+                os.mkfifo(path, stat.S_IRUSR | stat.S_IWUSR)
+                feeder = _Feeder(path, data)
+            else:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+        except OSError as exc:
+            raise InputError(f"cannot write the plaintext for the command ({exc.strerror})",
+                             path=directory) from None
         yield path
     finally:
         if feeder is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sopskit import gitio
+from sopskit.engine import paths
 from sopskit.errors import NoIdentityError, SopskitError
 from sopskit.fsio import write_atomic
 from sopskit.identity.model import Identities
@@ -30,7 +31,7 @@ class DriverResult:
 def run_merge_driver(base: Path, ours: Path, theirs: Path, name: str, *,
                      identities: Identities, cwd: Path) -> DriverResult:
     fmt = detect_format(name)
-    data = [p.read_bytes() for p in (base, ours, theirs)]
+    data = [paths.read_input(p, shown=str(p)) for p in (base, ours, theirs)]
     if not (is_sops(data[1], fmt, name) and is_sops(data[2], fmt, name)):
         return _textual(base, ours, theirs, name, cwd=cwd, why="not a sops file on both sides")
     try:

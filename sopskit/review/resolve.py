@@ -89,12 +89,19 @@ def _strip(text: bytes) -> bytes:
 
 def edit_in_memory(text: bytes, name: str, editor: list[str]) -> bytes:
     """Run `editor` on `text` in a private in-memory directory; the saved bytes."""
-    directory = private_dir()
+    try:
+        directory = private_dir()
+    except OSError as exc:
+        raise InputError(f"cannot make a private directory ({exc.strerror})") from None
     try:
         path = directory / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise InputError(f"cannot write the text for the editor ({exc.strerror})",
+                             path=directory) from None
         with process.terminations_interrupt():
             code = process.run_interactive([*editor, str(path)], env=dict(os.environ))
         if code != 0:

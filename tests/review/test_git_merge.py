@@ -173,3 +173,13 @@ def test_edit_resolve_shows_both_sides_in_memory(repo: Path, age: AgeKey,
     assert [ln for ln in (repo / "db.yaml").read_text().splitlines() if "USER" in ln] \
         == user_before
     no_plaintext_on_disk(repo)
+
+
+def test_textconv_show_values_needs_a_terminal(repo: Path, age: AgeKey) -> None:
+    done = run_cli("git", "textconv", "--show-values", "db.yaml", cwd=repo,
+                   env=clean_env({"SOPS_AGE_KEY": age.secret}))
+    assert done.code == 2 and "terminal" in done.stderr
+    assert not any(v in done.stdout for v in VALUES)
+    plain = run_cli("git", "textconv", "README.md", cwd=repo, env=clean_env())
+    assert plain.code == 3 and "README.md" in plain.stderr  # no such file: one line
+    assert "Traceback" not in plain.stderr
