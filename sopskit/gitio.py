@@ -99,10 +99,18 @@ def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs
     brings in is listed by the commits merged. An empty repository gives []."""
     if not has_commits(repo, rev):
         return []
-    text = git(repo, "-c", "diff.renameLimit=5000", "log", "-z", "--raw", "--no-abbrev",
-               "--root", "-M" if renames else "--no-renames", "--format=%x01%H %ct",
-               *(["--all"] if all_refs else []), "--end-of-options", rev,
-               *([f"^{exclude}"] if exclude else []), "--")
+    args = ("--format=%x01%H %ct", *(["--all"] if all_refs else []), "--end-of-options", rev,
+            *([f"^{exclude}"] if exclude else []), "--")
+    try:
+        text = git(repo, "-c", "diff.renameLimit=5000", "log", "-z", "--raw", "--no-abbrev",
+                   "--root", "-M" if renames else "--no-renames", *args)
+    except InputError:
+        if not renames:
+            raise
+        # Rename detection reads blobs; a clone missing some (pruned, partial, damaged)
+        # makes `git log -M` fatal. The history without renames is still true, only less
+        # complete: a renamed file then starts its history at the rename.
+        text = git(repo, "log", "-z", "--raw", "--no-abbrev", "--root", "--no-renames", *args)
     return parse_log(text.decode("utf-8", "surrogateescape"))
 
 
