@@ -23,7 +23,7 @@ from sopskit.audit.filekind import is_template_name
 from sopskit.engine import paths
 from sopskit.engine.encrypt import encrypt_file
 from sopskit.engine.policy import Policy, decide
-from sopskit.errors import InputError, SopskitError
+from sopskit.errors import InputError, SopskitError, UsageError
 from sopskit.identity.model import Identities
 from sopskit.registry.locate import registry_path
 from sopskit.registry.schema import load_registry
@@ -77,7 +77,11 @@ def _config_regexes(repo: Path) -> list[str]:
 def candidates(repo: Path, roots: Iterable[Path]) -> list[Path]:
     """Files under `roots` (absolute): git's tracked and untracked-but-not-ignored ones in a
     repository, else every file found."""
-    rels = [r.relative_to(repo).as_posix() if r != repo else "." for r in roots]
+    rels = []
+    for root in roots:
+        if root != repo and repo not in root.parents:
+            raise UsageError("is outside the repository", path=root)
+        rels.append(root.relative_to(repo).as_posix() if root != repo else ".")
     try:
         out = gitio.git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
                         "--", *rels)

@@ -7,7 +7,7 @@ document of the file's format; any other value as that format prints a single va
 
 from __future__ import annotations
 
-from sopskit.errors import InputError
+from sopskit.errors import InputError, UsageError
 from sopskit.sopsfile import dotenvstore, emit_json, emit_yaml, inistore, jsonstore, yamlstore
 from sopskit.sopsfile.decrypt import emit_plain
 from sopskit.sopsfile.model import Format
@@ -31,7 +31,11 @@ def plain_branch(plaintext: bytes, fmt: Format, *, path: str) -> Branch:
 
 
 def extract(plaintext: bytes, fmt: Format, tree_path: TreePath, *, path: str) -> bytes:
-    node = lookup(plain_branch(plaintext, fmt, path=path), tree_path)
+    try:
+        node = lookup(plain_branch(plaintext, fmt, path=path), tree_path)
+    except UsageError as exc:  # tree path errors are raised without the file
+        exc.path = exc.path or path
+        raise
     if isinstance(node, Scalar) and isinstance(node.value, str):
         return node.value.encode("utf-8", "surrogateescape")
     if isinstance(node, Branch):
