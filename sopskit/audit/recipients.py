@@ -3,7 +3,8 @@
 Missing (the cluster cannot decrypt) and unauthorised (a reader the registry does not list)
 are high; a retired or expired key still a recipient is medium; a revoked key still a
 recipient is critical (its holder can read the current data key: rotate it). A sops file
-that matches no rule is a config finding. sops metadata lives outside the MAC
+that matches no rule is a config finding, except the Flux decryption Secret, which must be
+encrypted to the admin keys whatever rule covers its path. sops metadata lives outside the MAC
 (sops-format.md 1.9), so this is a check of what the file claims, not of who encrypted it.
 """
 
@@ -18,7 +19,7 @@ from sopskit.audit.finding import Finding
 from sopskit.audit.fingerprint import subject_fingerprint
 from sopskit.audit.rules import rule
 from sopskit.recipient import Recipient
-from sopskit.registry.model import Key, Registry
+from sopskit.registry.model import ALL_CLUSTERS, Key, Registry
 from sopskit.registry.resolve import resolve_or_none
 from sopskit.sopsfile.model import Metadata
 
@@ -35,8 +36,12 @@ def _name(registry: Registry, recipient: Recipient) -> str:
 
 
 def check(registry: Registry, path: str, metadata: Metadata, *, line: int | None = None,
-          today: date) -> Iterator[Finding]:
-    """Every recipient finding of one sops file (path repository-relative)."""
+          today: date, flux_secret: bool = False) -> Iterator[Finding]:
+    """Every recipient finding of one sops file (path repository-relative). A Flux
+    decryption Secret is checked against the admin keys, whatever rule covers its path."""
+    if flux_secret:
+        yield from _flux_secret(registry, path, line, metadata, today)
+        return
     resolution = resolve_or_none(registry, path, today=today)
     if resolution is None:
         folder = posixpath.dirname(path)
@@ -52,6 +57,20 @@ def check(registry: Registry, path: str, metadata: Metadata, *, line: int | None
                        f"{_name(registry, r)} is required by {where}")
     for r in sorted(actual - resolution.recipients):
         yield _extra(registry, path, line, r, where=where, today=today)
+
+
+def _flux_secret(registry: Registry, path: str, line: int | None, metadata: Metadata,
+                 today: date) -> Iterator[Finding]:
+    """`sopskit flux secret` encrypts a cluster's private keys to the active keys serving
+    every cluster (the admins): any other reader could decrypt the cluster's secrets."""
+    for r in sorted(metadata.recipients):
+        key = registry.key_by_recipient(r)
+        if key is not None and ALL_CLUSTERS in key.clusters \
+                and key.effective_status(today) == "active":
+            continue
+        yield _finding("recipient-unauthorised", path, line, str(r),
+                       f"{_name(registry, r)} can read this Flux decryption Secret, which "
+                       "must be encrypted to the admin keys (clusters: ['*']) only")
 
 
 def _canonical(registry: Registry, r: Recipient) -> Recipient:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sopskit.audit import baseline as baseline_mod
-from sopskit.audit import config_drift, integrity, recipients, rotation, scope
+from sopskit.audit import config_drift, creation_rules, integrity, recipients, rotation, scope
 from sopskit.audit.detectors.unencrypted import DEFAULT_PATTERNS, Promise, promising_regexes
 from sopskit.audit.finding import Finding
 from sopskit.audit.result import AuditResult
@@ -24,7 +24,8 @@ from sopskit.history import datakey, leaks
 from sopskit.identity.model import Identities
 from sopskit.registry.locate import registry_path
 from sopskit.registry.model import Registry
-from sopskit.sops.config import find_config
+from sopskit.registry.resolve import resolve_or_none
+from sopskit.registry.sops_config import find_config, nearest_config, rule_of
 
 PARALLEL_MIN_FILES = 400  # below this, starting workers costs more than it saves
 _CHUNK = 64
@@ -245,16 +246,42 @@ def _scan_disk(rel: str, path: Path, settings: ScanSettings) -> FileResult:
 def _sops_checks(ctx: _Context, files: scope.Scope,
                  sops_files: list[FileResult]) -> list[Finding]:
     out: list[Finding] = []
-    if ctx.registry is None and sops_files and ctx.registry_rel is None:
-        ctx.notes.append("no key registry (keys/registry.yaml): recipients not checked")
     if ctx.registry is not None:
-        for r in sops_files:
-            assert r.sops is not None
-            out += recipients.check(ctx.registry, r.path, r.sops, today=ctx.today)
+        out += _registry_rules(ctx, sops_files)
+    elif ctx.registry_rel is None:
+        out += _config_rules(ctx, sops_files)
     out += _keyed_integrity(ctx, files, sops_files)
     if not ctx.options.staged and scope.is_git_repo(ctx.options.repo):
         out += _rotation(ctx, [r.path for r in sops_files])
     return out
+
+
+def _registry_rules(ctx: _Context, sops_files: list[FileResult]) -> Iterator[Finding]:
+    assert ctx.registry is not None
+    for r in sops_files:
+        assert r.sops is not None
+        yield from recipients.check(ctx.registry, r.path, r.sops, today=ctx.today,
+                                    flux_secret=r.flux_secret)
+        resolution = None if r.flux_secret else resolve_or_none(ctx.registry, r.path,
+                                                                 today=ctx.today)
+        if resolution is not None:
+            yield from creation_rules.structure(r.path, r.sops, rule_of(resolution))
+
+
+def _config_rules(ctx: _Context, sops_files: list[FileResult]) -> list[Finding]:
+    """No registry: every sops file against the `.sops.yaml` rule sops would pick."""
+    if not sops_files:
+        return []
+    checks = creation_rules.ConfigChecks(ctx.options.repo)
+    if not any(nearest_config(checks.repo, r.path) for r in sops_files):
+        ctx.notes.append("no key registry (keys/registry.yaml) and no .sops.yaml: "
+                         "recipients not checked")
+        return []
+    out: list[Finding] = []
+    for r in sops_files:
+        assert r.sops is not None
+        out += checks.check(r.path, r.sops, flux_secret=r.flux_secret)
+    return out + checks.problems
 
 
 def _read(files: scope.Scope, rel: str) -> bytes:

@@ -15,6 +15,7 @@ from sopskit.audit.detectors.unencrypted import Promise
 from sopskit.audit.finding import Finding, Severity
 from sopskit.audit.fingerprint import secret_fingerprint, subject_fingerprint
 from sopskit.audit.rules import rule
+from sopskit.sopsfile.kinds import is_flux_decryption_secret
 from sopskit.sopsfile.model import Metadata
 
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
@@ -46,6 +47,7 @@ class FileResult:
     digests: dict[str, str] = field(default_factory=dict)
     # files this kustomization's secretGenerator reads: (path, "env" | "file")
     secret_sources: tuple[tuple[str, str], ...] = ()
+    flux_secret: bool = False  # a Flux decryption Secret (`*.agekey` / `*.asc` entries)
 
 
 def skip_reason(relpath: str, size: int, settings: ScanSettings) -> str | None:
@@ -71,6 +73,8 @@ def scan_bytes(relpath: str, data: bytes, settings: ScanSettings,
     if parsed is not None:
         result.sops = parsed.document.metadata if parsed.document else None
         result.sops_broken = parsed.document is None
+        result.flux_secret = (parsed.document is not None
+                              and is_flux_decryption_secret(parsed.document))
         hits += sopsfiles.check(parsed, None)
     elif settings.promise.promised(relpath):
         hits.append(Hit("unencrypted-file", None, ""))

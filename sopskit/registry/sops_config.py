@@ -1,28 +1,43 @@
-"""The `.sops.yaml` generated from the registry, so that sops alone obeys the same policy.
+"""`.sops.yaml`: the one model of sops' creation rules, read and written here only.
 
-One creation rule per (registry rule, file kind), in registry order: sops supports one crypt
-rule per creation rule, and the default `encrypted_regex` must only reach YAML and JSON
-files (a Kubernetes regex on a dotenv file would leave every value in plaintext). So a rule
-that inherits a default crypt rule becomes two creation rules: first its YAML/JSON files
-(the glob restricted to `.yaml`/`.yml`/`.json` names, as a plain regex) with the crypt rule,
-then every other file it matches with none (sops then encrypts every value). Path regexes
-are anchored (`^...$`) and relative to the repository root, where `.sops.yaml` lives
-(sops strips the config's directory from the file path, PR #827). Recipients are sorted.
+Reading (`SopsConfig`, `rule_for`): matching mirrors `config.parseCreationRuleForFile`
+(sops-format.md 3.2): rules in file order, first match wins, an empty `path_regex` matches
+everything, the regex is an unanchored search (Go RE2 `MatchString`) over the path relative to
+the config file's directory. `age`/`pgp` accept a comma-separated string or a list;
+`key_groups` replaces the top-level keys of its rule. The same `CreationRule` answers rekey
+("what should this file look like"), encryption and the audit ("does it look like that").
+
+Writing: the one-rule config handed to sops (`render_rule`, `TempConfig`), and the file
+generated from the registry (`render`): one creation rule per (registry rule, file kind), in
+registry order. sops supports one crypt rule per creation rule, and the default
+`encrypted_regex` must only reach YAML and JSON files (a Kubernetes regex on a dotenv file would
+leave every value in plaintext). So a rule that inherits a default crypt rule becomes two
+creation rules: first its YAML/JSON files (the glob restricted to `.yaml`/`.yml`/`.json`
+names, as a plain regex) with the crypt rule, then every other file it matches with none (sops
+then encrypts every value). Path regexes are anchored (`^...$`) and relative to the
+repository root, where `.sops.yaml` lives (sops strips the config's directory from the file
+path, PR #827). Recipients are sorted.
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from sopskit import regex as re2go
+from sopskit import yamlio
+from sopskit.errors import ConfigError, InputError, UsageError
 from sopskit.recipient import Recipient
 from sopskit.registry import globauto
 from sopskit.registry.glob import Glob, anchored, render_seq
 from sopskit.registry.model import Registry, Rule
-from sopskit.registry.resolve import groups_of_rule, rule_clusters, today_utc
+from sopskit.registry.resolve import Resolution, groups_of_rule, rule_clusters, today_utc
 from sopskit.repo import find_repo_root
-from sopskit.sopsfile.model import CryptRule
+from sopskit.sopsfile.model import CRYPT_RULE_KINDS, CryptRule
 
 STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
 # sops matches a file outside the config's directory by its absolute path (PR #827), and
@@ -174,3 +189,290 @@ def render(registry: Registry, *, today: date | None = None, source: str | None 
 def write_path(repo: Path) -> Path:
     """Where the generated file goes: the repository root (path regexes are relative to it)."""
     return repo / ".sops.yaml"
+
+
+# ---- reading: the creation rules sops would apply -------------------------------------------
+
+CONFIG_NAME = ".sops.yaml"
+_OTHER_KEYS = ("kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms")
+
+
+@dataclass(frozen=True)
+class CreationRule:
+    """Who a file is encrypted to and which values are encrypted: one sops creation rule."""
+
+    key_groups: tuple[frozenset[Recipient], ...]
+    crypt_rule: CryptRule | None = None
+    mac_only_encrypted: bool = False
+    shamir_threshold: int | None = None
+    source: str = ""  # where the rule came from, for messages
+    # Armored public key files of every PGP recipient, when known (the registry's
+    # `public_key`): encryption then needs nothing from the user's keyring.
+    pgp_key_files: tuple[Path, ...] = ()
+
+    @property
+    def recipients(self) -> frozenset[Recipient]:
+        out: set[Recipient] = set()
+        for group in self.key_groups:
+            out |= group
+        return frozenset(out)
+
+    @property
+    def threshold(self) -> int:
+        """Shares sops requires (`shamir_threshold`, else every group; 1 for one group)."""
+        if len(self.key_groups) <= 1:
+            return 1
+        return min(self.shamir_threshold or len(self.key_groups), len(self.key_groups))
+
+    @classmethod
+    def single(cls, recipients: Iterable[Recipient], **kwargs: Any) -> CreationRule:
+        return cls(key_groups=(frozenset(recipients),), **kwargs)
+
+
+@dataclass(frozen=True)
+class ConfigRule:
+    """One entry of `creation_rules`, as written: its `CreationRule`, or why sops cannot
+    use it (`problem`, e.g. "creation rule 2 names no keys")."""
+
+    index: int
+    path_regex: str
+    rule: CreationRule | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class SopsConfig:
+    """A parsed `.sops.yaml`: its creation rules in file order."""
+
+    path: Path
+    rules: tuple[ConfigRule, ...]
+
+    @classmethod
+    def load(cls, path: Path) -> SopsConfig:
+        """Parse `path`; InputError/ConfigError when the file as a whole is unusable."""
+        raw = _load_rules(path)
+        return cls(path, tuple(_config_rule(r, path, i) for i, r in enumerate(raw)))
+
+    def relative(self, target: Path) -> str:
+        """The path sops matches: relative to the config's directory when under it, else
+        absolute (sops strips `abs(dir(config)) + sep`, PR #827)."""
+        base = self.path.resolve().parent
+        absolute = target.resolve()
+        try:
+            return absolute.relative_to(base).as_posix()
+        except ValueError:
+            return str(absolute)
+
+    def match(self, target: Path) -> ConfigRule | None:
+        """The creation rule sops picks for `target`: the first whose `path_regex` matches
+        (ConfigError for an invalid regex met on the way, as sops fails there too)."""
+        rel = self.relative(target)
+        for entry in self.rules:
+            if not entry.path_regex or _search(entry.path_regex, rel, self.path, entry.index):
+                return entry
+        return None
+
+
+def rule_of(resolution: Resolution) -> CreationRule:
+    """The creation rule the registry wants for a resolved path (what `render` writes
+    for it): the same model whether the wanted state comes from the registry or a
+    hand-written `.sops.yaml`."""
+    return CreationRule(resolution.key_groups, resolution.crypt_rule,
+                        resolution.mac_only_encrypted, resolution.shamir_threshold,
+                        source=f"registry rules[{resolution.rule_index}] {resolution.rule.path}")
+
+
+def find_config(repo: Path) -> Path | None:
+    """The `.sops.yaml` at the repository root, if any (never searched from the cwd)."""
+    path = repo / CONFIG_NAME
+    return path if path.is_file() else None
+
+
+def nearest_config(repo: Path, relpath: str) -> Path | None:
+    """The `.sops.yaml` sops finds when run from the file's directory: the nearest one in
+    that directory or above it, up to the repository root (config.LookupConfigFile)."""
+    parts = relpath.split("/")[:-1]
+    for depth in range(len(parts), -1, -1):
+        candidate = repo.joinpath(*parts[:depth], CONFIG_NAME)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def rule_for(config: Path, target: Path) -> CreationRule:
+    """The first creation rule of `config` matching `target` (sops' own choice)."""
+    model = SopsConfig.load(config)
+    entry = model.match(target)
+    if entry is None:
+        raise ConfigError(f"no creation rule in {config} matches {model.relative(target)}",
+                          path=target)
+    if entry.rule is None:
+        raise ConfigError(entry.problem or f"creation rule {entry.index} is unusable",
+                          path=config)
+    return entry.rule
+
+
+def _load_rules(config: Path) -> list[dict[str, Any]]:
+    try:
+        text = config.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.__class__.__name__
+        raise InputError(f"cannot read sops config ({reason})", path=config) from None
+    data = yamlio.load(text, path=str(config)) or {}
+    rules = data.get("creation_rules") if isinstance(data, dict) else None
+    if not isinstance(rules, list) or not rules:
+        raise ConfigError("sops config has no creation_rules", path=config)
+    if not all(isinstance(r, dict) for r in rules):
+        raise ConfigError("every creation rule must be a mapping", path=config)
+    return rules
+
+
+def _config_rule(raw: dict[str, Any], config: Path, index: int) -> ConfigRule:
+    regex = str(raw.get("path_regex") or "")
+    try:
+        return ConfigRule(index, regex, _to_rule(raw, config, index))
+    except ConfigError as exc:
+        return ConfigRule(index, regex, None, exc.message)
+
+
+def _search(regex: str, rel: str, config: Path, index: int) -> bool:
+    """sops compiles path_regex with Go's regexp and fails on an invalid one (config.go)."""
+    try:
+        return re2go.compile(regex).search(rel)
+    except re2go.InvalidRegex as exc:
+        raise ConfigError(f"creation rule {index}: invalid path_regex ({re2go.short(exc)})",
+                          path=config) from None
+
+
+def _to_rule(raw: dict[str, Any], config: Path, index: int) -> CreationRule:
+    where = f"{config} creation rule {index}"
+    groups_raw = raw.get("key_groups")
+    if groups_raw:
+        if not isinstance(groups_raw, list):
+            raise ConfigError(f"creation rule {index}: key_groups must be a list", path=config)
+        groups = tuple(_group(g, split_age=True) for g in groups_raw)
+    else:
+        groups = (_group(raw, split_age=True),)
+    if not any(groups):
+        raise ConfigError(f"creation rule {index} names no keys", path=config)
+    return CreationRule(groups, _crypt_rule(raw, config, index),
+                        _mac_only(raw, config, index), _threshold(raw, config, index),
+                        source=where)
+
+
+def _threshold(raw: dict[str, Any], config: Path, index: int) -> int | None:
+    value = raw.get("shamir_threshold")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"creation rule {index}: shamir_threshold must be a whole number",
+                          path=config)
+    return value or None
+
+
+def _mac_only(raw: dict[str, Any], config: Path, index: int) -> bool:
+    value = raw.get("mac_only_encrypted", False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"creation rule {index}: mac_only_encrypted must be true or false",
+                          path=config)
+    return value
+
+
+def _group(raw: Any, *, split_age: bool) -> frozenset[Recipient]:
+    if not isinstance(raw, dict):
+        return frozenset()
+    out = {Recipient.age(a) for a in _items(raw.get("age"), split=split_age)}
+    out |= {Recipient.pgp(p) for p in _items(raw.get("pgp"), split=True)}
+    for kind in _OTHER_KEYS:
+        for item in _items(raw.get(kind), split=True):
+            name = "azure_kv" if kind == "azure_keyvault" else kind
+            name = "hc_vault" if kind == "hc_vault_transit_uri" else name
+            out.add(Recipient(name, item))  # type: ignore[arg-type]
+    return frozenset(out)
+
+
+def _items(value: Any, *, split: bool) -> list[str]:
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for raw in values:
+        v = raw
+        if isinstance(raw, dict):  # kms/gcp entries inside key_groups
+            v = raw.get("arn") or raw.get("resource_id") or raw.get("key_id") or raw.get("vaultUrl")
+        parts = str(v).split(",") if split else [str(v)]
+        out.extend(p.strip() for p in parts if p.strip())
+    return out
+
+
+def _crypt_rule(raw: dict[str, Any], config: Path, index: int) -> CryptRule | None:
+    found = [CryptRule(k, str(raw[k])) for k in CRYPT_RULE_KINDS if raw.get(k) not in (None, "")]
+    if len(found) > 1:
+        kinds = ", ".join(r.kind for r in found)
+        raise ConfigError(f"creation rule {index} sets more than one crypt rule ({kinds})",
+                          path=config)
+    for rule in found:
+        _check_crypt_value(rule, raw[rule.kind], config, index)
+    return found[0] if found else None
+
+
+def _check_crypt_value(rule: CryptRule, value: Any, config: Path, index: int) -> None:
+    """A crypt rule sops would silently not apply is an error here: sops ignores an
+    invalid regex (`Tree.shouldBeEncrypted` drops the error), so an invalid
+    `encrypted_regex` leaves every value in plaintext (sops-format.md 1.4)."""
+    if isinstance(value, (dict, list)):
+        raise ConfigError(f"creation rule {index}: {rule.kind} must be a string", path=config)
+    if rule.kind.endswith("regex"):
+        try:
+            re2go.compile(rule.value)
+        except re2go.InvalidRegex as exc:
+            raise ConfigError(f"creation rule {index}: {rule.kind} is not a valid RE2 regular "
+                              f"expression ({re2go.short(exc)}; sops would ignore it)",
+                              path=config) from None
+
+
+# ---- writing: the one-rule config handed to the sops binary -----------------------------------
+
+def render_rule(rule: CreationRule) -> str:
+    """A `.sops.yaml` with one catch-all creation rule holding exactly `rule` (public keys)."""
+    entry: dict[str, Any] = {}
+    if len(rule.key_groups) == 1:
+        entry.update(_group_entry(rule.key_groups[0]))
+    else:
+        entry["key_groups"] = [_group_entry(g) for g in rule.key_groups]
+        if rule.shamir_threshold:
+            entry["shamir_threshold"] = rule.shamir_threshold
+    if rule.crypt_rule is not None:
+        entry[rule.crypt_rule.kind] = rule.crypt_rule.value
+    if rule.mac_only_encrypted:
+        entry["mac_only_encrypted"] = True
+    return yamlio.dump({"creation_rules": [entry]})
+
+
+def _group_entry(group: frozenset[Recipient]) -> dict[str, list[str]]:
+    unsupported = sorted(str(r) for r in group if r.type not in ("age", "pgp"))
+    if unsupported:
+        raise UsageError(f"sopskit can only encrypt to age and PGP keys, not {unsupported[0]}")
+    entry: dict[str, list[str]] = {}
+    ages = sorted(r.id for r in group if r.type == "age")
+    pgps = sorted(r.id for r in group if r.type == "pgp")
+    if ages:
+        entry["age"] = ages
+    if pgps:
+        entry["pgp"] = pgps
+    return entry
+
+
+class TempConfig:
+    """A private directory holding a rendered one-rule `.sops.yaml`; removed on exit."""
+
+    def __init__(self, rule: CreationRule) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="sopskit-cfg-")
+        self.path = Path(self._dir.name) / CONFIG_NAME
+        self.path.write_text(render_rule(rule), encoding="utf-8")
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        self._dir.cleanup()

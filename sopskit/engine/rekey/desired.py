@@ -1,7 +1,7 @@
 """What a file should look like: recipients, key groups and crypt rule for its path.
 
 From the key registry when the repository has one (`registry.resolve`), else from the root
-`.sops.yaml` matched as sops would (`sops.config.rule_for`). Either way the answer is a
+`.sops.yaml` matched as sops would (`registry.sops_config.rule_for`). Either way the answer is a
 `CreationRule`, plus names for the recipients the registry knows, so a plan can say
 "old-flux (retired)" instead of a bare age1... string.
 """
@@ -19,7 +19,7 @@ from sopskit.registry.locate import registry_path
 from sopskit.registry.model import Registry
 from sopskit.registry.resolve import resolve, today_utc
 from sopskit.registry.schema import load_registry
-from sopskit.sops.config import CreationRule, find_config, rule_for
+from sopskit.registry.sops_config import CreationRule, find_config, rule_for, rule_of
 from sopskit.sopsfile.model import Format
 
 
@@ -42,9 +42,7 @@ class Desired:
     def rule(self, relpath: str, fmt: Format) -> CreationRule:
         """The wanted state of `relpath`; ConfigError when no rule covers it."""
         if self.registry is not None:
-            res = resolve(self.registry, relpath, today=self.today, fmt=fmt)
-            return CreationRule(res.key_groups, res.crypt_rule, res.mac_only_encrypted,
-                                res.shamir_threshold, source=f"registry rules[{res.rule_index}]")
+            return rule_of(resolve(self.registry, relpath, today=self.today, fmt=fmt))
         assert self.sops_config is not None
         return rule_for(self.sops_config, self.repo / relpath)
 

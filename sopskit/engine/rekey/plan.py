@@ -36,6 +36,7 @@ from sopskit.registry.resolve import NoMatchingRule
 from sopskit.sops.config import CreationRule
 from sopskit.sopsfile.document import SopsDocument, parse
 from sopskit.sopsfile.encvalue import looks_encrypted
+from sopskit.sopsfile.kinds import is_flux_decryption_secret
 from sopskit.sopsfile.model import DEFAULT_CRYPT_RULE, Format, Metadata
 
 Action = Literal["nothing", "updatekeys", "updatekeys+rotate", "rotate", "re-encrypt",
@@ -229,13 +230,6 @@ def unmanaged(doc: SopsDocument, data: bytes, desired: Desired, why: str) -> Fil
                                  "rule for it",), digest=digest(data))
     return FilePlan(doc.path, doc.format, "unmanaged", doc.metadata.recipients,
                     doc.metadata.recipients, (why + ": left alone",), digest=digest(data))
-
-
-def is_flux_decryption_secret(doc: SopsDocument) -> bool:
-    """A Secret holding `*.agekey` / `*.asc` entries: private keys for a cluster, which
-    must stay encrypted to the admins only, whatever rule covers its path."""
-    return any(len(leaf.path) == 2 and leaf.path[0] in ("data", "stringData")
-               and leaf.path[1].endswith((".agekey", ".asc")) for leaf in doc.leaves())
 
 
 def rotation_reason(mode: RotateMode, age: KeyAge | None, max_age_days: int) -> str | None:
