@@ -34,7 +34,7 @@ from sopskit.sopsfile.model import DEFAULT_CRYPT_RULE, Metadata
 
 def _finding(rule_id: str, path: str, subject: str, message: str) -> Finding:
     r = rule(rule_id)
-    return Finding(path, None, r.id, r.category, r.severity, f"{r.title}: {message}",
+    return Finding(path, None, r.id, r.category, r.severity, r.message(message),
                    subject_fingerprint(r.id, path, subject))
 
 

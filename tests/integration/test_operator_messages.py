@@ -92,7 +92,8 @@ def test_audit_messages_do_not_repeat_themselves(tmp_path: Path) -> None:
     assert found["config-drift"] == (".sops.yaml differs from the registry's rendering: run"
                                      " `sopskit config render` (this is the first line that"
                                      " differs)")
-    assert found["no-rule"].startswith("a sops file matches no registry rule: nobody is meant"
+    assert found["no-rule"].startswith("a sops file matches no registry or .sops.yaml creation"
+                                       " rule: nobody is meant"
                                        " to read it; add a rule (sopskit rules add 'legacy/**'")
     for message in found.values():
         head, _, rest = message.partition(": ")

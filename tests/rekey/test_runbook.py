@@ -105,6 +105,10 @@ def test_flux_secret_holds_the_cluster_keys_for_the_admins_only(tmp_path: Path) 
                               env=world.env()).stdout)
     entry = next(f for f in plan["files"] if f["path"].startswith("keys/flux/"))
     assert entry["action"] == "unmanaged"
+    # and the audit neither calls it no-rule nor asks for the cluster keys as recipients
+    audit = json.loads(run_cli("--repo", world.root, "audit", "--format", "json",
+                               "--no-keyring", env=world.env()).stdout)
+    assert [f for f in audit["findings"] if f["path"].startswith("keys/flux/")] == []
 
 
 def test_admin_key_runbook_regenerates_every_cluster_secret(tmp_path: Path) -> None:
