@@ -89,9 +89,9 @@ class _Discovery:
                for d in self.kustomizations
                if dig(d.data, "spec", "sourceRef", "name") == DEFAULT_NAMESPACE}
         for inst in self.instances:
+            ns = inst.namespace or DEFAULT_NAMESPACE
             own.add(SourceRef(inst.get("spec", "sync", "kind") or "GitRepository",
-                              inst.get("spec", "sync", "name") or inst.name or DEFAULT_NAMESPACE,
-                              inst.namespace or DEFAULT_NAMESPACE))
+                              inst.get("spec", "sync", "name") or ns, ns))
         defined = {(d.file, d.name) for d in self.git_sources}
         for d in self.kustomizations:
             # bootstrap-like: the GitRepository beside a Kustomization whose explicit path
@@ -212,7 +212,7 @@ def _instance_source(doc: Doc) -> GitSource:
     """flux-operator: `spec.sync.ref` is a full ref (`refs/heads/main`, `refs/tags/v1`)."""
     ref = doc.get("spec", "sync", "ref")
     ns = doc.namespace or DEFAULT_NAMESPACE
-    name = doc.get("spec", "sync", "name") or doc.name or DEFAULT_NAMESPACE
+    name = doc.get("spec", "sync", "name") or ns
     url = doc.get("spec", "sync", "url") or None
     for prefix, kind in (("refs/heads/", "branch"), ("refs/tags/", "tag")):
         if ref.startswith(prefix):
@@ -361,12 +361,16 @@ def discover(loader: Loader) -> Repo:
 
 
 def _instance_root(inst: Doc) -> dict[str, Any]:
-    """The Kustomization a FluxInstance's sync creates (named like the instance)."""
+    """The Kustomization a FluxInstance's sync creates (named after the namespace unless
+    `spec.sync.name` says), with the instance's `spec.kustomize.patches` applied (that is
+    where flux-operator users add `decryption` to it)."""
     ns = inst.namespace or DEFAULT_NAMESPACE
-    return {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-            "metadata": {"name": inst.get("spec", "sync", "name") or inst.name or ns,
-                         "namespace": ns},
+    name = inst.get("spec", "sync", "name") or ns
+    root = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": name, "namespace": ns},
             "spec": {"path": inst.get("spec", "sync", "path"),
                      "sourceRef": {"kind": inst.get("spec", "sync", "kind") or "GitRepository",
-                                   "name": inst.get("spec", "sync", "name") or inst.name or ns},
-                     "decryption": dig(inst.data, "spec", "sync", "decryption")}}
+                                   "name": name}}}
+    patches = _flux_patches({"spec": {"patches": dig(inst.data, "spec", "kustomize",
+                                                     "patches")}}, inst.file)
+    return patching.apply(patches, root, ns)
