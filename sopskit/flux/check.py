@@ -109,7 +109,7 @@ def flux_check(options: CheckOptions) -> FluxReport:
     findings: list[FluxFinding] = []
     for cluster in found:
         tracking = None
-        if cluster.source is not None:
+        if cluster.source is not None and cluster.source.file is not None:
             try:
                 tracking = resolve(options.repo, cluster.source)
             except InputError as exc:  # source-controller fails this source the same way

@@ -145,9 +145,11 @@ class _Discovery:
         for doc in self.kustomizations:
             if doc.file not in reached and doc not in own and not self._stale(doc):
                 orphans.setdefault(posixpath.dirname(doc.file), []).append(doc)
+        # leftovers whose paths are all gone are no entry, unless they sit where clusters
+        # live (`clusters/<name>`, their sources elsewhere: OCI, ExternalArtifact, ...)
         out += [(entry, docs, None) for entry, docs in sorted(orphans.items())
                 if any(self.loader.tree.is_dir(_entry_path(d.get("spec", "path")) or "")
-                       for d in docs)]  # leftovers whose paths are all gone are no entry
+                       for d in docs) or _CLUSTERS_DIR.search(entry)]
         return out
 
     def _stale(self, doc: Doc) -> bool:
@@ -309,6 +311,7 @@ class _Walk:
         return out
 
 
+_CLUSTERS_DIR = re.compile(r"(^|/)clusters/[^/]+$")
 _VARS = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
 
 
