@@ -4,6 +4,9 @@ nothing, failures are reported with exit 1 while the other files are done."""
 
 from __future__ import annotations
 
+import os
+import pty
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,24 @@ def test_registry_rules_and_encrypted_files(tmp_path: Path, age: AgeKey) -> None
         out = run_sops("decrypt", repo / rel, env={"SOPS_AGE_KEY": age.secret})
         assert out.returncode == 0, rel
     assert (repo / "clusters/prod/x.sops.env").read_text() == "A=1\n"
+
+
+def test_progress_bar_on_a_terminal(repo: Path, age: AgeKey) -> None:
+    env = clean_env({"SOPS_AGE_KEY": age.secret})
+    pid, fd = pty.fork()
+    if pid == 0:  # sopskit on a real pseudo-terminal
+        os.chdir(repo)
+        os.execve(sys.executable, [sys.executable, "-m", "sopskit", "encrypt", "--all"], env)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen
+    assert b"encrypting" in seen and b"100%" in seen
+    assert b"encrypted 2 of 2 file(s)" in seen
