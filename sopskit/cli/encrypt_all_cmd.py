@@ -26,7 +26,8 @@ def run_bulk(app: AppContext, roots: tuple[Path, ...], *, jobs: int | None, dry_
         return
     click.echo(f"plan: {len(planned)} file(s) to encrypt")
     for item in planned:
-        source = item.policy.rule.source if item.policy else f"cannot: {item.problem}"
+        source = item.policy.rule.source.replace(f"{app.repo}/", "") if item.policy \
+            else f"cannot: {item.problem}"
         click.echo(f"  {item.shown}  ({item.reason}; recipients: {source})")
     if dry_run:
         return
