@@ -129,3 +129,59 @@ def test_colours_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
         plain = run_on_terminal(args, clean_env({"NO_COLOR": "1"}))
         assert "\x1b[" not in plain and plain.strip()
         assert "\x1b[" not in run_cli(*args).stdout  # not a terminal
+
+
+COMPLETION_REGISTRY = """\
+version: 1
+clusters:
+  sandbox: {}
+  production: {}
+keys:
+  ops-admin:
+    type: age
+    recipient: %s
+    clusters: ["*"]
+  flux-sandbox:
+    type: age
+    recipient: %s
+    clusters: [sandbox]
+rules:
+  - path: clusters/sandbox/**
+    clusters: [sandbox]
+  - path: "**"
+    clusters: [production]
+"""
+
+
+def complete(repo: Path, words: str) -> list[str]:
+    """What bash completion offers for the last word of `words` (click's bash protocol)."""
+    cword = len(words.split()) - (0 if words.endswith(" ") else 1)
+    env = clean_env({"_SOPSKIT_COMPLETE": "bash_complete", "COMP_WORDS": words,
+                     "COMP_CWORD": str(cword)})
+    done = subprocess.run([sys.executable, "-m", "sopskit"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    return [v for line in done.stdout.splitlines() if (v := line.partition(",")[2])]
+
+
+def test_completion_of_key_cluster_and_rule_names(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "keys").mkdir()
+    (repo / "keys" / "registry.yaml").write_text(
+        COMPLETION_REGISTRY % (age_key().recipient, age_key().recipient))
+    assert complete(repo, "sopskit keys show ") == ["ops-admin", "flux-sandbox"]
+    assert complete(repo, "sopskit keys retire fl") == ["flux-sandbox"]
+    assert complete(repo, "sopskit exposure o") == ["ops-admin"]
+    assert complete(repo, "sopskit runbook rotate-key ") == ["ops-admin", "flux-sandbox"]
+    assert complete(repo, "sopskit flux secret p") == ["production"]
+    assert complete(repo, "sopskit keys generate new --cluster s") == ["sandbox"]
+    assert complete(repo, "sopskit rules add 'x/**' --clusters sandbox,p") == [
+        "sandbox,production"]
+    assert complete(repo, "sopskit rules move ") == ["0", "1"]
+    assert complete(repo, "sopskit keys generate ") == []  # a new name: nothing to offer
+    broken = tmp_path / "broken"
+    (broken / ".git").mkdir(parents=True)
+    (broken / "keys").mkdir()
+    (broken / "keys" / "registry.yaml").write_text("version: [\n")
+    assert complete(broken, "sopskit keys show ") == []  # no suggestion, no error

@@ -12,6 +12,7 @@ import importlib
 
 import click
 
+from sopskit.cli.complete import add_completions
 from sopskit.cli.context import AppContext
 
 # command name -> (module under sopskit.cli, attribute holding the click command)
@@ -54,6 +55,7 @@ def load(name: str) -> click.Command | None:
     for obj in vars(module).values():  # groups routed by hand too (`audit baseline`)
         if isinstance(obj, click.Command):
             add_verbosity_options(obj)
+            add_completions(obj)
     return command
 
 
