@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyrage
+import pytest
 
 from sopskit.gitio import log_changes
 from sopskit.history.datakey import ciphertexts, lineages
@@ -170,6 +171,7 @@ def test_lineage_follows_renames_back_to_the_add(tmp_path: Path, age: AgeKey) ->
     assert [(s.commit, s.status) for s in chains["c.txt"]] == [(second, "A")]
 
 
+@pytest.mark.slow  # 205 commits of one file: ~30 s on 2 busy cores
 def test_a_busy_file_is_aged_past_the_log_window(tmp_path: Path, age: AgeKey) -> None:
     """More than one window (200 commits) of changes that keep the data key: the age is
     still that of the commit that made the key, not of the oldest change read."""

@@ -7,10 +7,13 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from sopskit.identity.keyring_store import KeyringStore
 from tests.identity.secret_service import SecretService
 
 
+@pytest.mark.slow  # the whole demo against a real Secret Service: ~40 s on 2 busy cores
 def test_demo_uses_a_usable_keyring_and_cleans_up(secret_service: SecretService) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
     done = subprocess.run([sys.executable, "-m", "sopskit.cli.demo"], capture_output=True,

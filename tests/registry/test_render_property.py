@@ -48,6 +48,7 @@ rules:
 {body}"""
 
 
+@pytest.mark.slow  # 200 hypothesis cases, each rendering and resolving: ~25 s
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_rule, min_size=1, max_size=4),
        st.sampled_from(["  encrypted_regex: ^(data|stringData)$\n", "  mac_only_encrypted: false\n",
