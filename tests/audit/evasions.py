@@ -309,6 +309,9 @@ def evasions(keys: CorpusKeys, seed: int = 10) -> list[Case]:
     pw = v.password()
     gen("json-compact-key-spaces", "json", "c.json", json.dumps({"client secret": pw}), 1, pw)
     pw = v.password()
+    gen("js-object-literal-tight", "source", "config.js", f'export default {{apiKey:"{pw}"}};\n',
+        1, pw)
+    pw = v.password()
     gen("container-env", "yaml", "deploy.yaml", "kind: Deployment\nspec:\n  env:\n"
         f"    - name: DB_PASSWORD\n      value: '{pw}'\n", 5, pw)
     pw = v.password()

@@ -103,7 +103,7 @@ def _line(src: Source, start: int, end: int, kind: filekind.FileKind) -> Iterato
             continue
         raw = m.group("val").strip()
         quoted = bool(raw) and raw[0] in "\"'"
-        if m.group("sep") == ":" and m.group("k3") and not m.group("sp") and raw:
+        if m.group("sep") == ":" and m.group("k3") and not m.group("sp") and raw and not quoted:
             continue  # `key:value` is one YAML scalar (a list item, a URL), not a mapping
         if code and (not quoted or _TEXT.search(raw)):
             continue  # code: an expression, or a string with spaces / escapes (text)
