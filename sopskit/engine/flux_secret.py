@@ -50,13 +50,13 @@ def cluster_keys(registry: Registry, cluster: str) -> list[Key]:
         raise UsageError(f"no cluster {cluster!r} in the registry (clusters: {known})",
                          path=registry.path)
     return [k for k in registry.keys.values() if cluster in k.clusters and k.status == "active"
-            and not k.expired(today_utc())]
+            and not k.expired(today_utc()) and k.managed]  # a KMS key has no private file
 
 
 def admin_keys(registry: Registry) -> list[Key]:
     """Active keys serving every cluster: who may read a cluster's decryption secret."""
     return [k for k in registry.keys.values() if ALL_CLUSTERS in k.clusters
-            and k.status == "active" and not k.expired(today_utc())]
+            and k.status == "active" and not k.expired(today_utc()) and k.managed]
 
 
 def manifest(entries: dict[str, str], name: str = SECRET_NAME,

@@ -271,6 +271,10 @@ def rotate_key_runbook(repo: Path, registry: Registry, name: str,
     key = registry.keys.get(name)
     if key is None:
         raise UsageError(f"no key {name!r} in the registry", path=registry.path)
+    if not key.managed:
+        raise UsageError(f"{name!r} is a {key.type} key: it is rotated in its cloud service; "
+                         "sopskit only re-keys files once the registry names the new key",
+                         path=registry.path)
     new_name = new or default_new_name(name)
     clusters = _clusters_of(registry, key)
     trackings = trackings_of(repo, registry, clusters)

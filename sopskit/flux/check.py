@@ -49,7 +49,7 @@ def cluster_keys(registry: Registry, cluster: str) -> list[Key]:
     naming the cluster itself (admin keys serving every cluster never go there)."""
     return [k for k in registry.keys.values() if cluster in k.clusters
             and ALL_CLUSTERS not in k.clusters and k.status == "active"
-            and not k.expired(today_utc())]
+            and not k.expired(today_utc()) and k.managed]
 
 
 def _registry_names(found: list[Cluster], registry: Registry | None) -> None:

@@ -77,6 +77,34 @@ def name(value: str, what: str) -> str:
     return value
 
 
+# The id sops writes for each service key (`_other_id` in sopsfile/metadata.py, the
+# master keys' ToString in sops' */keysource.go), which a file's recipients are compared by.
+SERVICE_ID_HELP = {
+    "kms": "the key ARN, arn:aws:kms:REGION:ACCOUNT:key/ID, with +ROLE_ARN when a role is used",
+    "gcp_kms": "projects/P/locations/L/keyRings/R/cryptoKeys/K",
+    "azure_kv": "https://VAULT.vault.azure.net/keys/NAME/VERSION",
+    "hc_vault": "https://VAULT:8200/v1/ENGINE/keys/NAME",
+    "hckms": "the HuaweiCloud KMS key id, REGION:KEY_ID",
+}
+_SERVICE_ID = {
+    "kms": re.compile(r"arn:aws[\w-]*:kms:[\w-]+:\d{12}:(?:key|alias)/\S+\Z"),
+    "gcp_kms": re.compile(r"projects/[^/\s]+/locations/[^/\s]+/keyRings/[^/\s]+/"
+                          r"cryptoKeys/[^/\s]+\Z"),
+    "azure_kv": re.compile(r"https://[^/\s]+/keys/[^/\s]+/[^/\s]*\Z"),
+    "hc_vault": re.compile(r"https?://[^/\s]+/v1/\S+/keys/[^/\s]+\Z"),
+    "hckms": re.compile(r"[\w-]+:[\w-]+\Z"),
+}
+
+
+def service_id(kind: str, value: str) -> str:
+    """A cloud KMS / Vault key id in the form sops stores it (checked by shape only: the
+    key itself is reachable only by sops, with the service's credentials)."""
+    text = value.strip()
+    if not _SERVICE_ID[kind].match(text):
+        raise ValueError(f"not a {kind} key id as sops writes it ({SERVICE_ID_HELP[kind]})")
+    return text
+
+
 def crypt_regex(value: str) -> str:
     """A regex sops (Go RE2) accepts; sops would silently ignore any other."""
     try:

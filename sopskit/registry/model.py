@@ -16,7 +16,12 @@ from sopskit.recipient import Recipient
 from sopskit.registry.glob import Glob
 from sopskit.sopsfile.model import CryptRule, Format
 
-KeyType = Literal["age", "pgp"]
+KeyType = Literal["age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms"]
+# Keys sopskit holds or makes private material for. The others (AWS/GCP/HuaweiCloud KMS,
+# Azure Key Vault, Vault transit) live in a cloud service: the registry records them so
+# that plans and audits know them, sops alone uses them, and sopskit never checks them.
+MANAGED_KEY_TYPES: tuple[KeyType, ...] = ("age", "pgp")
+SERVICE_KEY_TYPES: tuple[KeyType, ...] = ("kms", "gcp_kms", "azure_kv", "hc_vault", "hckms")
 Status = Literal["active", "retired", "revoked"]
 STATUSES: tuple[Status, ...] = ("active", "retired", "revoked")
 ALL_CLUSTERS = "*"
@@ -36,7 +41,7 @@ class Cluster:
 
 @dataclass(frozen=True)
 class Key:
-    """One age or PGP public key and its lifecycle."""
+    """One public key (age, PGP, or a cloud/Vault key by its sops id) and its lifecycle."""
 
     name: str
     type: KeyType
@@ -57,6 +62,11 @@ class Key:
             return True
         return (recipient.type == "pgp" == self.type and len(recipient.id) == 16
                 and self.recipient.id.endswith(recipient.id))
+
+    @property
+    def managed(self) -> bool:
+        """An age or PGP key: one whose private part a person or cluster holds."""
+        return self.type in MANAGED_KEY_TYPES
 
     def serves(self, cluster: str) -> bool:
         return ALL_CLUSTERS in self.clusters or cluster in self.clusters

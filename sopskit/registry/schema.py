@@ -23,6 +23,8 @@ from sopskit.registry import fields
 from sopskit.registry.glob import Glob, GlobError
 from sopskit.registry.model import (
     ALL_CLUSTERS,
+    MANAGED_KEY_TYPES,
+    SERVICE_KEY_TYPES,
     STATUSES,
     Cluster,
     Defaults,
@@ -43,6 +45,7 @@ KEY_FIELDS = ("type", "recipient", "fingerprint", "public_key", "owner", "descri
 RULE_FIELDS = ("path", "clusters", "description", *CRYPT_RULE_KINDS, "mac_only_encrypted",
                "key_groups", "shamir_threshold")
 GROUP_FIELDS = ("clusters", "keys")
+ALL_KEY_TYPES = (*MANAGED_KEY_TYPES, *SERVICE_KEY_TYPES)
 
 T = TypeVar("T")
 
@@ -279,12 +282,15 @@ def _key(ctx: Ctx, name: str, raw: Any, line: int | None) -> Key | None:
         return None
     check_keys(ctx, where, raw, KEY_FIELDS)
     kind = raw.get("type")
-    if kind not in ("age", "pgp"):
-        ctx.add(f"{where}.type", "must be age or pgp" if kind is not None else
-                "missing (age or pgp)", line_of(raw, "type") or line)
+    if kind not in (*MANAGED_KEY_TYPES, *SERVICE_KEY_TYPES):
+        ctx.add(f"{where}.type", f"must be one of {', '.join(ALL_KEY_TYPES)}"
+                if kind is not None else "missing (age or pgp)", line_of(raw, "type") or line)
         return None
-    recipient, public_key = (_age(ctx, where, raw, line) if kind == "age"
-                             else _pgp(ctx, where, raw, line))
+    if kind in SERVICE_KEY_TYPES:
+        recipient, public_key = _service(ctx, where, raw, line, kind), None
+    else:
+        recipient, public_key = (_age(ctx, where, raw, line) if kind == "age"
+                                 else _pgp(ctx, where, raw, line))
     lifecycle = _lifecycle(ctx, where, raw)
     clusters = _key_clusters(ctx, where, raw, line)
     if recipient is None or lifecycle is None or clusters is None:
@@ -328,6 +334,20 @@ def _age(ctx: Ctx, where: str, raw: Mapping[Any, Any],
     text = checked(ctx, f"{where}.recipient", rline,
                    lambda: fields.age_recipient(str(raw["recipient"])))
     return (Recipient.age(text) if text else None), None
+
+
+def _service(ctx: Ctx, where: str, raw: Mapping[Any, Any], line: int | None,
+             kind: str) -> Recipient | None:
+    """A cloud KMS / Vault key, by the id sops writes for it in a file's metadata."""
+    for other in ("fingerprint", "public_key"):
+        if other in raw:
+            ctx.add(f"{where}.{other}", "only for pgp keys", line_of(raw, other))
+    if not isinstance(raw.get("recipient"), str):
+        ctx.add(f"{where}.recipient", f"missing ({fields.SERVICE_ID_HELP[kind]})", line)
+        return None
+    text = checked(ctx, f"{where}.recipient", line_of(raw, "recipient"),
+                   lambda: fields.service_id(kind, str(raw["recipient"])))
+    return Recipient(kind, text) if text else None  # type: ignore[arg-type]
 
 
 def _pgp(ctx: Ctx, where: str, raw: Mapping[Any, Any],

@@ -133,14 +133,44 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _group_lines(group: frozenset[Recipient], indent: str, first: str) -> list[str]:
+# .sops.yaml field of each service key type (config.go: creationRule / keyGroup).
+_SERVICE_FIELDS = {"kms": "kms", "gcp_kms": "gcp_kms", "azure_kv": "azure_keyvault",
+                   "hc_vault": "hc_vault_transit_uri", "hckms": "hckms"}
+
+
+def _group_lines(group: frozenset[Recipient], indent: str, first: str, *,
+                 in_key_groups: bool = False) -> list[str]:
     lines: list[str] = []
-    for kind in ("age", "pgp"):
+    for kind in ("age", "pgp", *_SERVICE_FIELDS):
         ids = sorted(r.id for r in group if r.type == kind)
-        if ids:
-            lines.append(f"{first if not lines else indent}{kind}:")
-            lines.extend(f"{indent}  - {_quote(i) if kind == 'age' else i}" for i in ids)
+        if not ids:
+            continue
+        field = _SERVICE_FIELDS.get(kind, kind)
+        if in_key_groups and kind == "hc_vault":
+            field = "hc_vault"  # keyGroup spells it so, and takes plain URIs
+        lines.append(f"{first if not lines else indent}{field}:")
+        for i in ids:
+            item = _service_item(kind, i) if in_key_groups else None
+            lines.append(f"{indent}  - {item or (_quote(i) if kind != 'pgp' else i)}")
     return lines
+
+
+def _service_item(kind: str, key_id: str) -> str | None:
+    """A service key inside `key_groups`, where sops wants a mapping (config.go: kmsKey,
+    gcpKmsKey, azureKVKey, hckmsKey); None where a plain string is right."""
+    if kind == "kms":
+        arn, _, role = key_id.partition("+")
+        return "{arn: " + _quote(arn) + (", role: " + _quote(role) if role else "") + "}"
+    if kind == "gcp_kms":
+        return "{resource_id: " + _quote(key_id) + "}"
+    if kind == "azure_kv":
+        url, _, rest = key_id.partition("/keys/")
+        name, _, version = rest.partition("/")
+        return ("{vaultUrl: " + _quote(url) + ", key: " + _quote(name) + ", version: "
+                + _quote(version) + "}")
+    if kind == "hckms":
+        return "{key_id: " + _quote(key_id) + "}"
+    return None
 
 
 def _entry_lines(entry: Entry) -> list[str]:
@@ -153,7 +183,8 @@ def _entry_lines(entry: Entry) -> list[str]:
     if entry.use_key_groups:
         lines.append("    key_groups:")
         for group in entry.groups:
-            lines.extend(_group_lines(group, "        ", "      - ") or ["      - {}"])
+            lines.extend(_group_lines(group, "        ", "      - ", in_key_groups=True)
+                         or ["      - {}"])
         if entry.shamir_threshold:
             lines.append(f"    shamir_threshold: {entry.shamir_threshold}")
     elif entry.groups[0]:

@@ -237,7 +237,7 @@ def test_every_problem_is_listed_at_once(tmp_path: Path, keys: Keys) -> None:
     found = problems_of(write(tmp_path, text))
     assert len(found) == 3
     assert "version: must be 1" in found[0]
-    assert "keys.old-admin.type: must be age or pgp" in found[1]
+    assert "keys.old-admin.type: must be one of age, pgp, kms, gcp_kms, azure_kv, hc_vault, hckms" in found[1]
     assert "rules[1].path: invalid glob 'clusters//sandbox'" in found[2]
 
 
