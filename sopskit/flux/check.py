@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sopskit.errors import InputError, UsageError
@@ -189,6 +189,8 @@ def _check(loader: Loader, cluster: Cluster, tracking: Tracking | None,  # noqa:
         keys = sorted({e for s in provided for e in s.entries
                        if e.endswith((secrets.AGE_SUFFIX, secrets.PGP_SUFFIX))})
         found += delivery.outliers(loader, cluster)
+    files = {n.label: n.file for n in cluster.nodes}
+    found = [replace(f, defined_in=files.get(f.kustomization or "")) for f in found]
     return ClusterReport(cluster, tracking, keys, label, provided), found
 
 

@@ -30,6 +30,14 @@ class FluxFinding:
     path: str
     line: int | None
     message: str
+    defined_in: str | None = None  # the file defining the Kustomization
+
+    @property
+    def full_message(self) -> str:
+        """The message, naming the Kustomization's file when the finding is elsewhere."""
+        if self.defined_in and self.defined_in != self.path and self.kustomization:
+            return f"{self.message} (Kustomization {self.kustomization}: {self.defined_in})"
+        return self.message
 
     def finding(self) -> Finding:
         """As an audit finding (the audit's reports, baseline and SARIF read these)."""
@@ -40,13 +48,13 @@ class FluxFinding:
         digest = hashlib.sha256("\0".join((self.rule, self.cluster or "", self.kustomization
                                            or "", self.path)).encode()).hexdigest()[:16]
         return Finding(self.path, self.line, self.rule, r.category, r.severity,
-                       f"{where}: {self.message}", f"delivery:{digest}")
+                       f"{where}: {self.full_message}", f"delivery:{digest}")
 
     def as_dict(self) -> dict[str, object]:
         r = rule(self.rule)
         return {"rule": self.rule, "category": r.category, "severity": r.severity.label,
                 "cluster": self.cluster, "kustomization": self.kustomization,
-                "path": self.path, "line": self.line, "message": self.message}
+                "path": self.path, "line": self.line, "message": self.full_message}
 
 
 def _shown(paths: list[str], limit: int = 3) -> str:

@@ -153,6 +153,10 @@ def test_each_rule_fires_where_the_mistake_is(world: tuple[Path, dict[str, AgeKe
         ("flux-sops-not-secret", "production", "apps/production/settings.sops.yaml"),
         ("flux-path-missing", "production", "apps/production/kustomization.yaml"),
     }
+    messages = {f["rule"]: f["message"] for f in report["findings"]}  # type: ignore
+    assert messages["flux-key-missing"].endswith(
+        "(Kustomization flux-system/apps: clusters/production/apps.yaml)")
+    assert "flux-production" in messages["flux-key-missing"]
     clusters = {c["name"]: c for c in report["clusters"]}  # type: ignore
     prod = clusters["production"]
     assert prod["source"]["semver"] == ">=1.0.0 <2.0.0"
