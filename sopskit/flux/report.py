@@ -49,8 +49,10 @@ def render_sarif(report: FluxReport) -> str:
 
 
 def _tracking(c: ClusterReport) -> str:
-    t = c.tracking
+    t, src = c.tracking, c.cluster.source
     if t is None:
+        if src is not None and src.file is not None:
+            return f"source: GitRepository {src.name} ({src.file}), its ref unresolved (see notes)"
         return "source: not committed in this repository"
     missing = " (no tag matches yet)" if t.kind == "semver" else " (not in this clone)"
     now = f" -> {c.cluster.resolved}" if c.cluster.resolved else missing
