@@ -3,7 +3,8 @@ renames them into place (encrypted files, the registry, `.sops.yaml`, the rekey 
 
 sops itself truncates and rewrites in place (`os.Create`, sops-format.md 3.7); we write a
 0600 temp file next to the target (same filesystem, so the rename is atomic), let the caller
-verify what is actually on disk, fsync, rename, and fsync the directory. On any failure the
+verify what is actually on disk, fsync, give it the replaced file's owner, group and mode
+(or refuse when the owner cannot be kept), rename, and fsync the directory. On any failure the
 original is untouched and the temp file removed. Temp files are named `.sopskit-*` so that
 rekey can recognise ones a killed run left behind (engine/rekey/scope.py).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,15 +48,31 @@ def _write(path: Path, data: bytes) -> None:
 
 def _commit(temp: Path, target: Path, keep_mode: bool, new_mode: int | None) -> None:
     try:
-        mode: int | None = target.stat().st_mode & 0o777 if keep_mode else None
+        old: os.stat_result | None = target.stat() if keep_mode else None
     except FileNotFoundError:
-        mode = None
-    if mode is None:
-        mode = new_mode
+        old = None
+    if old is not None:
+        _keep_owner(temp, target, old)
+    mode = old.st_mode & 0o7777 if old is not None else new_mode
     if mode is not None:
-        os.chmod(temp, mode)
+        os.chmod(temp, mode)  # after chown, which clears set-id bits
     os.replace(temp, target)
     fsync_dir(target.parent)
+
+
+def _keep_owner(temp: Path, target: Path, old: os.stat_result) -> None:
+    """The replacement gets the replaced file's owner and group, or the write is refused:
+    a rename puts a file of ours in its place (sops rewrites in place, so its owner stays),
+    and a shared file that silently becomes ours breaks the others' access to it."""
+    new = temp.stat()
+    if (new.st_uid, new.st_gid) == (old.st_uid, old.st_gid):
+        return
+    try:
+        os.chown(temp, old.st_uid, old.st_gid)
+    except PermissionError:
+        raise InputError(f"cannot keep its owner and group (uid {old.st_uid}, gid "
+                         f"{old.st_gid}): only they or root can; it is unchanged",
+                         path=target) from None
 
 
 @contextlib.contextmanager
@@ -69,6 +87,44 @@ def temp_beside(target: Path, *, suffix: str | None = None) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def write_to_stream(target: Path, data: bytes) -> bool:
+    """Write `data` to `target` when it is a FIFO or a character device (`-o /dev/stdout`,
+    a named pipe a consumer reads), the way sops' in-place write does; False (nothing
+    written) when it is not one. Renaming a temp file over a FIFO would replace the pipe
+    with a plaintext file. A FIFO without a reader blocks until one comes (Ctrl-C stops)."""
+    try:
+        if not _is_stream(target.stat().st_mode):
+            return False
+        fd = os.open(target, os.O_WRONLY | os.O_NOCTTY)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise write_error(exc, target) from None
+    try:
+        if not _is_stream(os.fstat(fd).st_mode):  # swapped since the stat: do not write
+            return False
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        raise write_error(exc, target) from None
+    finally:
+        os.close(fd)
+    return True
+
+
+def _is_stream(mode: int) -> bool:
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def is_stream(path: Path) -> bool:
+    """Whether `path` is (or links to) a FIFO or character device: written, not replaced."""
+    try:
+        return _is_stream(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def write_error(exc: OSError, target: Path) -> InputError:

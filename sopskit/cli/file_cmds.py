@@ -11,7 +11,11 @@ import click
 from sopskit.cli.context import AppContext, input_type_option, note, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.engine import paths
-from sopskit.engine.decrypt import check_plaintext_destination, decrypt_file, write_plaintext
+from sopskit.engine.decrypt import (
+    check_plaintext_destination,
+    decrypt_file,
+    deliver_plaintext,
+)
 from sopskit.engine.edit import edit_file
 from sopskit.engine.encrypt import encrypt_file
 from sopskit.engine.policy import Policy, decide
@@ -130,7 +134,7 @@ def decrypt_cmd(app: AppContext, file: Path, output: Path | None,  # noqa: PLR09
     if output is None:
         sys.stdout.buffer.write(plaintext)
     else:
-        write_plaintext(paths.target(app.repo, output), plaintext)
+        deliver_plaintext(app.repo, output, plaintext)
 
 
 @click.command("edit")

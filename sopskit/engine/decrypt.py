@@ -13,7 +13,7 @@ from typing import Literal
 
 from sopskit.engine import check, paths
 from sopskit.errors import NoIdentityError, SopskitError, UsageError
-from sopskit.fsio import commit, temp_beside, write_synced
+from sopskit.fsio import commit, is_stream, temp_beside, write_synced, write_to_stream
 from sopskit.identity.model import Identities
 from sopskit.sops.runner import Sops
 from sopskit.sopsfile.datakey import recover_data_key
@@ -81,8 +81,8 @@ def _native(data: bytes, shown: str, fmt: Format, identities: Identities) -> byt
 def check_plaintext_destination(repo: Path, output: Path, *, force: bool) -> None:
     """Refuse to write plaintext inside the repository's work tree unless `force`: there it
     is one `git add` away from being committed (the file is 0600, but git does not care)."""
-    if force or not (repo / ".git").exists():
-        return
+    if force or not (repo / ".git").exists() or is_stream(output):
+        return  # git never adds a FIFO or a device
     resolved = output.resolve()
     if resolved == repo.resolve() or repo.resolve() in resolved.parents:
         raise UsageError("refusing to write plaintext inside the repository, where one"
@@ -90,9 +90,24 @@ def check_plaintext_destination(repo: Path, output: Path, *, force: bool) -> Non
                          " stdout, or pass --force", path=output)
 
 
+def deliver_plaintext(repo: Path, output: Path, plaintext: bytes) -> None:
+    """`decrypt -o OUTPUT`: a FIFO or device (`/dev/stdout`, a named pipe) is written as
+    given (resolving `/dev/stdout` gives a `pipe:[…]` name that is no path); anything
+    else is checked like any target in the repository, then written by `write_plaintext`."""
+    if not write_to_stream(output.absolute(), plaintext):
+        write_plaintext(paths.target(repo, output), plaintext)
+
+
 def write_plaintext(output: Path, plaintext: bytes) -> None:
-    """Write decrypted output where the user asked: atomically, and 0600 even when it
-    replaces a file that others could read (plaintext never inherits a wider mode)."""
+    """Write decrypted output where the user asked: streamed into a FIFO or character
+    device, else atomically and 0600 even when it replaces a file that others could read
+    (plaintext never inherits a wider mode). Anything else (a socket, a directory, a block
+    device) is refused: it is never replaced by a plaintext file."""
+    if write_to_stream(output, plaintext):
+        return
+    if output.exists() and not output.is_file():
+        raise UsageError("not a regular file, FIFO or character device: refusing to replace "
+                         "it with plaintext", path=output)
     with temp_beside(output) as temp:
         write_synced(temp, plaintext)
         commit(temp, output, keep_mode=False)

@@ -1,0 +1,116 @@
+"""Outputs that are not plain files, and files that are not ours (issue 9, sections 3-4):
+`decrypt -o` into a FIFO streams into it (never replaces it with a plaintext file) and
+refuses a socket; `encrypt -i` keeps the replaced file's owner, group and mode, or refuses
+when it cannot keep them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.fuzz.mutator import VECTORS
+from tests.helpers import AgeKey, clean_env, run_cli
+
+SOPS_FILE = VECTORS / "seed.yaml"
+KEY_ENV = {"SOPS_AGE_KEY_FILE": str(VECTORS / "test-key.txt")}
+
+
+def test_decrypt_into_a_fifo_streams_and_keeps_the_fifo(tmp_path: Path) -> None:
+    fifo = tmp_path / "plain.yaml"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()  # blocks in open() until the writer comes: no timing involved
+    done = run_cli("decrypt", "--no-keyring", "-o", fifo, SOPS_FILE, env=clean_env(KEY_ENV),
+                   timeout=120)
+    reader.join(timeout=60)
+    assert done.code == 0, done.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)  # still the pipe, not a plaintext file
+    assert received and b"stringData:" in received[0] and b"hunter2" in received[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["plain.yaml"]  # no temp file left
+
+
+def test_decrypt_to_a_character_device(tmp_path: Path) -> None:
+    done = run_cli("decrypt", "--no-keyring", "-o", "/dev/null", SOPS_FILE,
+                   env=clean_env(KEY_ENV), timeout=120)
+    assert done.code == 0, done.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_decrypt_refuses_to_replace_a_socket() -> None:
+    where = Path(tempfile.mkdtemp(prefix="sk", dir="/tmp"))  # AF_UNIX paths are short
+    try:
+        path = where / "s"
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+        done = run_cli("decrypt", "--no-keyring", "-o", path, SOPS_FILE,
+                       env=clean_env(KEY_ENV), timeout=120)
+        sock.close()
+        assert done.code == 2 and "not a regular file, FIFO or character device" in done.stderr
+        assert stat.S_ISSOCK(path.lstat().st_mode)
+        assert sorted(p.name for p in where.iterdir()) == ["s"]
+    finally:
+        for p in where.iterdir():
+            p.unlink()
+        where.rmdir()
+
+
+def _other_owner() -> tuple[int, int]:
+    if os.geteuid() == 0:
+        return 12345, 23456
+    groups = [g for g in os.getgroups() if g != os.getegid()]
+    if not groups:
+        pytest.skip("needs root or a secondary group to give a file another group")
+    return os.geteuid(), groups[0]
+
+
+def test_encrypt_in_place_keeps_owner_group_and_mode(tmp_path: Path, age: AgeKey) -> None:
+    uid, gid = _other_owner()
+    target = tmp_path / "app.env"
+    target.write_text("TOKEN=tok-secret-42\n")
+    os.chown(target, uid, gid)
+    target.chmod(0o640)
+    done = run_cli("encrypt", "--no-keyring", "-i", "--age", age.recipient, target,
+                   env=clean_env({"SOPS_AGE_KEY": age.secret}), cwd=tmp_path, timeout=120)
+    assert done.code == 0, done.stderr
+    info = target.stat()
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (uid, gid, 0o640)
+    assert "tok-secret-42" not in target.read_text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists(),
+                    reason="needs root to run a writer as another user (setpriv)")
+def test_replacing_someone_elses_file_is_refused_and_leaves_it_unchanged() -> None:
+    """A user who may write the directory (not the file's owner) cannot give the new file
+    the old owner: the replacement is refused, the file stays byte-identical and theirs."""
+    where = Path(tempfile.mkdtemp(prefix="sk", dir="/tmp"))
+    try:
+        where.chmod(0o777)
+        target = where / "shared.env"
+        target.write_text("A=1\n")
+        target.chmod(0o666)
+        script = ("import sys; from pathlib import Path; from sopskit.fsio import "
+                  "replace_verified; from sopskit.errors import SopskitError\n"
+                  "try:\n replace_verified(Path(sys.argv[1]), b'B=2\\n', lambda p: None)\n"
+                  "except SopskitError as e:\n print(e); sys.exit(3)\n")
+        done = subprocess.run(
+            ["setpriv", "--reuid=12345", "--regid=12345", "--clear-groups", sys.executable,
+             "-c", script, str(target)], capture_output=True, text=True, timeout=60,
+            cwd=str(Path(__file__).resolve().parents[2]), check=False,
+            env={"PATH": os.environ["PATH"], "HOME": str(where)})
+        assert done.returncode == 3, (done.stdout, done.stderr)
+        assert "cannot keep its owner and group (uid 0, gid 0)" in done.stdout
+        assert target.read_text() == "A=1\n" and target.stat().st_uid == 0
+        assert sorted(p.name for p in where.iterdir()) == ["shared.env"]
+    finally:
+        for p in where.iterdir():
+            p.unlink()
+        where.rmdir()
