@@ -8,13 +8,12 @@ says nothing about what is on disk now, e.g. a rotation not yet committed).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-from sopskit.engine.rekey.plan import AgeOf, KeyAge
+from sopskit.engine.rekey.plan import AgeOf
 from sopskit.errors import InputError, SopskitError
 from sopskit.gitio import git, has_commits
-from sopskit.history.datakey import key_ages
+from sopskit.history.datakey import KeyAge, key_ages
 from sopskit.identity.model import Identities
 
 
@@ -37,7 +36,6 @@ def audit_ages(repo: Path, identities: Identities | None) -> AgeOf:
             ages = key_ages(repo, [p for p in paths if p not in changed], identities)
         except SopskitError:  # no git, or history unreadable: ages unknown, none rotated
             return {}
-        now = datetime.now(UTC)
-        return {p: KeyAge(a.days(now), a.describe()) for p, a in ages.items()}
+        return dict(ages)
 
     return age_of

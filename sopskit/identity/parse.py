@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pyrage
 
+from sopskit import agekey
 from sopskit.errors import InputError
 from sopskit.identity.model import AgeIdentity
 
@@ -52,8 +53,8 @@ class Found:
 
 def generate(source: str = "generated", name: str | None = None) -> AgeIdentity:
     """A new random age X25519 identity."""
-    ident = pyrage.x25519.Identity.generate()
-    return AgeIdentity(str(ident), str(ident.to_public()), source, name)
+    pair = agekey.generate()
+    return AgeIdentity(pair.secret, pair.recipient, source, name)
 
 
 def parse_age_secret(text: str, *, source: str, name: str | None = None,

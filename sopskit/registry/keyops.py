@@ -6,12 +6,10 @@ import contextlib
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
-import pyrage
-
-from sopskit import gpg
+from sopskit import agekey, gpg
 from sopskit.errors import SopskitError, UsageError
 from sopskit.registry import edit, fields
 from sopskit.registry.model import Registry
@@ -104,12 +102,6 @@ class Generated:
     secret: str  # the private key, only for --print-private
 
 
-def _age_pair() -> tuple[str, str]:
-    ident = pyrage.x25519.Identity.generate()
-    recipient = str(ident.to_public())
-    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return recipient, f"# created: {created}\n# public key: {recipient}\n{ident}\n"
-
 
 def generate_key(registry_path: Path, name: str, kind: str, meta: KeyMeta,
                  destination: PrivateDestination | None) -> Generated:
@@ -123,7 +115,8 @@ def generate_key(registry_path: Path, name: str, kind: str, meta: KeyMeta,
     if kind == "pgp" and asc.exists():
         raise UsageError("a public key file with this name already exists", path=asc)
     if kind == "age":
-        public, secret = _age_pair()
+        pair = agekey.generate()
+        public, secret = pair.recipient, pair.keys_file()
         new = edit.NewKey(name, "age", public, list(meta.clusters), meta.owner, today_utc(),
                           meta.expires)
     else:

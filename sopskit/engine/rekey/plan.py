@@ -25,8 +25,9 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sopskit.engine.rekey.desired import Desired
 from sopskit.engine.rekey.scope import Found, find_files
@@ -39,6 +40,9 @@ from sopskit.sopsfile.encvalue import looks_encrypted
 from sopskit.sopsfile.kinds import is_flux_decryption_secret
 from sopskit.sopsfile.model import DEFAULT_CRYPT_RULE, Format, Metadata
 
+if TYPE_CHECKING:
+    from sopskit.history.datakey import KeyAge
+
 Action = Literal["nothing", "updatekeys", "updatekeys+rotate", "rotate", "re-encrypt",
                  "unmanaged", "error"]
 ACTIONS: tuple[Action, ...] = ("nothing", "updatekeys", "updatekeys+rotate", "rotate",
@@ -47,15 +51,9 @@ RotateMode = Literal["auto", "always", "never"]
 DEFAULT_MAX_AGE_DAYS = 365  # the audit's --max-data-key-age default
 
 
-@dataclass(frozen=True)
-class KeyAge:
-    """How old a file's data key is (derived from git history by the caller)."""
-
-    days: int
-    method: str  # how the age was found: "exact"/"inferred", with the commit when known
-
-
-AgeOf = Callable[[list[str]], Mapping[str, KeyAge]]
+# A file's data-key age is history.datakey.KeyAge (the audit reads the same history);
+# the caller supplies the ages, so rekey reads git history only when asked.
+AgeOf = Callable[[list[str]], "Mapping[str, KeyAge]"]
 ROTATING: frozenset[Action] = frozenset({"updatekeys+rotate", "rotate", "re-encrypt"})
 
 
@@ -232,13 +230,16 @@ def unmanaged(doc: SopsDocument, data: bytes, desired: Desired, why: str) -> Fil
                     doc.metadata.recipients, (why + ": left alone",), digest=digest(data))
 
 
-def rotation_reason(mode: RotateMode, age: KeyAge | None, max_age_days: int) -> str | None:
+def rotation_reason(mode: RotateMode, age: KeyAge | None, max_age_days: int, *,
+                    now: datetime | None = None) -> str | None:
     """Why the data key must change whatever the recipients, or None."""
     if mode == "always":
         return "new data key (--rotate-data-key always)"
-    if mode == "auto" and age is not None and age.days > max_age_days:
-        return (f"data key {age.days} days old (> {max_age_days}; from git history, "
-                f"{age.method})")
+    if mode == "auto" and age is not None:
+        days = age.days(now or datetime.now(UTC))
+        if days > max_age_days:
+            return (f"data key {days} days old (> {max_age_days}; from git history, "
+                    f"{age.describe()})")
     return None
 
 
