@@ -36,6 +36,7 @@ from sopskit.sopsfile.encvalue import EncValue, MalformedValue
 ValueStatus = Literal["unchanged", "changed", "removed", "unknown"]
 STATUSES: tuple[ValueStatus, ...] = ("unchanged", "changed", "removed", "unknown")
 WORKTREE = "worktree"  # the pseudo commit of today's files
+OTHER_KINDS = ("kms", "gcp_kms", "azure_kv", "hc_vault", "hckms")
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,9 @@ class KeyRef:
     status: str  # active, retired, revoked, expired; "unregistered" without a registry entry
 
     def reads(self, recipients: Iterable[Recipient]) -> bool:
-        probe = Key(self.name, "pgp" if self.recipient.type == "pgp" else "age",
-                    self.recipient, ())
+        if self.recipient.type not in ("age", "pgp"):
+            return self.recipient in recipients
+        probe = Key(self.name, self.recipient.type, self.recipient, ())
         return any(probe.is_recipient(r) for r in recipients)
 
 
@@ -57,10 +59,17 @@ def key_ref(text: str, registry: Registry | None) -> KeyRef:
     if registry is not None and text in registry.keys:
         key = registry.keys[text]
         return KeyRef(key.name, key.recipient, key.effective_status(today_utc()))
+    kind, sep, rest = text.partition(":")
+    if sep and kind in ("age", "pgp") and rest:  # `age:age1...` as access and JSON show it
+        text = rest
     if text.startswith("age1"):
         recipient = Recipient.age(text)
     elif is_pgp_fingerprint(text):
         recipient = Recipient.pgp(text)
+    elif sep and kind in OTHER_KINDS and rest:
+        recipient = Recipient(kind, rest)  # type: ignore[arg-type]
+    elif text.startswith("arn:aws:kms:"):
+        recipient = Recipient("kms", text)
     else:
         where = "in the registry" if registry is not None else "(no registry)"
         raise UsageError(f"KEY {text!r} is no key name {where}, age recipient or PGP "

@@ -56,7 +56,7 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
     baseline), oldest introduction first."""
     history = reader.walk(repo, since=since)
     first = history.blobs()
-    out = HistoryScan([], commits=history.commits)
+    out = HistoryScan([], commits=history.commits, notes=list(history.notes))
     todo = _in_scope(repo, first, settings, out.skipped)
     seen: dict[tuple[str, str], _Seen] = {}
     for blob, result in _scan(repo, todo, first, settings, jobs):
