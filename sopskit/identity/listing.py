@@ -45,5 +45,10 @@ def build_listing(ids: Identities, registry: RegistryKeys | None,
     keys = registry.keys if registry else {}
     can = tuple(sorted(n for n, r in keys.items() if r.id in have))
     cannot = tuple(sorted(n for n in keys if n not in can))
+    notes = ids.notes
+    if ids.pq:  # sopskit does not derive their public part (no ML-KEM in pyrage)
+        notes = (*notes, f"{len(ids.pq)} post-quantum age identit"
+                 f"{'y' if len(ids.pq) == 1 else 'ies'} (AGE-SECRET-KEY-PQ-1...): passed to "
+                 "sops, not usable by the native engine")
     return Listing(listed, str(ids.gnupghome) if ids.gnupghome else None, ids.sources,
-                   ids.notes, str(registry.path) if registry else None, can, cannot)
+                   notes, str(registry.path) if registry else None, can, cannot)

@@ -73,3 +73,11 @@ def test_keys_file_parsing(pq: PqKey) -> None:
     with pytest.raises(InputError) as err:
         parse_keys_text("AGE-SECRET-KEY-PQ-1NOTBECH32!\n", source="t")
     assert err.value.line == 1 and "NOTBECH32" not in str(err.value)
+
+
+def test_identity_list_counts_pq_identities(tmp_path: Path, pq: PqKey) -> None:
+    done = run_cli("identity", "list", env=clean_env({"SOPS_AGE_KEY": pq.secret}),
+                   cwd=tmp_path)
+    assert done.code == 0, done.stderr
+    assert "1 post-quantum age identity" in done.stdout + done.stderr
+    assert pq.secret not in done.stdout + done.stderr
