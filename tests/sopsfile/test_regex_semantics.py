@@ -173,3 +173,27 @@ def test_regex_module_reports_without_logging(capfd: pytest.CaptureFixture[str])
     assert capfd.readouterr().err == ""  # RE2's own logger stays quiet
     assert re2go.compile("^a$").search("a") and not re2go.compile("^a$").search("a\n")
     assert re2go.compile("x").search("\ud800x")  # lone surrogate: matched as U+FFFD
+
+
+def test_encrypt_and_rekey_with_a_go_only_regex(tmp_path: Path, age: AgeKey) -> None:
+    """`.sops.yaml` with the widely used case-insensitive regex: encrypt follows it exactly
+    as sops does, and a rekey plan sees nothing to change (it used to refuse or misplan)."""
+    import subprocess
+
+    from sopskit.engine.rekey.desired import load_desired
+    from sopskit.engine.rekey.plan import make_plan
+    from tests.helpers import clean_env
+
+    pattern = "((?i)(pass|secret($|[^N])|key|token|^data$|^stringData))"
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".sops.yaml").write_text(
+        f"creation_rules:\n  - encrypted_regex: '{pattern}'\n    age: {age.recipient}\n",
+        encoding="utf-8")
+    target = tmp_path / "app.yaml"
+    target.write_text("Password: p1\nsecretN: plain\napi_token: t1\nname: n\n", encoding="utf-8")
+    done = run_cli("encrypt", "-i", target, env=clean_env({"SOPS_AGE_KEY": age.secret}),
+                   cwd=tmp_path)
+    assert done.code == 0, done.stderr
+    assert _encrypted_keys(target.read_bytes()) == {"Password", "api_token"}
+    plan = make_plan(tmp_path, [], load_desired(tmp_path))
+    assert [(f.path, f.action) for f in plan.files] == [("app.yaml", "nothing")]
