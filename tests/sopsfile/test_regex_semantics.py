@@ -197,3 +197,29 @@ def test_encrypt_and_rekey_with_a_go_only_regex(tmp_path: Path, age: AgeKey) -> 
     assert _encrypted_keys(target.read_bytes()) == {"Password", "api_token"}
     plan = make_plan(tmp_path, [], load_desired(tmp_path))
     assert [(f.path, f.action) for f in plan.files] == [("app.yaml", "nothing")]
+
+
+# Syntax corners where RE2's C++ parser (google-re2) and Go's regexp/syntax could differ.
+CORNERS = [
+    "a{2}{3}", "a**", "a*+", "a?*", "a+?", r"[a-\d]", r"\8", "[[:foo:]]", r"\pX", r"\p{Foo}",
+    "(?i)(?-i)x", "(?s:.)", "(?P<n>x)(?P<n>y)", "(?<n>x)(?<n>y)", r"\Qabc", "x{1000}",
+    "x{1001}", r"[\x{110000}]", r"\x{10FFFF}", "(?z)", "[z-a]", "()", "(|)", r"\b\B", r"\A\z",
+    r"(?i:\C)", r"\_", r"\#", r"\<", r"\y", "(?P>n)", "(?'n'x)", "x{2,1}", "[]a]", "[^]a]",
+]
+
+
+def test_validity_agrees_with_sops_on_syntax_corners(tmp_path: Path, age: AgeKey) -> None:
+    """sops fails on a `.sops.yaml` path_regex Go cannot compile ("can not compile regexp"):
+    a direct oracle for what Go's regexp accepts."""
+    (tmp_path / "f.yaml").write_text("k: v\n", encoding="utf-8")
+    disagree = []
+    for pattern in CORNERS:
+        quoted = "'" + pattern.replace("'", "''") + "'"
+        (tmp_path / ".sops.yaml").write_text(
+            f"creation_rules:\n  - path_regex: {quoted}\n    age: {age.recipient}\n",
+            encoding="utf-8")
+        done = run_sops("encrypt", "f.yaml", env={}, cwd=tmp_path)
+        go_valid = done.returncode == 0 or b"no matching creation rules" in done.stderr
+        if go_valid != re2go.is_valid(pattern):
+            disagree.append((pattern, done.stderr.decode()[-200:]))
+    assert disagree == []
