@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sopskit.engine import flux_secret
 from sopskit.errors import InputError, UsageError
 from sopskit.flux import delivery, secrets
 from sopskit.flux.delivery import FluxFinding
@@ -16,8 +17,7 @@ from sopskit.flux.loader import Loader
 from sopskit.flux.model import Cluster
 from sopskit.flux.tracking import Tracking, resolve
 from sopskit.flux.tree import Tree, at_revision, working_tree
-from sopskit.registry.model import ALL_CLUSTERS, Key, Registry
-from sopskit.registry.resolve import today_utc
+from sopskit.registry.model import Key, Registry
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,9 @@ class FluxReport:
 
 
 def cluster_keys(registry: Registry, cluster: str) -> list[Key]:
-    """The keys `sopskit flux secret CLUSTER` puts into the cluster's Secret: active keys
-    naming the cluster itself (admin keys serving every cluster never go there)."""
-    return [k for k in registry.keys.values() if cluster in k.clusters
-            and ALL_CLUSTERS not in k.clusters and k.status == "active"
-            and not k.expired(today_utc()) and k.managed]
+    """The keys `sopskit flux secret CLUSTER` puts into the cluster's Secret (one list for
+    both: engine.flux_secret.cluster_keys): active keys naming the cluster itself."""
+    return flux_secret.cluster_keys(registry, cluster)
 
 
 def _registry_names(found: list[Cluster], registry: Registry | None) -> None:
