@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sopskit import gitio
-from sopskit.errors import InputError
+from sopskit.errors import InputError, UsageError
 
 MAX_FILE_SIZE = 4 * 1024 * 1024  # a manifest larger than this is not read (not a secret)
 _SKIP_DIRS = frozenset({".git"})
@@ -82,6 +82,8 @@ def working_tree(repo: Path) -> Tree:
     out (one `scandir` per directory: the entry types come without a stat per file)."""
     files: set[str] = set()
     root = repo.resolve()
+    if not root.is_dir():
+        raise UsageError("the repository is not a directory", path=repo)
     pending = [(root, "")]
     while pending:
         current, base = pending.pop()
