@@ -1,4 +1,6 @@
-"""Finding the repository root and keeping paths inside it."""
+"""The repository-path API: finding the repository root, keeping paths inside it, and the
+repository-relative form of a path for messages and matching. Every module asks here
+(engine/paths.py re-exports `target` and `display` for its readers)."""
 
 from __future__ import annotations
 
@@ -34,3 +36,29 @@ def inside(repo: Path, path: Path) -> Path:
 def relative_posix(repo: Path, path: Path) -> str:
     """The repository-relative POSIX form of `path` (which must be inside `repo`)."""
     return inside(repo, path).relative_to(repo.resolve()).as_posix()
+
+
+def is_inside(repo: Path, path: Path) -> bool:
+    """Whether `path` (its directory resolved, the last component as named) lies in `repo`:
+    true for a new file's name too."""
+    root, where = repo.resolve(), path.absolute().parent.resolve() / path.name
+    return root == where or root in where.parents
+
+
+def target(repo: Path, path: Path) -> Path:
+    """`path` made absolute and resolved; refused (UnsafePathError) when it lies under
+    `repo` but a symlink (or `..`) takes it out."""
+    absolute = path.absolute()
+    roots = {repo.absolute(), repo.resolve()}
+    if any(r == absolute or r in absolute.parents for r in roots):
+        return inside(repo, absolute)
+    return absolute.resolve()
+
+
+def display(repo: Path, path: Path) -> str:
+    """The repository-relative POSIX form of the absolute `path` for messages (as given
+    when outside the repository)."""
+    try:
+        return path.relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        return str(path)

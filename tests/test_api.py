@@ -156,11 +156,11 @@ def test_explicit_recipients_dotenv_and_binary(repo: tuple[Path, AgeKey, AgeKey]
 def test_yaml_timestamps_and_several_documents(repo: tuple[Path, AgeKey, AgeKey]) -> None:
     root, admin, _flux = repo
     path = root / "multi.yaml"
-    path.write_text("when: 2024-01-02T03:04:05Z\n---\nsecond: [1, two]\n")
+    path.write_text("data:\n  when: 2024-01-02T03:04:05Z\n---\ndata:\n  second: [1, two]\n")
     sopskit.encrypt(path, in_place=True, age=[admin.recipient])
     first, second = sopskit.decrypt(path)
-    assert isinstance(first["when"], datetime) and first["when"].year == 2024
-    assert second == {"second": [1, "two"]}
+    assert isinstance(first["data"]["when"], datetime) and first["data"]["when"].year == 2024
+    assert second == {"data": {"second": [1, "two"]}}
 
 
 def test_errors_carry_the_cli_exit_codes(repo: tuple[Path, AgeKey, AgeKey]) -> None:

@@ -26,6 +26,7 @@ from sopskit.registry.locate import registry_path
 from sopskit.registry.model import Registry
 from sopskit.registry.resolve import resolve_or_none
 from sopskit.registry.sops_config import find_config, nearest_config, rule_of
+from sopskit.repo import display
 
 PARALLEL_MIN_FILES = 400  # below this, starting workers costs more than it saves
 _CHUNK = 64
@@ -164,10 +165,7 @@ def _load_registry(ctx: _Context) -> Promise:
 
 
 def _relative(repo: Path, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(repo.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    return display(repo, path.resolve())
 
 
 def _sops_config_regexes(repo: Path) -> list[str]:

@@ -12,27 +12,11 @@ import stat
 from pathlib import Path
 
 from sopskit.errors import InputError
-from sopskit.repo import inside
+from sopskit.repo import display, target
+
+__all__ = ["MAX_INPUT_BYTES", "display", "read_if_small", "read_input", "target"]
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
-
-
-def target(repo: Path, path: Path) -> Path:
-    """`path` made absolute and resolved; refused (UnsafePathError) when it lies under
-    `repo` but a symlink (or `..`) takes it out."""
-    absolute = path.absolute()
-    roots = {repo.absolute(), repo.resolve()}
-    if any(r == absolute or r in absolute.parents for r in roots):
-        return inside(repo, absolute)
-    return absolute.resolve()
-
-
-def display(repo: Path, path: Path) -> str:
-    """The repository-relative form of `path` for messages (absolute when outside)."""
-    try:
-        return path.relative_to(repo.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def read_input(path: Path, *, shown: str) -> bytes:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sopskit.errors import UsageError
+from sopskit.repo import is_inside
 
 
 class PrivateDestination(Protocol):
@@ -35,7 +36,7 @@ class FileDestination:
     repo: Path | None = None
 
     def check(self, name: str) -> None:
-        if self.repo is not None and _inside(self.repo, self.path):
+        if self.repo is not None and is_inside(self.repo, self.path):
             raise UsageError("refusing to write a private key inside the repository (it could"
                              " be committed); name a file outside it, or use --store keyring",
                              path=self.path)
@@ -69,11 +70,6 @@ class FileDestination:
     def discard(self, name: str) -> None:
         """Delete the file `store` created (O_EXCL: it was ours)."""
         self.path.unlink(missing_ok=True)
-
-
-def _inside(repo: Path, path: Path) -> bool:
-    root, target = repo.resolve(), path.absolute().parent.resolve() / path.name
-    return root == target or root in target.parents
 
 
 def check_destination(name: str, destination: PrivateDestination) -> None:
