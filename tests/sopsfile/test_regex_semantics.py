@@ -121,10 +121,12 @@ def test_pathological_regex_cannot_stall_verify(tmp_path: Path, age: AgeKey) -> 
     key = "a" * 40 + "!"
     data = _encrypt(tmp_path, age, "--unencrypted-regex", "^(a+)+$",
                     plain=f"{key}: secret\nother: x\n")
-    target = tmp_path / "s.yaml"
+    target = tmp_path / "s.sops.yaml"
     target.write_bytes(data)
     done = run_cli("verify", target, timeout=120)
     assert done.code == 0, done.stderr
+    audited = run_cli("audit", "--format", "json", tmp_path, cwd=tmp_path, timeout=120)
+    assert audited.code in (0, 1) and '"findings"' in audited.stdout, audited.stderr
 
 
 @pytest.mark.parametrize(("pattern", "path"), [
