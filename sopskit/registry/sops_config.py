@@ -483,7 +483,11 @@ def render_rule(rule: CreationRule) -> str:
 def _group_entry(group: frozenset[Recipient]) -> dict[str, list[str]]:
     unsupported = sorted(str(r) for r in group if r.type not in ("age", "pgp"))
     if unsupported:
-        raise UsageError(f"sopskit can only encrypt to age and PGP keys, not {unsupported[0]}")
+        # sops needs the cloud service (and its credentials, which sopskit never passes to
+        # sops) to wrap a data key for such a key, even one that is already a recipient
+        raise UsageError(f"sopskit can only encrypt to age and PGP keys, not {unsupported[0]}: "
+                         "a cloud KMS or Vault key is used by sops alone, with that service's "
+                         "credentials; encrypt or re-key this file with sops itself")
     entry: dict[str, list[str]] = {}
     ages = sorted(r.id for r in group if r.type == "age")
     pgps = sorted(r.id for r in group if r.type == "pgp")
