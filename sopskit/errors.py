@@ -7,8 +7,34 @@ contains a secret value.
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from pathlib import Path
+
+# Private key material no message may carry, whoever formatted it into one (a user value
+# echoed by a check, a library's exception text): age identities (X25519, post-quantum and
+# plugin), and PEM / OpenSSH / PGP private key blocks, cut to their end or to the end of text.
+_SECRET = re.compile(
+    r"AGE-SECRET-KEY-(?:PQ-)?1[0-9A-Z]+|AGE-PLUGIN-[0-9A-Z-]+-1[0-9A-Z]+"
+    r"|-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
+    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+    re.IGNORECASE | re.DOTALL)
+
+
+def looks_secret(text: str) -> bool:
+    """Whether `text` holds private key material (checked before naming a bad value)."""
+    return _SECRET.search(text) is not None
+
+
+def redact(text: str) -> str:
+    """`text` with every private key replaced by what kind it is: the last line of defence
+    behind every message (SopskitError applies it to message, path and key path)."""
+    return _SECRET.sub(_kind, text) if "-" in text else text
+
+
+def _kind(match: re.Match[str]) -> str:
+    return ("<an age private key, not shown>" if match.group().upper().startswith("AGE-")
+            else "<a private key block, not shown>")
 
 
 class ExitCode(IntEnum):
@@ -35,11 +61,12 @@ class SopskitError(Exception):
         line: int | None = None,
         key_path: str | None = None,
     ) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.path = str(path) if path is not None else None
+        self.path = redact(str(path)) if path is not None else None
         self.line = line
-        self.key_path = key_path
+        self.key_path = redact(key_path) if key_path else key_path
 
     def __str__(self) -> str:
         where = ""
@@ -87,7 +114,7 @@ class ConfigError(SopskitError):
     def __init__(self, message: str, *, path: Path | str | None = None,
                  problems: tuple[str, ...] = ()) -> None:
         super().__init__(message, path=path)
-        self.problems = problems
+        self.problems = tuple(redact(p) for p in problems)
 
     def __str__(self) -> str:
         head = super().__str__()

@@ -12,7 +12,7 @@ import click
 from sopskit import __version__
 from sopskit.cli.commands import LazyGroup
 from sopskit.cli.context import AppContext
-from sopskit.errors import ExitCode, SopskitError
+from sopskit.errors import ExitCode, SopskitError, redact
 from sopskit.repo import find_repo_root
 
 
@@ -54,7 +54,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        # click quotes the offending value ("'AGE-SECRET-KEY-1…' is not one of …")
+        message = exc.format_message()
+        if redact(message) != message:
+            click.echo(f"sopskit: error: {redact(message)}", err=True)
+        else:
+            exc.show()
         sys.exit(int(ExitCode.USAGE))
     except BrokenPipeError:
         # stdout closed early (e.g. `| head`): not an error worth a traceback

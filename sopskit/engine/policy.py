@@ -16,7 +16,7 @@ from pathlib import Path
 import pyrage
 
 from sopskit.engine.registry_policy import from_registry
-from sopskit.errors import ConfigError, UsageError
+from sopskit.errors import ConfigError, UsageError, looks_secret
 from sopskit.recipient import Recipient, is_pgp_fingerprint
 from sopskit.sops.config import CreationRule, find_config, rule_for
 
@@ -38,15 +38,29 @@ def option_recipients(age: Sequence[str], pgp: Sequence[str]) -> frozenset[Recip
     each checked so that a typo is a usage error naming it, not a sops failure."""
     ages = [a.strip() for v in age for a in v.split(",") if a.strip()]
     pgps = [p.strip() for v in pgp for p in v.split(",") if p.strip()]
-    for recipient in ages:
-        _check_age(recipient)
-    for fp in pgps:
+    for n, recipient in enumerate(ages, 1):
+        _check_age(recipient, _nth("--age", n, len(ages)))
+    for n, fp in enumerate(pgps, 1):
         if not is_pgp_fingerprint(fp):
-            raise UsageError(f"not a PGP fingerprint (40 hex digits): {fp}")
+            raise UsageError(f"{_nth('--pgp', n, len(pgps))}: "
+                             f"{_mistake(fp, 'not a PGP fingerprint (40 hex digits)')}")
     return frozenset({Recipient.age(a) for a in ages} | {Recipient.pgp(p) for p in pgps})
 
 
-def _check_age(recipient: str) -> None:
+def _nth(option: str, n: int, count: int) -> str:
+    return option if count == 1 else f"{option} (value {n} of {count})"
+
+
+def _mistake(value: str, kind: str) -> str:
+    """What is wrong with a value, never the value: a private key pasted where a public one
+    belongs must not reach a terminal, CI log or shell history of messages."""
+    if looks_secret(value):
+        return ("this is a private key, not a recipient: give its public key (age1...; "
+                "`age-keygen -y KEYFILE` prints it); the value is not shown")
+    return kind
+
+
+def _check_age(recipient: str, option: str = "--age") -> None:
     """age X25519 (`age1...`) or ssh public keys, as sops' age/keysource.go accepts."""
     if recipient.startswith(("ssh-ed25519 ", "ssh-rsa ")):
         return
@@ -55,7 +69,8 @@ def _check_age(recipient: str) -> None:
     try:
         pyrage.x25519.Recipient.from_str(recipient)
     except pyrage.RecipientError:
-        raise UsageError(f"not an age recipient (age1...): {recipient}") from None
+        kind = _mistake(recipient, "not an age recipient (age1... or an ssh public key)")
+        raise UsageError(f"{option}: {kind}") from None
 
 
 def decide(repo: Path, target: Path, *, age: Sequence[str] = (),

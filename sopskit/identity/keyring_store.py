@@ -99,7 +99,9 @@ def translate(exc: BaseException, what: str) -> BaseException:
     if isinstance(exc, keyring.errors.KeyringLocked):
         detail = "the keyring is locked (unlock it, e.g. by logging in to the desktop)"
     else:
-        detail = f"{type(exc).__name__}: {str(exc).strip() or 'no detail'}"
+        # The backend's own text is not relayed: backends put what they were given (the
+        # service, the user name, sometimes the password) into their messages.
+        detail = f"{type(exc).__name__} (the backend's message is not shown)"
     return KeyringError(f"OS keyring failed while {what}: {detail}; {ALTERNATIVES}")
 
 
@@ -130,7 +132,8 @@ def pick_backend(env: Mapping[str, str]) -> keyring.backend.KeyringBackend:
         raise KeyringError(f"PYTHON_KEYRING_BACKEND={name} is not a keyring backend; "
                            f"{ALTERNATIVES}") from exc
     except RuntimeError as exc:  # the backend's priority check: not viable here
-        raise KeyringError(f"no usable OS keyring ({name}: {exc}); {ALTERNATIVES}") from exc
+        raise KeyringError(f"no usable OS keyring ({name} is not viable here); "
+                           f"{ALTERNATIVES}") from exc
     except OSError as exc:  # e.g. a D-Bus address whose socket is gone
         raise KeyringError(f"no usable OS keyring (cannot reach it: {exc.strerror or exc}); "
                            f"{ALTERNATIVES}") from exc

@@ -1,0 +1,69 @@
+"""No private key in any message (issue 9, section 4): a private key given where a recipient
+belongs is named by argument and kind of mistake, never echoed; a keyring backend's
+exception text is not relayed; and every SopskitError redacts key material, whoever put
+it into the message."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sopskit.errors import ConfigError, InputError, redact
+from tests.helpers import AgeKey, clean_env, run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("option", ["--age", "--pgp"])
+def test_private_key_as_recipient_is_named_not_echoed(tmp_path: Path, age: AgeKey,
+                                                      option: str) -> None:
+    plain = tmp_path / "app.env"
+    plain.write_text("A=1\n")
+    done = run_cli("encrypt", option, age.secret, plain, cwd=tmp_path)
+    assert done.code == 2
+    assert done.stderr == (f"sopskit: error: {option}: this is a private key, not a recipient:"
+                           " give its public key (age1...; `age-keygen -y KEYFILE` prints it);"
+                           " the value is not shown\n")
+    assert plain.read_text() == "A=1\n"
+
+
+def test_second_of_several_recipients_is_named_by_position(tmp_path: Path, age: AgeKey) -> None:
+    plain = tmp_path / "app.env"
+    plain.write_text("A=1\n")
+    done = run_cli("encrypt", "--age", age.recipient, "--age", age.secret.lower(), plain,
+                   cwd=tmp_path)
+    assert done.code == 2 and "--age (value 2 of 2): this is a private key" in done.stderr
+    assert age.secret.lower() not in done.stderr.lower()
+
+
+def test_click_errors_do_not_echo_a_private_key(tmp_path: Path, age: AgeKey) -> None:
+    done = run_cli("audit", "--format", age.secret, cwd=tmp_path)
+    assert done.code == 2 and age.secret not in done.stderr
+    assert "<an age private key, not shown>" in done.stderr
+
+
+def test_keyring_backend_text_is_not_relayed(tmp_path: Path, age: AgeKey) -> None:
+    env = clean_env({"PYTHON_KEYRING_BACKEND": "tests.identity.echoing_backend.EchoingKeyring",
+                     "PYTHONPATH": str(ROOT)})
+    done = run_cli("--repo", tmp_path, "identity", "add", "ops", "--stdin", input=age.secret,
+                   env=env, cwd=tmp_path)
+    assert done.code == 3, (done.stdout, done.stderr)
+    assert age.secret not in done.stderr + done.stdout
+    assert "PasswordSetError (the backend's message is not shown)" in done.stderr
+
+
+def test_every_error_redacts_key_material(age: AgeKey) -> None:
+    pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n" \
+          "-----END OPENSSH PRIVATE KEY-----"
+    err = InputError(f"bad value {age.secret} and {pem}", path=f"/x/{age.secret}",
+                     key_path=age.secret)
+    text = str(err)
+    assert age.secret not in text and "b3BlbnNzaC1rZXktdjEAAAAA" not in text
+    assert text.count("<an age private key, not shown>") == 3
+    assert "<a private key block, not shown>" in text
+    assert age.secret not in str(ConfigError("x", problems=(f"k: {age.secret}",)))
+    assert redact("AGE-SECRET-KEY-PQ-1QQQQ and age1abc") == \
+        "<an age private key, not shown> and age1abc"
+    assert os.environ.get("SOPS_AGE_KEY") is None
