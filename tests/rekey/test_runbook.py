@@ -263,3 +263,40 @@ def test_flux_secret_takes_the_name_the_kustomizations_reference(tmp_path: Path)
                         path="x")
     assert plain["metadata"] == {"name": "sops-keys", "namespace": "flux-system"}
     assert list(plain["stringData"]) == ["flux-sandbox.agekey"]
+
+
+def _words_in_a_shell(command: str, cwd: Path) -> list[str]:
+    """The words a real shell passes to the command's program (printf stands in for it)."""
+    import subprocess
+
+    program, args = command.split(" ", 1)
+    done = subprocess.run(["bash", "-c", f"printf '%s\\n' {args}"], cwd=cwd,
+                          capture_output=True, text=True, check=True, timeout=30)
+    return [program, *done.stdout.splitlines()]
+
+
+def test_runbook_quotes_every_name_taken_from_the_repository(tmp_path: Path) -> None:
+    """A branch name in a Flux GitRepository and a file name are the repository's, not
+    ours: pasted into a shell, `$(...)` in one must stay a word, never run."""
+    world = make_world(tmp_path)
+    hostile = "main$(touch${IFS}pwned)"
+    flux_layout(world, {"sandbox": f"branch: '{hostile}'"})
+    files = world.populate(1, "clusters/sandbox/$(touch pwned)")
+    world.commit()
+    rotate = run_cli("--repo", world.root, "runbook", "rotate-key", "flux-sandbox", "--to",
+                     "fs2", env=world.env())
+    assert rotate.code == 0, rotate.stderr
+    shell = tmp_path / "shell"
+    shell.mkdir()
+    push = [line.split("$ ", 1)[1] for line in rotate.stdout.splitlines()
+            if "$ git push" in line]
+    assert push and all(_words_in_a_shell(c, shell) == ["git", "push", "origin",
+                                                        f"HEAD:{hostile}"] for c in push)
+    world.set_status("flux-sandbox", "revoked")
+    revoked = run_cli("--repo", world.root, "runbook", "rotate-key", "flux-sandbox",
+                      env=world.env())
+    edits = [line.split("$ ", 1)[1] for line in revoked.stdout.splitlines()
+             if "$ sopskit edit" in line]
+    assert edits and [_words_in_a_shell(c, shell) for c in edits] == [
+        ["sopskit", "edit", str(f)] for f in files]
+    assert list(shell.iterdir()) == []  # nothing ran: no `pwned` file
