@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from sopskit.errors import ExitCode, UsageError
@@ -132,12 +132,28 @@ class Exposure:
                 "summary": {"files": len(self.files), **self.summary}}
 
 
+# Never a sops file in practice (source code, docs, images, lock files), and vendored trees:
+# a history full of vendored Go or JavaScript (GBs of blobs) is not read for nothing.
+_NOT_SOPS = frozenset((".go", ".py", ".rs", ".js", ".ts", ".java", ".c", ".h", ".md", ".rst",
+                       ".sum", ".mod", ".lock", ".png", ".jpg", ".jpeg", ".gif", ".svg",
+                       ".ico", ".css", ".html"))
+_VENDORED = frozenset(("vendor", "node_modules", "third_party", ".terraform"))
+
+
+def maybe_sops(path: str) -> bool:
+    """Whether a historic path is worth reading as a possible sops file."""
+    parts = path.split("/")
+    return (PurePosixPath(parts[-1]).suffix.lower() not in _NOT_SOPS
+            and not _VENDORED.intersection(parts[:-1]))
+
+
 def exposure(repo: Path, key: KeyRef, *, identities: Identities | None = None,
              since: str | None = None) -> Exposure:
     """Every file version `key` could read in history, and each value's status today."""
     history = reader.walk(repo, since=since)
     blobs = Blobs(repo, identities)
-    blobs.load({v.blob: v.path for v in history.versions if v.blob != reader.ZERO})
+    blobs.load({v.blob: v.path for v in history.versions
+                if v.blob != reader.ZERO and maybe_sops(v.path)})
     lineages: dict[str, list[reader.Version]] = {}
     for v in history.versions:
         lineages.setdefault(history.lineage(v.path), []).append(v)
@@ -155,6 +171,8 @@ def exposure(repo: Path, key: KeyRef, *, identities: Identities | None = None,
 
 def _file(repo: Path, key: KeyRef, blobs: Blobs, versions: list[reader.Version],
           paths: list[str]) -> FileExposure | None:
+    if not any(maybe_sops(p) for p in paths):
+        return None
     chain = [v for v in versions if v.blob != reader.ZERO and blobs.doc(v.blob, v.path)]
     now = _current(repo, blobs, paths)
     if now is not None:
