@@ -1,4 +1,4 @@
-"""`sopskit doctor`: render engine.doctor.diagnose()."""
+"""`sopskit doctor`: render sopskit.doctor.diagnose()."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 
 from sopskit.cli.context import AppContext, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
-from sopskit.engine.doctor import Diagnosis, Tool, diagnose
+from sopskit.doctor import Diagnosis, Tool, diagnose
 from sopskit.errors import BinaryError, SopskitError
 from sopskit.identity.model import Identities
 

@@ -13,14 +13,14 @@ from sopskit.cli.flux_cmd import flux_check_cmd
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.cli.rekey_ages import audit_ages
 from sopskit.engine import paths
-from sopskit.engine.flux_secret import NAMESPACE, SECRET_NAME, flux_secret, write
 from sopskit.engine.rekey import run
 from sopskit.engine.rekey.apply import Context, default_jobs
 from sopskit.engine.rekey.desired import Desired, load_desired, require_registry
 from sopskit.engine.rekey.plan import DEFAULT_MAX_AGE_DAYS, Plan, RotateMode, make_plan
-from sopskit.engine.runbook import rotate_key_runbook, to_text
 from sopskit.errors import ExitCode, UsageError
 from sopskit.flux.check import secret_ref
+from sopskit.flux.decryption_secret import NAMESPACE, SECRET_NAME, flux_secret, write
+from sopskit.runbook import rotate_key_runbook, to_text
 from sopskit.sops.binary import locate
 from sopskit.sops.runner import Sops
 

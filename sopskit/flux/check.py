@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sopskit.engine import flux_secret
 from sopskit.errors import InputError, UsageError
+from sopskit.flux import decryption_secret as flux_secret
 from sopskit.flux import delivery, secrets
 from sopskit.flux.delivery import FluxFinding
 from sopskit.flux.discover import discover
@@ -46,7 +46,7 @@ class FluxReport:
 
 def cluster_keys(registry: Registry, cluster: str) -> list[Key]:
     """The keys `sopskit flux secret CLUSTER` puts into the cluster's Secret (one list for
-    both: engine.flux_secret.cluster_keys): active keys naming the cluster itself."""
+    both: flux.decryption_secret.cluster_keys): active keys naming the cluster itself."""
     return flux_secret.cluster_keys(registry, cluster)
 
 

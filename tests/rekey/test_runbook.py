@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sopskit import yamlio
-from sopskit.engine import git_tags
+from sopskit import git_tags, yamlio
 from tests.helpers import GpgHome, git, run_cli, run_sops
 from tests.rekey.world import World, make_world
 

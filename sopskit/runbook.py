@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from sopskit.engine import git_tags
-from sopskit.engine.flux_secret import entry_name
+from sopskit import git_tags
 from sopskit.errors import UsageError
 from sopskit.flux.check import cluster_sources
+from sopskit.flux.decryption_secret import entry_name
 from sopskit.flux.tracking import Tracking as FluxTracking
 from sopskit.history.exposure import FileExposure, KeyRef, ValueExposure, exposure
 from sopskit.recipient import Recipient
