@@ -102,3 +102,24 @@ def test_history_refuses_paths_and_empty_repo_is_clean(tmp_path: Path, repo: Rep
     empty = new_repo(tmp_path / "empty")
     r = run_cli("--repo", empty, "audit", "--history", "--no-keyring")
     assert r.code == 0, r.stderr
+
+
+def test_history_finds_what_the_tree_audit_found_on_the_evasion_corpus(tmp_path: Path) -> None:
+    """The evasion corpus committed, then deleted: `--history` reports exactly the plaintext
+    values the tree audit reported while it was there (same detectors, same recall)."""
+    from tests.audit.evasions import write_corpus
+
+    repo = new_repo(tmp_path / "corpus")
+    write_corpus(repo)
+    first = commit(repo, "corpus")
+    tree = json.loads(run_cli("--repo", repo, "audit", "--format", "json", "--no-keyring",
+                              "--fail-on", "critical").stdout)["findings"]
+    git(repo, "rm", "-rq", ".")
+    commit(repo, "gone")
+    r = run_cli("--repo", repo, "audit", "--history", "--format", "json", "--no-keyring")
+    history = json.loads(r.stdout)["findings"]
+    plaintext = {(f["rule"], f["fingerprint"]) for f in tree if f["category"] == "plaintext"}
+    assert len(plaintext) > 50
+    assert {(f["rule"], f["fingerprint"]) for f in history} == plaintext
+    assert {f["commit"] for f in history} == {first}
+    assert not any(f["still_in_tree"] for f in history)
