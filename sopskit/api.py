@@ -117,7 +117,7 @@ def verify(path: StrPath, *, require_mac: bool = False, identities: IdentitiesAr
     """Verify one sops file natively, as `sopskit verify` (structure, every value, the MAC
     when one of your keys opens the file). Never raises for a bad file: the report says
     `.ok`, `.mac_checked` and lists `.problems` (each with `.check` and `.message`)."""
-    from sopskit.engine.verify import verify_paths
+    from sopskit.engine.verify_files import verify_paths
 
     file = _path(path)
     if file.is_dir():

@@ -14,7 +14,7 @@ import click
 from sopskit.cli.context import AppContext, input_type_option, note, pass_app
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.cli.style import paint, use_colour
-from sopskit.engine.verify import outcome, verify_paths
+from sopskit.engine.verify_files import outcome, verify_paths
 from sopskit.errors import ExitCode
 from sopskit.sopsfile.model import Format
 from sopskit.sopsfile.verify import VerifyReport

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from sopskit.engine import check, paths
+from sopskit.engine import paths, write_check
 from sopskit.errors import NoIdentityError, SopskitError, UsageError
 from sopskit.fsio import commit, is_stream, temp_beside, write_synced, write_to_stream
 from sopskit.identity.model import Identities
@@ -72,10 +72,10 @@ def _explained(data: bytes, shown: str, source: Path, input_type: Format | None,
 
 
 def _native(data: bytes, shown: str, fmt: Format, identities: Identities) -> bytes:
-    done = check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
-                             expect=check.Expect(require_key=True))
+    done = write_check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
+                             expect=write_check.Expect(require_key=True))
     assert done.data_key is not None
-    return check.decrypt(done.document, done.data_key)
+    return write_check.decrypt(done.document, done.data_key)
 
 
 def check_plaintext_destination(repo: Path, output: Path, *, force: bool) -> None:

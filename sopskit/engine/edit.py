@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sopskit import process
-from sopskit.engine import check, paths
+from sopskit.engine import paths, write_check
 from sopskit.engine.editcapture import EditCapture
 from sopskit.errors import UsageError, VerificationError
 from sopskit.fsio import replace_file_verified, temp_beside, write_synced
@@ -31,8 +31,8 @@ def edit_file(source: Path, *, repo: Path, sops: Sops, identities: Identities,
                          "`sopskit encrypt -i` on it", path=shown)
     data = paths.read_input(source, shown=shown)
     fmt = detect_format(str(source))
-    before = check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
-                               expect=check.Expect(require_key=True))
+    before = write_check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
+                               expect=write_check.Expect(require_key=True))
     with process.terminations_interrupt(), temp_beside(source) as temp, \
             EditCapture() as capture:
         write_synced(temp, data)
@@ -45,16 +45,17 @@ def edit_file(source: Path, *, repo: Path, sops: Sops, identities: Identities,
     return True
 
 
-def _expect_after_edit(before: check.Checked, saved: bytes | None, shown: str) -> check.Expect:
+def _expect_after_edit(before: write_check.Checked, saved: bytes | None,
+                       shown: str) -> write_check.Expect:
     """Same recipients and data key as before (sops edit keeps both), and exactly the
     content saved in the editor."""
     if saved is None:
         raise VerificationError("could not observe the content saved in the editor; "
                                 "nothing was replaced", check="roundtrip", path=shown)
-    return check.Expect(recipients=before.document.metadata.recipients,
+    return write_check.Expect(recipients=before.document.metadata.recipients,
                         key_same_as=before.data_key, plaintext=saved, require_key=True)
 
 
 def _verify(written: Path, shown: str, fmt: Format, identities: Identities,
-            expect: check.Expect) -> None:
-    check.check_path(written, path=shown, fmt=fmt, identities=identities, expect=expect)
+            expect: write_check.Expect) -> None:
+    write_check.check_path(written, path=shown, fmt=fmt, identities=identities, expect=expect)

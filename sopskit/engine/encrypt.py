@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sopskit import gpg
-from sopskit.engine import check, paths
+from sopskit.engine import paths, write_check
 from sopskit.engine.policy import Policy
 from sopskit.errors import InputError, UsageError, VerificationError
 from sopskit.fsio import replace_verified
@@ -84,18 +84,18 @@ def _encrypt(source: Path, policy: Policy, *, repo: Path, sops: Sops, identities
     if fmt == "json":
         _check_json(plaintext, shown)
     ciphertext = _run_sops(plaintext, source, shown, policy, sops)
-    expect = check.Expect(recipients=policy.recipients, plaintext=plaintext,
+    expect = write_check.Expect(recipients=policy.recipients, plaintext=plaintext,
                           groups=(policy.rule.key_groups, policy.rule.shamir_threshold),
                           crypt=(policy.rule.crypt_rule, policy.rule.mac_only_encrypted),
                           some_encrypted=not allow_no_encrypted)
     if output is None:
-        done = check.check_bytes(ciphertext, path=shown, fmt=fmt, identities=identities,
+        done = write_check.check_bytes(ciphertext, path=shown, fmt=fmt, identities=identities,
                                  expect=expect)
         return Encrypted(shown, ciphertext, None, done.mac_checked)
-    result: list[check.Checked] = []
+    result: list[write_check.Checked] = []
 
     def verify(temp: Path) -> None:
-        result.append(check.check_path(temp, path=shown, fmt=fmt, identities=identities,
+        result.append(write_check.check_path(temp, path=shown, fmt=fmt, identities=identities,
                                        expect=expect))
 
     replace_verified(output, ciphertext, verify)

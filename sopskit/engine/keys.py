@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sopskit.engine import check, paths
+from sopskit.engine import paths, write_check
 from sopskit.engine.encrypt import encrypting_sops
 from sopskit.errors import NoIdentityError
 from sopskit.fsio import replace_file_verified, replace_verified, temp_beside
@@ -42,11 +42,11 @@ class Rekeyed:
 
 
 def _current(source: Path, shown: str, identities: Identities, *,
-             require_key: bool) -> check.Checked:
+             require_key: bool) -> write_check.Checked:
     data = paths.read_input(source, shown=shown)
-    return check.check_bytes(data, path=shown, fmt=detect_format(str(source)),
+    return write_check.check_bytes(data, path=shown, fmt=detect_format(str(source)),
                              identities=identities,
-                             expect=check.Expect(require_key=require_key))
+                             expect=write_check.Expect(require_key=require_key))
 
 
 def updatekeys(source: Path, rule: CreationRule, *, repo: Path, sops: Sops,
@@ -54,7 +54,7 @@ def updatekeys(source: Path, rule: CreationRule, *, repo: Path, sops: Sops,
     """Re-wrap the same data key for exactly `rule`'s recipients (values untouched)."""
     shown = paths.display(repo, source)
     before = _current(source, shown, identities, require_key=False)
-    expect = check.Expect(recipients=rule.recipients, key_same_as=before.data_key)
+    expect = write_check.Expect(recipients=rule.recipients, key_same_as=before.data_key)
     with temp_beside(source) as temp, _wrapping_sops(sops, rule, before, identities) as wrap:
         shutil.copyfile(source, temp)
         wrap.updatekeys(temp, rule=rule, shown=shown)
@@ -72,15 +72,15 @@ def rotate(source: Path, *, repo: Path, sops: Sops, identities: Identities,
     _rotate(source, shown, before, sops=sops, identities=identities, add=add, remove=remove)
 
 
-def _rotate(source: Path, shown: str, before: check.Checked, *, sops: Sops,
+def _rotate(source: Path, shown: str, before: write_check.Checked, *, sops: Sops,
             identities: Identities, add: frozenset[Recipient],
             remove: frozenset[Recipient]) -> None:
     assert before.data_key is not None
     recipients = (before.document.metadata.recipients | add) - remove
     raw_remove = _as_stored(before, remove)
     out = sops.rotate(source, add=add, remove=raw_remove, shown=shown)
-    plain = check.decrypt(before.document, before.data_key)
-    expect = check.Expect(recipients=recipients, key_changed_from=before.data_key,
+    plain = write_check.decrypt(before.document, before.data_key)
+    expect = write_check.Expect(recipients=recipients, key_changed_from=before.data_key,
                           plaintext=plain, require_key=True)
     replace_verified(source, out, lambda p: _verify(p, shown, source, identities, expect))
 
@@ -111,7 +111,7 @@ def rekey_file(source: Path, rule: CreationRule, *, repo: Path, sops: Sops,
 
 
 @contextlib.contextmanager
-def _wrapping_sops(sops: Sops, rule: CreationRule, before: check.Checked,
+def _wrapping_sops(sops: Sops, rule: CreationRule, before: write_check.Checked,
                    identities: Identities) -> Iterator[Sops]:
     """sops with a scratch GNUPGHOME of the rule's PGP public keys (encrypt.encrypting_sops)
     when age identities alone open the file: that home holds no secret key."""
@@ -122,7 +122,7 @@ def _wrapping_sops(sops: Sops, rule: CreationRule, before: check.Checked,
         yield sops
 
 
-def _age_opens(before: check.Checked, identities: Identities) -> bool:
+def _age_opens(before: write_check.Checked, identities: Identities) -> bool:
     try:
         recover_data_key(before.document.metadata, Identities(identities.age), path="")
     except NoIdentityError:
@@ -130,7 +130,7 @@ def _age_opens(before: check.Checked, identities: Identities) -> bool:
     return True
 
 
-def _as_stored(before: check.Checked, remove: frozenset[Recipient]) -> frozenset[Recipient]:
+def _as_stored(before: write_check.Checked, remove: frozenset[Recipient]) -> frozenset[Recipient]:
     """The recipients to remove spelled as the file stores them (`--rm-*` matches the
     stored string exactly, `rotate.go`), e.g. a lower-case PGP fingerprint."""
     out: set[Recipient] = set()
@@ -142,6 +142,6 @@ def _as_stored(before: check.Checked, remove: frozenset[Recipient]) -> frozenset
 
 
 def _verify(temp: Path, shown: str, source: Path, identities: Identities,
-            expect: check.Expect) -> None:
-    check.check_path(temp, path=shown, fmt=detect_format(str(source)), identities=identities,
+            expect: write_check.Expect) -> None:
+    write_check.check_path(temp, path=shown, fmt=detect_format(str(source)), identities=identities,
                      expect=expect)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sopskit.engine import check, paths
+from sopskit.engine import paths, write_check
 from sopskit.errors import UsageError, VerificationError
 from sopskit.fsio import replace_verified
 from sopskit.identity.model import Identities
@@ -131,7 +131,7 @@ class _Job:
     source: Path
     shown: str
     fmt: Format
-    before: check.Checked
+    before: write_check.Checked
     key: bytes
     raw: rawfile.RawFile
     plain: list[Branch]
@@ -146,8 +146,8 @@ class _Job:
         shown = paths.display(repo, source)
         data = paths.read_input(source, shown=shown)
         fmt = detect_format(str(source), input_type)
-        before = check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
-                                   expect=check.Expect(require_key=True))
+        before = write_check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
+                                   expect=write_check.Expect(require_key=True))
         assert before.data_key is not None
         first = tree_path[0]
         if first == SOPS_KEY or (fmt == "dotenv" and str(first).startswith(SOPS_KEY + "_")):
@@ -172,13 +172,13 @@ class _Job:
         if self.own_layout:
             new = splice(self.original, self.before.document,
                          parse(new, path=self.shown, fmt=self.fmt), self.fmt) or new
-        expect = check.Expect(recipients=meta.recipients, key_same_as=self.key,
+        expect = write_check.Expect(recipients=meta.recipients, key_same_as=self.key,
                               crypt=(meta.crypt_rule, meta.mac_only_encrypted),
                               plaintext=emit_plain(self.fmt, self.plain, path=self.shown),
                               require_key=True)
 
         def verify(temp: Path) -> None:
-            done = check.check_path(temp, path=self.shown, fmt=self.fmt,
+            done = write_check.check_path(temp, path=self.shown, fmt=self.fmt,
                                     identities=self.identities, expect=expect)
             _only_target_changed(self.before.document, done.document, self.target, self.shown)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sopskit import gpg
-from sopskit.engine import check
+from sopskit.engine import write_check
 from sopskit.errors import UsageError
 from sopskit.fsio import replace_verified, write_error
 from sopskit.identity.model import Identities
@@ -119,8 +119,8 @@ def flux_secret(registry: Registry, cluster: str, identities: Identities,  # noq
     plain = manifest(entries, name, namespace)
     rule = CreationRule.single({k.recipient for k in admins}, crypt_rule=K8S_REGEX)
     out = sops.encrypt(plain, filename=f"{name}.yaml", rule=rule)
-    check.check_bytes(out, path=f"{cluster} {name}", fmt="yaml", identities=identities,
-                      expect=check.Expect(recipients=rule.recipients,
+    write_check.check_bytes(out, path=f"{cluster} {name}", fmt="yaml", identities=identities,
+                      expect=write_check.Expect(recipients=rule.recipients,
                                           crypt=(K8S_REGEX, False), plaintext=plain))
     return FluxSecret(cluster, out, tuple(sorted(entries)), tuple(skipped),
                       tuple(sorted(k.name for k in admins)), name, namespace)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from sopskit.engine import check
+from sopskit.engine import write_check
 from sopskit.errors import NoIdentityError, SopskitError, VerificationError
 from sopskit.identity.model import Identities
 from sopskit.sopsfile import rawfile, reseal
@@ -57,8 +57,8 @@ class _State:
 
 def open_version(data: bytes, *, path: str, fmt: Format, identities: Identities) -> Version:
     """Parse, recover the data key (NoIdentityError without one) and decrypt (MAC checked)."""
-    done = check.check_bytes(data, path=path, fmt=fmt, identities=identities,
-                             expect=check.Expect(require_key=True))
+    done = write_check.check_bytes(data, path=path, fmt=fmt, identities=identities,
+                             expect=write_check.Expect(require_key=True))
     assert done.data_key is not None
     return Version(done.document, rawfile.load(data, path=path, fmt=fmt), done.data_key,
                    plain_tree(done.document, done.data_key))
@@ -105,8 +105,8 @@ def seal_verified(host: Version, stored: list[Branch], plain: list[Branch],
     raw.data = stored
     meta = host.doc.metadata
     new = reseal.seal(raw, meta, host.key, fresh)
-    check.check_bytes(new, path=path, fmt=host.doc.format, identities=identities,
-                      expect=check.Expect(
+    write_check.check_bytes(new, path=path, fmt=host.doc.format, identities=identities,
+                      expect=write_check.Expect(
                           recipients=meta.recipients, key_same_as=host.key,
                           crypt=(meta.crypt_rule, meta.mac_only_encrypted), require_key=True,
                           plaintext=emit_plain(host.doc.format, plain, path=path)))

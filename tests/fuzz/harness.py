@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from sopskit.audit.scan import ScanSettings, scan_bytes
-from sopskit.engine import check
+from sopskit.engine import write_check
 from sopskit.errors import ExitCode, SopskitError
 from sopskit.identity.model import AgeIdentity, Identities
 from sopskit.sopsfile.document import SopsDocument
@@ -71,14 +71,14 @@ def run_case(data: bytes, fmt: str, ids: Identities) -> None:
 
 def _decrypt(data: bytes, name: str, fmt: str, ids: Identities) -> SopsDocument | None:
     try:
-        done = check.check_bytes(data, path=name, fmt=fmt,  # type: ignore[arg-type]
-                                 identities=ids, expect=check.Expect(require_key=True))
+        done = write_check.check_bytes(data, path=name, fmt=fmt,  # type: ignore[arg-type]
+                                 identities=ids, expect=write_check.Expect(require_key=True))
     except SopskitError as exc:
         if exc.exit_code == ExitCode.INTERNAL:
             raise
         return None
     assert done.data_key is not None
-    check.decrypt(done.document, done.data_key)
+    write_check.decrypt(done.document, done.data_key)
     return done.document
 
 

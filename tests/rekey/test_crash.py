@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from sopskit import fsio
-from sopskit.engine import check, keys
+from sopskit.engine import keys, write_check
 from sopskit.engine.rekey import run
 from sopskit.engine.rekey.apply import Context, apply_plan
 from sopskit.engine.rekey.desired import load_desired
@@ -52,7 +52,7 @@ def assert_valid(repo: Path, files: list[str], identities: Identities,
         key = recover_data_key(doc.metadata, identities, path=rel)
         assert verify_document(doc, key).ok, rel
         store = STORES[n % len(STORES)]
-        assert same(store, check.decrypt(doc, key), content(store, n)), rel
+        assert same(store, write_check.decrypt(doc, key), content(store, n)), rel
         assert doc.metadata.recipients in allowed, rel
         new += doc.metadata.recipients == allowed[1]
     return new

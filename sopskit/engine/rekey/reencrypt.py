@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sopskit.engine import check
+from sopskit.engine import write_check
 from sopskit.fsio import replace_verified
 from sopskit.identity.model import Identities
 from sopskit.sops.config import CreationRule
@@ -23,14 +23,14 @@ def reencrypt_file(source: Path, doc: SopsDocument, data_key: bytes, rule: Creat
                    sops: Sops, identities: Identities) -> None:
     """Replace `source` (parsed as `doc`, whose data key is `data_key`) with its content
     encrypted under `rule`: a new data key, `rule`'s recipients and crypt rule."""
-    plain = check.decrypt(doc, data_key)
+    plain = write_check.decrypt(doc, data_key)
     out = sops.encrypt(plain, filename=source.name, rule=rule, path=doc.path)
-    expect = check.Expect(recipients=rule.recipients,
+    expect = write_check.Expect(recipients=rule.recipients,
                           crypt=(rule.crypt_rule, rule.mac_only_encrypted), plaintext=plain,
                           key_changed_from=data_key, require_key=True)
 
     def verify(temp: Path) -> None:
-        check.check_path(temp, path=doc.path, fmt=doc.format, identities=identities,
+        write_check.check_path(temp, path=doc.path, fmt=doc.format, identities=identities,
                          expect=expect)
 
     replace_verified(source, out, verify)

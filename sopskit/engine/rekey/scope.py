@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sopskit.engine.verify import expand
+from sopskit.engine.verify_files import expand
 from sopskit.fsio import TEMP_PREFIX
 from sopskit.sopsfile.document import detect_format, looks_like_sops
 from sopskit.sopsfile.model import Format
