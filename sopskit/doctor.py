@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sopskit import gpg
+from sopskit import gpg, scratch
 from sopskit.errors import SopskitError
 from sopskit.identity.model import Identities
 from sopskit.sops.binary import SopsBinary, locate
@@ -34,6 +34,8 @@ class Diagnosis:
     identities: Identities
     keyring: str  # one line
     identity_problem: str | None = None  # why the configured identities could not be loaded
+    # private directories of killed runs (plaintext may be inside): see sopskit.scratch
+    leftovers: tuple[scratch.Leftover, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -48,7 +50,9 @@ class Diagnosis:
                                 "source": i.source} for i in ids.age],
                 "gnupghome": str(ids.gnupghome) if ids.gnupghome is not None else None,
                 "identity_problem": self.identity_problem, "notes": list(ids.notes),
-                "sources": list(ids.sources), "keyring": self.keyring}
+                "sources": list(ids.sources), "keyring": self.keyring,
+                "leftovers": [{"path": str(x.path), "kind": x.kind, "pid": x.pid,
+                               "files": x.files} for x in self.leftovers]}
 
 
 def check_sops(explicit: str | None) -> Tool:
@@ -82,4 +86,4 @@ def keyring_line() -> str:
 def diagnose(explicit_sops: str | None, identities: Identities,
              identity_problem: str | None = None) -> Diagnosis:
     return Diagnosis(check_sops(explicit_sops), check_gpg(), identities, keyring_line(),
-                     identity_problem)
+                     identity_problem, tuple(scratch.leftovers()))

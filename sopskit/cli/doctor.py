@@ -53,4 +53,9 @@ def render(d: Diagnosis) -> str:
         lines.append("  none (set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or GNUPGHOME for PGP)")
     lines += [f"  note: {n}" for n in d.identities.notes]
     lines.append(f"keyring: {d.keyring}")
+    if d.leftovers:
+        lines.append("plaintext left by killed runs (removed by the next edit, exec-file or "
+                     "edit --resolve):")
+        lines += [f"  {x.path} ({x.kind}, pid {x.pid} is gone, {x.files} file(s))"
+                  for x in d.leftovers]
     return "\n".join(lines)

@@ -14,22 +14,20 @@ import contextlib
 import os
 import shutil
 import stat
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from sopskit import process
+from sopskit import process, scratch
 from sopskit.errors import InputError, UsageError
 
-SHM = Path("/dev/shm")  # noqa: S108 - only a parent for a private mkdtemp directory
 PLACEHOLDER = "{}"
 
 
-def private_dir() -> Path:
-    """A new 0700 directory, in memory when /dev/shm is usable."""
-    base = SHM if SHM.is_dir() and os.access(SHM, os.W_OK | os.X_OK) else None
-    return Path(tempfile.mkdtemp(prefix="sopskit-exec-", dir=base))
+def private_dir(kind: str = "exec") -> Path:
+    """A new 0700 directory, in memory when /dev/shm is usable (`scratch.private_dir`:
+    leftovers of killed runs are removed first)."""
+    return scratch.private_dir(kind)
 
 
 def command_with(command: tuple[str, ...], path: Path) -> tuple[str, ...]:

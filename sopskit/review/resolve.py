@@ -90,7 +90,7 @@ def _strip(text: bytes) -> bytes:
 def edit_in_memory(text: bytes, name: str, editor: list[str]) -> bytes:
     """Run `editor` on `text` in a private in-memory directory; the saved bytes."""
     try:
-        directory = private_dir()
+        directory = private_dir("resolve")
     except OSError as exc:
         raise InputError(f"cannot make a private directory ({exc.strerror})") from None
     try:

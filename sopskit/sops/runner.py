@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from sopskit import process
+from sopskit import process, scratch
 from sopskit.errors import (
     BinaryError,
     InputError,
@@ -153,10 +152,11 @@ class Sops:
         sops writes the plaintext for the editor into a temp dir under $TMPDIR and removes
         it only on a clean exit (`cmd/sops/edit.go`); TMPDIR is a private directory we
         delete afterwards, in memory (/dev/shm) when available, so a killed sops or editor
-        leaves no plaintext behind; SIGTERM/SIGHUP to sopskit itself also run that clean-up.
+        leaves no plaintext behind; SIGTERM/SIGHUP to sopskit itself also run that clean-up,
+        and the next run removes what a `kill -9` of all of them left (`scratch`).
         """
-        with process.terminations_interrupt(), tempfile.TemporaryDirectory(
-                prefix="sopskit-edit-", dir=_memory_tmp()) as tmp:
+        with process.terminations_interrupt(), scratch.private("edit") as scratch_dir:
+            tmp = str(scratch_dir)
             env = child_env(self.identities, config=neutral_config(),
                             extra={**editor_env, "TMPDIR": tmp})
             args: list[str | Path] = [self.binary.path, "--config", neutral_config(), "edit",
@@ -170,11 +170,6 @@ class Sops:
         if done.returncode != 0:
             raise _error_for(done.returncode, sanitise(done.stderr), shown or str(path))
         return True
-
-
-def _memory_tmp() -> str | None:
-    shm = Path("/dev/shm")  # noqa: S108 - only a parent for a private mkdtemp directory
-    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _key_flags(prefix: str, recipients: Iterable[Recipient]) -> list[str | Path]:

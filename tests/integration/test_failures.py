@@ -3,6 +3,7 @@ bad input. Each is one clear line on stderr, the right exit code, no value, no t
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -336,3 +337,40 @@ def test_terminated_encrypt_leaves_original_and_no_temp_file(world: World, tmp_p
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["s.yaml"]
     assert files_containing(Path("/tmp"), unique.encode(), start) == [path]  # the original
+
+
+def test_kill_9_of_the_whole_edit_leaves_plaintext_that_the_next_run_removes(
+        world: World, tmp_path: Path) -> None:
+    """`kill -9` of the process group (sopskit, sops, the editor) runs no clean-up at all:
+    sops' plaintext temp file stays in sopskit's private in-memory directory. `doctor` lists
+    it, and the next command that makes such a directory removes it first."""
+    unique = uuid.uuid4().hex
+    path = world.write("s.env", f"PASSWORD=MARKER-{unique}\n")
+    assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
+    before = path.read_bytes()
+    ready, hold = tmp_path / "ready", tmp_path / "hold"
+    os.mkfifo(ready)
+    os.mkfifo(hold)
+    editor = tmp_path / "ed.sh"  # says where the plaintext is, then waits for ever
+    editor.write_text(f'#!/bin/sh\necho "$1" > {ready}\ncat {hold}\n')
+    editor.chmod(0o755)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sopskit", "--repo", world.repo, "edit", path],
+        env={**world.env, "EDITOR": str(editor)}, cwd=world.repo, start_new_session=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    plaintext = Path(ready.read_text().strip())  # blocks until the editor runs
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert unique.encode() in plaintext.read_bytes()  # left behind: nothing could run
+    scratch_dir = next(p for p in plaintext.parents if p.name.startswith("sopskit-edit-"))
+    assert scratch_dir.name.startswith(f"sopskit-edit-{proc.pid}-")
+
+    doctor = world.cli("doctor", "--format", "json")
+    left = [x for x in json.loads(doctor.stdout)["leftovers"] if x["path"] == str(scratch_dir)]
+    assert left == [{"path": str(scratch_dir), "kind": "edit", "pid": proc.pid, "files": 1}]
+    assert plaintext.exists()  # doctor only reports
+
+    again = world.cli("edit", path, env={**world.env, "EDITOR": "true"})
+    assert again.code == 0, again.stderr
+    assert not scratch_dir.exists()
+    assert path.read_bytes() == before
