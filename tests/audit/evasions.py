@@ -185,6 +185,15 @@ def evasions(keys: CorpusKeys, seed: int = 10) -> list[Case]:
         "spec:\n  values:\n    manifests:\n      - kind: Secret\n        stringData:\n"
         f"          api-key: {pw}\n", 8, pw, path="helm-release.yaml", family="helm")
     pw = v.password()
+    k8s("helm-chart-template", "apiVersion: v1\nkind: Secret\nmetadata:\n"
+        "  name: {{ include \"app.fullname\" . }}\n  labels:\n"
+        "    {{- include \"app.labels\" . | nindent 4 }}\ntype: Opaque\nstringData:\n"
+        f"  token: {{{{ .Values.token | quote }}}}\n  password: {pw}\ndata:\n"
+        "  {{- if .Values.key }}\n  key: {{ .Values.key | b64enc }}\n  {{- end }}\n", 10, pw,
+        path="templates/secret.yaml", family="helm")
+    pw = v.password()
+    k8s("tab-indented", f"kind: Secret\nstringData:\n\tpassword: {pw}\n", 3, pw)
+    pw = v.password()
     k8s("data-base64", f"kind: Secret\ndata:\n  password: {_b64(pw)}\n", 3, pw)
     pw = v.password()
     k8s("data-base64-block", "kind: Secret\ndata:\n  password: >-\n"

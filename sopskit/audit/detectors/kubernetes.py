@@ -9,8 +9,8 @@ a Secret in a GitOps repository must be encrypted. Not findings: empty values, E
 values, Flux substitutions (`${SECRET_DOMAIN}`) and other placeholders. In a template of a
 Secret (`secret.sops.yaml.j2`, an example copy) a value must also look like a credential.
 Severity follows the secret: a private key or age identity is critical wherever it sits,
-a certificate alone is public (low). Templates that are not YAML (Helm charts) are left to
-the line-based detectors.
+a certificate alone is public (low). A Secret in a YAML document no parser reads (a Helm
+chart template, tab indentation) is read line by line.
 """
 
 from __future__ import annotations
@@ -59,32 +59,86 @@ def detect(src: Source) -> Iterator[Hit]:
     if not is_candidate(src.text):
         return
     template = filekind.is_template_name(src.path)
-    for doc in _documents(src):
+    unparsed: list[tuple[int, str]] = []
+    for doc in _documents(src, unparsed):
         for secret in _secrets(doc, 0):
             yield from _values(src, secret, template)
         if src.name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
             yield from _generator_literals(src, doc, template)
+    if _YAML_NAME.search(src.name):  # not Markdown or code that merely shows a Secret
+        for first_line, part in unparsed:
+            yield from _unparsed_secret(src, first_line, part, template)
 
 
-def _documents(src: Source) -> list[Any]:
+def _documents(src: Source, unparsed: list[tuple[int, str]] | None = None) -> list[Any]:
     """Every document's node graph; a stream that fails as a whole (one templated
-    document among rendered ones) is composed document by document."""
+    document among rendered ones) is composed document by document. Documents that still
+    fail (a Helm chart template, tab indentation) go to `unparsed` (first line, text)."""
     try:
         return yamlio.compose_all(src.text, path=src.path)
     except (InputError, RecursionError, ValueError):
         pass
     docs: list[Any] = []
-    for part in re.split(r"(?m)^---[ \t]*(?:#.*)?\r?$", src.text):
+    text = src.text
+    seps = list(_DOC_SEP.finditer(text))
+    for start, end in zip([0] + [m.end() for m in seps], [m.start() for m in seps] + [len(text)],
+                          strict=True):
+        part = text[start:end]
         if "Secret" not in part and "secretGenerator" not in part and "\\" not in part:
             continue
         # keep line numbers: pad the part with the newlines that preceded it
-        offset = src.text.find(part)
-        padded = "\n" * src.text.count("\n", 0, max(offset, 0)) + part
+        lines_before = text.count("\n", 0, start)
         try:
-            docs += yamlio.compose_all(padded, path=src.path)
+            docs += yamlio.compose_all("\n" * lines_before + part, path=src.path)
         except (InputError, RecursionError, ValueError):
-            continue
+            if unparsed is not None:
+                unparsed.append((lines_before + 1, part))
     return docs
+
+
+_YAML_NAME = re.compile(r"\.ya?ml(?:\.[A-Za-z0-9]+)?$", re.I)
+_DOC_SEP = re.compile(r"^---[ \t]*(?:#.*)?\r?$", re.M)
+_TOP_SECRET = re.compile(r"^kind:[ \t]*[\"']?Secret[\"']?[ \t]*(?:#.*)?\r?$", re.M)
+_FIELD = re.compile(r"^(?P<ind>[ \t]*)(?:stringData|data):[ \t]*(?:#.*)?$")
+_ENTRY = re.compile(r"^(?P<ind>[ \t]+)(?P<key>\"[^\"]+\"|'[^']+'|[^\s:#{}\[\]][^:]*?):"
+                    r"(?:[ \t]+(?P<val>.*?))?[ \t]*$")
+
+
+def _unparsed_secret(src: Source, first_line: int, part: str,
+                     template: bool) -> Iterator[Hit]:
+    """A Secret in a document no YAML parser reads (a Helm chart template with `{{ }}`,
+    tabs): its `data` / `stringData` entries read line by line. Templated values are
+    placeholders; a literal one is hard-coded in the chart."""
+    if not _TOP_SECRET.search(part):
+        return
+    lines = part.replace("\r\n", "\n").split("\n")
+    field: tuple[str, int] | None = None  # (field name, its indentation)
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "{{")):
+            continue
+        indent = len(line) - len(line.lstrip())
+        m = _FIELD.match(line)
+        if m:
+            field = (stripped.split(":", 1)[0], indent)
+            continue
+        if field is None or indent <= field[1]:
+            field = None
+            continue
+        entry = _ENTRY.match(line)
+        if entry is None or entry.group("val") in (None, "", "|", "|-", ">", ">-"):
+            continue
+        key = entry.group("key").strip("\"'")
+        value = values.unquote(entry.group("val"))
+        if not value.strip() or values.is_encrypted(value):
+            continue
+        plain = _decode(value) if field[0] == "data" else value
+        if plain is None or not _is_secret_value(plain, template):
+            continue
+        line_no = first_line + i
+        yield Hit("k8s-secret-plaintext", line_no, plain,
+                  f"Secret {field[0]}.{key} (in a document YAML cannot parse)",
+                  last_line=line_no)
 
 
 def _pairs(node: MappingNode, depth: int = 0) -> Iterator[tuple[Any, Any]]:
