@@ -7,9 +7,6 @@ from enum import IntEnum
 from typing import Literal
 
 Category = Literal["plaintext", "recipients", "rotation", "integrity", "config", "delivery"]
-CATEGORIES: tuple[Category, ...] = ("plaintext", "recipients", "rotation", "integrity", "config",
-                                    "delivery")
-
 
 class Severity(IntEnum):
     """Ordered so that `--fail-on` is a comparison."""

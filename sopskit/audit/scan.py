@@ -5,7 +5,6 @@ inputs (`ScanSettings`) and outputs (`FileResult`) are plain picklable values.""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from sopskit.audit import allow
@@ -163,6 +162,3 @@ def finding(path: str, hit: Hit) -> Finding:
     return Finding(path, hit.line, r.id, r.category, hit.severity or r.severity, message, fp)
 
 
-def iter_findings(results: list[FileResult]) -> Iterator[Finding]:
-    for result in results:
-        yield from result.findings

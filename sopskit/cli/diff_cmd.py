@@ -51,6 +51,3 @@ def diff_cmd(ctx: click.Context, app: AppContext, revs: tuple[str, ...],  # noqa
                           paths=ctx.meta.get("diff_paths", ()))
     identities = identities_for_command(app, identity_files, use_keyring)
     sys.stdout.write(RENDERERS[fmt](diff_pairs(pairs, identities)))
-
-
-COMMANDS = [diff_cmd]

@@ -76,6 +76,3 @@ def textconv_cmd(app: AppContext, file: Path, show_values: bool,
     identities = identities_for_command(app, identity_files, use_keyring)
     data = paths.read_input(file, shown=str(file))
     sys.stdout.buffer.write(textconv(data, str(file), identities, show_values=show_values))
-
-
-COMMANDS = [git_group]

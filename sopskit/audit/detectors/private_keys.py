@@ -32,7 +32,6 @@ _PUTTY_ENC = re.compile(r"Encryption: (\S+)")
 _AGE = re.compile(r"AGE-SECRET-KEY-(?:PQ-)?1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{52,}", re.I)
 _AGE_KINDS = {"AGE-SECRET-KEY-": "age X25519 identity",
               "AGE-SECRET-KEY-PQ-": "age post-quantum identity"}
-NEEDLES = ("PRIVATE KEY", "PuTTY-User-Key-File", "secret-key-")
 # The base64 of "-----BEGIN " and "AGE-SECRET-KEY-" at each of the three byte alignments,
 # with how far back the 4-character group starts.
 _B64_NEEDLES = (("LS0tLS1CRUdJTi", 0), ("0tLS0tQkVHSU4g", 2), ("tLS0tLUJFR0lOI", 3),
