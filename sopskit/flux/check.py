@@ -9,8 +9,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sopskit.errors import InputError, UsageError
+from sopskit.flux import committed_secrets as secrets
 from sopskit.flux import decryption_secret as flux_secret
-from sopskit.flux import delivery, secrets
+from sopskit.flux import delivery
 from sopskit.flux.delivery import FluxFinding
 from sopskit.flux.discover import discover
 from sopskit.flux.loader import Loader

@@ -14,9 +14,9 @@ from typing import Any
 from sopskit.audit.finding import Finding
 from sopskit.audit.rules import rule
 from sopskit.errors import SopskitError
+from sopskit.flux.committed_secrets import AGE_SUFFIX, DecryptionSecret
 from sopskit.flux.loader import Loader
 from sopskit.flux.model import Cluster, Node
-from sopskit.flux.secrets import AGE_SUFFIX, DecryptionSecret
 from sopskit.recipient import Recipient
 from sopskit.registry.model import Key
 from sopskit.sopsfile.document import detect_format, parse
