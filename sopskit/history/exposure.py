@@ -103,6 +103,7 @@ class Exposure:
     files: tuple[FileExposure, ...]
     commits: int = 0
     summary: dict[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # what the walk could not do (renames on a partial clone)
 
     def live(self) -> list[tuple[FileExposure, list[ValueExposure]]]:
         """Per file, the values that are `unchanged` or `unknown` (to change at the source)."""
@@ -166,7 +167,7 @@ def exposure(repo: Path, key: KeyRef, *, identities: Identities | None = None,
     files.sort(key=lambda f: f.path)
     summary: dict[str, int] = {s: sum(1 for f in files for v in f.values if v.status == s)
                                for s in STATUSES}
-    return Exposure(key, tuple(files), history.commits, summary)
+    return Exposure(key, tuple(files), history.commits, summary, tuple(history.notes))
 
 
 def _file(repo: Path, key: KeyRef, blobs: Blobs, versions: list[reader.Version],

@@ -89,15 +89,10 @@ def walk(repo: Path, *, since: str | None = None) -> History:
     history = History()
     if not gitio.has_commits(repo):
         return history
-    exclude = resolve(repo, since) if since else None
-    try:
-        commits = gitio.log_changes(repo, all_refs=True, exclude=exclude)
-    except InputError:
-        # rename detection reads blob contents; a clone with missing objects (a partial
-        # clone, a mirror without its largest files) makes it fail: walk without renames
-        commits = gitio.log_changes(repo, all_refs=True, exclude=exclude, renames=False)
-        history.notes.append("renames not followed: the repository lacks objects that "
-                             "git's rename detection reads")
+    # a clone missing objects makes rename detection fatal: log_changes then walks
+    # without renames (a renamed file's history starts at the rename)
+    commits = gitio.log_changes(repo, all_refs=True,
+                                exclude=resolve(repo, since) if since else None)
     history.commits = len(commits)
     # newest first from git; a stable sort by time keeps git's order reversed for ties
     for c in sorted(reversed(commits), key=lambda c: c.time):

@@ -20,7 +20,7 @@ def exposure_text(result: Exposure) -> str:
             lines.append(f"  also at: {', '.join(moved)}")
         lines += [f"  {v.status:<9}  {v.key_path}" for v in f.values]
     totals = ", ".join(f"{result.summary.get(s, 0)} {s}" for s in STATUSES)
-    lines += ["", f"values: {totals}"]
+    lines += ["", f"values: {totals}", *(f"note: {n}" for n in result.notes)]
     if result.live():
         lines.append("change the unchanged and unknown values at their source, then "
                      "`sopskit edit` each file")
