@@ -321,6 +321,13 @@ def evasions(keys: CorpusKeys, seed: int = 10) -> list[Case]:
     gen("js-object-literal-tight", "source", "config.js", f'export default {{apiKey:"{pw}"}};\n',
         1, pw)
     pw = v.password()
+    gen("json-escaped-key", "json", "settings.json",
+        '{"db": {"host": "db", "p\\u0061ssword": "' + pw + '"}}\n', 1, pw)
+    pw = v.password()
+    gen("yaml-escaped-key", "helm", "values.yaml", f'auth:\n  "\\x70assword": "{pw}"\n', 2, pw)
+    pw = v.password()
+    gen("value-on-next-line", "helm", "values.yaml", f"auth:\n  password:\n    {pw}\n", 2, pw)
+    pw = v.password()
     gen("container-env", "yaml", "deploy.yaml", "kind: Deployment\nspec:\n  env:\n"
         f"    - name: DB_PASSWORD\n      value: '{pw}'\n", 5, pw)
     pw = v.password()

@@ -22,7 +22,14 @@ from collections.abc import Iterator
 
 from sopskit.audit import filekind
 from sopskit.audit.detectors import values
-from sopskit.audit.detectors.source import Hit, Source, document_kinds, kind_at
+from sopskit.audit.detectors.source import (
+    Hit,
+    Source,
+    document_kinds,
+    has_escapes,
+    kind_at,
+    unescape,
+)
 
 # Searched in the lower-cased text: a case-sensitive alternation is ~3x faster than (?i).
 _KEYWORDS = (r"pass|pwd|secret|token|api[_\-.]?key|private[_\-.]?key|access[_\-.]?key|"
@@ -71,6 +78,9 @@ def detect(src: Source) -> Iterator[Hit]:
     kind = filekind.classify(src.path, text)
     if kind in ("docs", "minified"):
         return
+    if kind == "config" and has_escapes(text):
+        src = Source(src.path, unescape(text))  # `"p\\u0061ssword"`: same lines, decoded
+        text = src.text
     kinds: list[tuple[int, str | None]] | None = None
     done_until = -1
     found = _KEYWORD.finditer(src.lower) if text.isascii() else _KEYWORD_I.finditer(text)
@@ -107,8 +117,11 @@ def _line(src: Source, start: int, end: int, kind: filekind.FileKind) -> Iterato
             continue  # `key:value` is one YAML scalar (a list item, a URL), not a mapping
         if code and (not quoted or _TEXT.search(raw)):
             continue  # code: an expression, or a string with spaces / escapes (text)
-        value = (_block_value(src, end) if _BLOCK.match(raw)
-                 else values.unquote(raw) if quoted else values.unquote(raw).rstrip("\"'"))
+        if not raw and m.group("sep") == ":":
+            value = _next_line_value(src, line, end)  # `password:` then the value below
+        else:
+            value = (_block_value(src, end) if _BLOCK.match(raw)
+                     else values.unquote(raw) if quoted else values.unquote(raw).rstrip("\"'"))
         hit = _judge(src, start + m.start(), key, value, shell)
         if hit and not _is_user_name(src, start, value):
             yield hit
@@ -139,6 +152,22 @@ def _env_value(src: Source, name_end: int, key: str, shell: bool) -> Iterator[Hi
         hit = _judge(src, name_end + 1, key, values.unquote(m.group(1)), shell)
         if hit:
             yield hit
+
+
+_MAPPING_LINE = re.compile(r"^(?:\"[^\"]*\"|'[^']*'|[^\s:]+)[ \t]*:(?:[ \t]|$)")
+
+
+def _next_line_value(src: Source, line: str, line_end: int) -> str:
+    """A plain scalar continued on the next, more indented line (`password:` / `  value`);
+    "" when that line is a nested mapping, a list or nothing."""
+    nxt_end = src.text.find("\n", line_end + 1)
+    nxt = src.text[line_end + 1: nxt_end if nxt_end != -1 else len(src.text)].rstrip("\r")
+    stripped = nxt.strip()
+    if not stripped or len(nxt) - len(nxt.lstrip()) <= len(line) - len(line.lstrip()):
+        return ""
+    if stripped.startswith(("-", "#", "?", "{", "[", "|", ">")) or _MAPPING_LINE.match(stripped):
+        return ""
+    return values.unquote(stripped)
 
 
 def _block_value(src: Source, line_end: int) -> str:

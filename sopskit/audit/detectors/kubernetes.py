@@ -26,7 +26,7 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from sopskit import yamlio
 from sopskit.audit import filekind
 from sopskit.audit.detectors import private_keys, providers, values
-from sopskit.audit.detectors.source import Hit, Source
+from sopskit.audit.detectors.source import Hit, Source, has_escapes, unescape
 from sopskit.audit.finding import Severity
 from sopskit.audit.rules import rule
 from sopskit.errors import InputError
@@ -37,21 +37,15 @@ _FIELDS = ("data", "stringData")
 # kustomize secretGenerator.
 _CANDIDATE = re.compile(r"kind[\"']?\s*:\s*(?:[!&]\S*\s+)*[\"']?(?:Secret\b|\w*List\b|\*)"
                         r"|<<\s*:|secretGenerator")
-_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2})|U([0-9A-Fa-f]{8}))")
 _MAX_DEPTH = 40
 _CERT_ONLY = re.compile(r"\A(?:\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+"
                         r"-----END CERTIFICATE-----)+\s*\Z")
 _KEY_MARKERS = ("PRIVATE KEY", "AGE-SECRET-KEY-", "age-secret-key-")
 
 
-def _unescaped(text: str) -> str:
-    """The text with JSON / YAML escapes resolved, for the prefilter only."""
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2) or m.group(3), 16)), text)
-
-
 def is_candidate(text: str) -> bool:
-    if "\\" in text and _ESCAPE.search(text):
-        text = _unescaped(text)
+    if has_escapes(text):
+        text = unescape(text)
     return ("Secret" in text or "secretGenerator" in text) and bool(_CANDIDATE.search(text))
 
 

@@ -71,6 +71,19 @@ class Source:
         return start, (len(self.text) if end == -1 else end)
 
 
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2})|U([0-9A-Fa-f]{8}))")
+
+
+def has_escapes(text: str) -> bool:
+    return "\\" in text and _ESCAPE.search(text) is not None
+
+
+def unescape(text: str) -> str:
+    """`\\uXXXX`, `\\xXX` and `\\UXXXXXXXX` escapes (JSON, YAML double quotes) resolved;
+    newline escapes are left alone, so line numbers stay those of the file."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2) or m.group(3), 16)), text)
+
+
 _DOC_SEP = re.compile(r"^---[ \t]*(?:#.*)?$", re.M)
 _KIND = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z0-9]+)", re.M)
 _JSON_KIND = re.compile(r"\"kind\"\s*:\s*\"([A-Za-z0-9]+)\"")
