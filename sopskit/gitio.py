@@ -91,15 +91,18 @@ class Commit:
 
 
 def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs: bool = False,
-                exclude: str | None = None) -> list[Commit]:
+                exclude: str | None = None, merges: bool = False) -> list[Commit]:
     """Every commit reachable from `rev`, newest first, with the files each changed, from ONE
     `git log --raw -z` call (rename detection on: `git mv` is one R change, not a delete
     and an add). `all_refs`: every branch and tag too; `exclude`: not the commits reachable
     from that commit. Merge commits list no changes (git's default for `--raw`): what a merge
-    brings in is listed by the commits merged. An empty repository gives []."""
+    brings in is listed by the commits merged; `merges`: a merge lists its changes against
+    its first parent, so content made in the merge itself (a resolved conflict, an "evil
+    merge") is seen too. An empty repository gives []."""
     if not has_commits(repo, rev):
         return []
-    args = ("--format=%x01%H %ct", *(["--all"] if all_refs else []), "--end-of-options", rev,
+    args = ("--format=%x01%H %ct", *(["--diff-merges=first-parent"] if merges else []),
+            *(["--all"] if all_refs else []), "--end-of-options", rev,
             *([f"^{exclude}"] if exclude else []), "--")
     try:
         text = git(repo, "-c", "diff.renameLimit=5000", "log", "-z", "--raw", "--no-abbrev",

@@ -1,9 +1,9 @@
 """Every file version that any commit of any branch or tag wrote, with renames, from the one
 bulk reader (`gitio.log_changes`, all refs) and blob reads by id (no checkout).
 
-A commit's raw diff is against its first parent (a root commit against the empty tree), so
-every blob a branch or tag ever held is written by some commit; a merge adds nothing of its
-own unless it was edited by hand (an "evil merge"), which this reader does not see.
+A commit's raw diff is against its first parent (a root commit against the empty tree), a
+merge's too, so every blob a branch or tag ever held is written by some commit, a resolved
+merge conflict (or any content made in a merge) included.
 Renames (`R` records, git's similarity detection) join paths into one lineage, so a file
 keeps its history when it is moved.
 """
@@ -91,7 +91,7 @@ def walk(repo: Path, *, since: str | None = None) -> History:
         return history
     # a clone missing objects makes rename detection fatal: log_changes then walks
     # without renames (a renamed file's history starts at the rename)
-    commits = gitio.log_changes(repo, all_refs=True,
+    commits = gitio.log_changes(repo, all_refs=True, merges=True,
                                 exclude=resolve(repo, since) if since else None)
     history.commits = len(commits)
     # newest first from git; a stable sort by time keeps git's order reversed for ties

@@ -123,3 +123,25 @@ def test_history_finds_what_the_tree_audit_found_on_the_evasion_corpus(tmp_path:
     assert {(f["rule"], f["fingerprint"]) for f in history} == plaintext
     assert {f["commit"] for f in history} == {first}
     assert not any(f["still_in_tree"] for f in history)
+
+
+def test_content_made_in_a_merge_commit_is_scanned(tmp_path: Path) -> None:
+    """A value that only a merge commit holds (a resolved conflict, an 'evil merge')."""
+    repo = new_repo(tmp_path / "m")
+    write(repo, "a.txt", "a\n")
+    commit(repo, "base")
+    git(repo, "checkout", "-q", "-b", "topic")
+    write(repo, "b.txt", "b\n")
+    commit(repo, "topic")
+    git(repo, "checkout", "-q", "main")
+    write(repo, "c.txt", "c\n")
+    commit(repo, "main moves")
+    git(repo, "merge", "-q", "--no-ff", "--no-commit", "topic")
+    token = fakes.github()
+    write(repo, "ci/gh.env", f"GITHUB_TOKEN={token}\n")
+    merge = commit(repo, "merge topic, with a token")
+    git(repo, "rm", "-q", "ci/gh.env")
+    commit(repo, "drop it")
+    r = run_cli("--repo", repo, "audit", "--history", "--format", "json", "--no-keyring")
+    found = [(f["rule"], f["path"], f["commit"]) for f in json.loads(r.stdout)["findings"]]
+    assert found == [("github-token", "ci/gh.env", merge)]
