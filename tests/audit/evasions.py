@@ -287,6 +287,8 @@ def evasions(keys: CorpusKeys, seed: int = 10) -> list[Case]:
     pw = v.password()
     gen("dotenv-comment-after", "dotenv", ".env", f"API_KEY='{pw}' # prod\n", 1, pw)
     pw = v.password()
+    gen("dotenv-numbered-key", "dotenv", ".env", f"DB_PASSWORD_2={pw}\n", 1, pw)
+    pw = v.password()
     gen("dotenv-dotted-key", "dotenv", "config.env", f"db.password={pw}\n", 1, pw)
     pw = v.password()
     gen("ini-colon", "ini", "app.ini", f"[database]\npassword : {pw}\n", 2, pw)

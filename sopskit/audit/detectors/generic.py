@@ -67,7 +67,7 @@ def normalise_key(key: str) -> str:
 
 
 def is_secret_key(key: str) -> bool:
-    norm = normalise_key(key)
+    norm = normalise_key(key).rstrip("0123456789")  # `DB_PASSWORD_2`, `"token[0]"`
     if not norm.endswith(_SUFFIXES) or norm.startswith(_NOT_PREFIXES):
         return False
     return not norm.endswith(("bypass", "compass", "surpass", "keypass"))
