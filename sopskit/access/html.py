@@ -42,6 +42,7 @@ border-bottom:1px solid var(--line)}
 .controls input[type=search],.controls select{font:inherit;padding:4px 6px;
 border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
 .controls input[type=search]{width:22em}
+.controls select{max-width:22em}
 button{font:inherit;padding:4px 10px;border:1px solid var(--line);border-radius:6px;
 background:var(--head);color:var(--fg);cursor:pointer}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;padding:6px 16px;color:var(--muted);
@@ -136,6 +137,15 @@ fromHash(); apply();
 WHY = {state: meaning for state, _, meaning in CELL_STATES}
 
 
+def _shown(column: Column) -> str:
+    """A column's name as a header shows it: a recipient the registry does not know is
+    shortened (`age1abcdef…wxyz`); the full one is in the tooltip and the JSON."""
+    if column.status != "unregistered" or len(column.recipient) <= 28:
+        return column.name
+    rid = column.recipient.partition(":")[2]
+    return f"{rid[:10]}…{rid[-4:]}"
+
+
 def _why_json() -> str:
     """The legend's meanings for the cell tooltips (`<` escaped: inside a script element)."""
     return json.dumps(WHY).replace("<", "\\u003c")
@@ -182,7 +192,8 @@ def _head(matrix: Matrix) -> list[str]:
         f'<th class="key c{i} st-{escape(c.status)}" data-name="{escape(c.name)}" '
         f'data-clusters="{escape(" ".join(c.clusters))}" '
         f'title="{escape(c.name)}: {escape(c.status)}, {escape(c.recipient)}">'
-        f"<div>{escape(c.name)}{'' if c.status == 'active' else ' (' + escape(c.status) + ')'}"
+        f"<div>{escape(_shown(c))}"
+        f"{'' if c.status in ('active', 'unregistered') else ' (' + escape(c.status) + ')'}"
         "</div></th>" for i, c in enumerate(matrix.keys))
     return ['<thead><tr class="groups"><th class="corner" rowspan="2">file '
             '<span class="meta">(problems)</span></th>'
@@ -212,7 +223,7 @@ def _body(matrix: Matrix) -> list[str]:
 def _controls(matrix: Matrix) -> str:
     clusters = "".join(f'<option value="{escape(c)}">{escape(c)}</option>'
                        for c in matrix.clusters() if c != "(none)")
-    keys = "".join(f'<option value="{escape(c.name)}">{escape(c.name)}</option>'
+    keys = "".join(f'<option value="{escape(c.name)}">{escape(_shown(c))}</option>'
                    for c in matrix.keys)
     return ('<div class="controls"><input type="search" id="f-path" placeholder="filter by '
             'path (substring)" aria-label="path filter">'
