@@ -19,6 +19,7 @@ FORBIDDEN: tuple[tuple[str, str, str], ...] = (
     ("sopskit.sopsfile", "sopskit.registry", "sopsfile is the file-format layer"),
     ("sopskit.registry", "sopskit.engine", "the registry sits below the engine"),
     ("sopskit.registry", "sopskit.audit", "the registry sits below the audit"),
+    ("sopskit.engine", "sopskit.runbook", "runbooks are built on the engine, not in it"),
 )
 ENTRY_POINTS = ("sopskit.__main__",)  # `python -m sopskit` runs the CLI
 # (imported module, the only modules allowed to import it)

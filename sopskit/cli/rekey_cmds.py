@@ -20,7 +20,8 @@ from sopskit.engine.rekey.plan import DEFAULT_MAX_AGE_DAYS, Plan, RotateMode, ma
 from sopskit.errors import ExitCode, UsageError
 from sopskit.flux.check import secret_ref
 from sopskit.flux.decryption_secret import NAMESPACE, SECRET_NAME, flux_secret, write
-from sopskit.runbook import rotate_key_runbook, to_text
+from sopskit.runbook.render import to_json, to_text
+from sopskit.runbook.rotate import rotate_key_runbook
 from sopskit.sops.binary import locate
 from sopskit.sops.runner import Sops
 
@@ -104,12 +105,14 @@ def runbook_group() -> None:
 @click.argument("name")
 @click.option("--to", "new", metavar="NEW", help="Name of the new key (default NAME-YYYYMM).")
 @click.option("--registry", type=PathArg, help="Registry file (default keys/registry.yaml).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="json: the steps with their commands and expected outcomes, for automation.")
 @pass_app
 def rotate_key_cmd(app: AppContext, name: str, new: str | None,
-                   registry: Path | None) -> None:
+                   registry: Path | None, fmt: str) -> None:
     """The ordered steps to replace key NAME without breaking any cluster."""
     book = rotate_key_runbook(app.repo, require_registry(app.repo, registry), name, new)
-    click.echo(to_text(book), nl=False)
+    click.echo(to_json(book) if fmt == "json" else to_text(book), nl=fmt == "json")
 
 
 @click.group("flux")

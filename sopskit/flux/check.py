@@ -218,3 +218,19 @@ def cluster_sources(repo: Path, registry: Registry | None = None
         except InputError:
             continue
     return out
+
+
+def repository_clusters(repo: Path, registry: Registry | None = None) -> list[Cluster]:
+    """The clusters the working tree's Flux objects define, named as the registry names
+    them (for the runbook: which Kustomizations apply which files, and their paths)."""
+    return _discover(Loader(working_tree(repo)), registry)
+
+
+def provided_secrets(repo: Path) -> list[secrets.DecryptionSecret]:
+    """The decryption Secrets the working tree commits (any Secret with `.agekey` entries
+    or named by a Kustomization's `decryption.secretRef`)."""
+    loader = Loader(working_tree(repo))
+    found = discover(loader)
+    referenced = {n.decryption.secret for c in found.clusters for n in c.nodes
+                  if n.decryption is not None and n.decryption.secret}
+    return secrets.find(loader, referenced)

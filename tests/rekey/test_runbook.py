@@ -4,7 +4,10 @@ warning about files on the tag), a revoked key, and `flux secret`."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
+
+import pytest
 
 from sopskit import git_tags, yamlio
 from tests.helpers import GpgHome, git, run_cli, run_sops
@@ -51,7 +54,7 @@ def test_production_key_runbook_warns_while_the_tag_needs_the_old_key(
     first = run_cli(*args, env=world.env())
     assert first.code == 0, first.stderr
     assert "production (tag v1.0.0)" in first.stdout
-    assert "git tag -a <next-tag>" in first.stdout and "git push origin HEAD:main" not in \
+    assert "git tag -a NEXT_TAG" in first.stdout and "git push origin HEAD:main" not in \
         first.stdout
     warning = next(x for x in first.stdout.splitlines() if "WARNING" in x)
     assert "tag v1.0.0" in warning and "3 file(s)" in warning
@@ -118,7 +121,7 @@ def test_admin_key_runbook_regenerates_every_cluster_secret(tmp_path: Path) -> N
     assert r.code == 0, r.stderr
     titles = numbered(r.stdout)
     assert titles[1].startswith("Clusters: nothing to add for admin-2")
-    assert "Re-encrypt the clusters' decryption secrets without ops-admin" in r.stdout
+    assert "Re-encrypt the clusters' decryption Secrets without ops-admin" in r.stdout
     for cluster in ("sandbox", "production"):
         assert f"sopskit flux secret {cluster} --out" in r.stdout
     assert "--cluster *" not in r.stdout and "--cluster '*'" in r.stdout
@@ -159,7 +162,8 @@ def test_pgp_cluster_key_runbook_uses_gnupg_and_the_asc_entry(tmp_path: Path,
             "gpg --batch --import") in r.stdout
     assert "identity add" not in r.stdout and "identity remove" not in r.stdout  # age only
     assert f"gpg --delete-secret-keys {gpg_home.fp}" in r.stdout  # type: ignore[attr-defined]
-    assert "holds release-bot.asc and rb2.asc" in r.stdout
+    assert "writes Secret flux-system/sops-age with flux-production.agekey, rb2.asc, release-bot.asc" \
+        in r.stdout
     assert '"path":"/data/release-bot.asc"' in r.stdout and ".agekey\"" not in r.stdout
 
 
@@ -299,3 +303,171 @@ def test_runbook_quotes_every_name_taken_from_the_repository(tmp_path: Path) -> 
     assert edits and [_words_in_a_shell(c, shell) for c in edits] == [
         ["sopskit", "edit", str(f)] for f in files]
     assert list(shell.iterdir()) == []  # nothing ran: no `pwned` file
+
+
+# --- the runbook says exactly what the commands then do ----------------------------------
+
+def _expire(world: World, name: str) -> None:
+    """Give `name` an expiry date in the past (an active key past it counts as expired)."""
+    path = world.root / "keys" / "registry.yaml"
+    text = path.read_text()
+    marker = f"  {name}:\n"
+    at = text.index(marker) + len(marker)
+    path.write_text(text[:at] + "    expires: 2020-01-01\n" + text[at:])
+
+
+def _sopskit_lines(step: dict) -> list[list[str]]:
+    """The step's sopskit commands without pipes, split as a shell splits them."""
+    return [shlex.split(c)[1:] for c in step["commands"]
+            if c.startswith("sopskit ") and "|" not in c]
+
+
+def _secret_entries(world: World, args: list[str]) -> list[str]:
+    assert args[:2] == ["flux", "secret"], args
+    done = run_cli("--repo", world.root, *args, env=world.env(), cwd=world.root)
+    assert done.code == 0, done.stderr
+    out = world.root / args[args.index("--out") + 1]
+    admin = world.keys["ops-admin"].secret
+    plain = yamlio.load(run_sops("--decrypt", out, env={"SOPS_AGE_KEY": admin}).stdout.decode(),
+                        path="x")
+    return sorted(plain["stringData"])
+
+
+def _plan(world: World) -> dict[str, str]:
+    done = run_cli("--repo", world.root, "rekey", "--format", "json", env=world.env())
+    assert done.code == 0, done.stderr
+    # the decryption Secret written meanwhile is the admins' file: rekey leaves it alone
+    return {f["path"]: f["action"] for f in json.loads(done.stdout)["files"]
+            if not (f["path"].startswith("keys/flux/") and f["action"] == "unmanaged")}
+
+
+@pytest.mark.parametrize("status", ["active", "retired", "revoked", "expired"])
+def test_runbook_says_what_the_commands_then_do(tmp_path: Path, status: str) -> None:
+    world = make_world(tmp_path)
+    world.populate(3)
+    world.populate(1, "core/base")  # a base both clusters read ("**" rule)
+    if status in ("retired", "revoked"):
+        world.set_status("flux-sandbox", status)
+    world.commit()
+    if status == "expired":
+        _expire(world, "flux-sandbox")
+    shown = run_cli("--repo", world.root, "runbook", "rotate-key", "flux-sandbox", "--to",
+                    "fs2", "--format", "json", env=world.env())
+    assert shown.code == 0, shown.stderr
+    book = json.loads(shown.stdout)
+    assert book["status"] == status
+    steps = {s["id"]: s for s in book["steps"]}
+    end = "revoked" if status == "revoked" else "retired"
+    assert f"flux-sandbox {end}" in " ".join(steps["commit-add"]["commands"]
+                                             + steps.get("commit-remove", {}).get("commands", []))
+    assert (steps["retire"]["done"] is not None) == (status in ("retired", "revoked"))
+
+    # 1. generate (the printed pipe needs a keyring: register the same key another way)
+    world.add_key("fs2", "[sandbox]")
+    if status in ("retired", "revoked"):
+        world.set_status("flux-sandbox", status)
+    if status == "expired":
+        _expire(world, "flux-sandbox")
+    # 2. the Secret holds exactly the entries the runbook named
+    add = steps["clusters-add"]
+    (secret_args, *_) = _sopskit_lines(add)
+    assert _secret_entries(world, secret_args) == add["expect"]["secret_entries"]["sandbox"]
+    assert (status == "active") == ("flux-sandbox.agekey" in
+                                    add["expect"]["secret_entries"]["sandbox"])
+    assert bool(add["warnings"]) == (status != "active")
+    # 3. the rekey plan shows what the runbook said, file by file
+    assert _plan(world) == steps["rekey-add"]["expect"]["files"]
+    assert run_cli("--repo", world.root, "rekey", "--apply", env=world.env()).code == 0
+    # 6. retire (as printed), when not done yet
+    if steps["retire"]["done"] is None:
+        for args in _sopskit_lines(steps["retire"]):
+            assert run_cli("--repo", world.root, *args, env=world.env(), cwd=world.root).code == 0
+    # 7. the second re-key: exactly the files the runbook named, or none at all
+    after = _plan(world)
+    if "rekey-remove" in steps:
+        assert status == "active"
+        named = steps["rekey-remove"]["expect"]["files"]
+        assert {p: a for p, a in after.items() if a != "nothing"} == named
+        assert run_cli("--repo", world.root, "rekey", "--apply", env=world.env()).code == 0
+    else:
+        assert set(after.values()) == {"nothing"}, after
+    # 10. the Secret without the old key
+    remove = steps["clusters-remove"]
+    (secret_args, *_) = _sopskit_lines(remove)
+    assert _secret_entries(world, secret_args) == remove["expect"]["secret_entries"]["sandbox"]
+    assert remove["expect"]["secret_entries"]["sandbox"] == ["fs2.agekey"]
+    assert set(_plan(world).values()) == {"nothing"}
+
+
+SYNC_LAYOUT = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {{name: flux-system, namespace: flux-system}}
+spec:
+  url: ssh://git@example.invalid/fleet
+  ref: {{{ref}}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {{name: flux-system, namespace: flux-system}}
+spec:
+  path: ./clusters/{cluster}
+  sourceRef: {{kind: GitRepository, name: flux-system}}
+"""
+
+
+def _ks(name: str, path: str, secret: str) -> str:
+    return (f"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
+            f"  name: {name}\n  namespace: flux-system\nspec:\n  path: {path}\n"
+            "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+            f"  decryption:\n    provider: sops\n    secretRef:\n      name: {secret}\n")
+
+
+def test_runbook_reads_the_flux_layout(tmp_path: Path) -> None:
+    """Shared bases named with what each cluster needs, the Secret the Kustomizations
+    reference, a Secret path inside a Kustomization's path, and file names quoted."""
+    world = make_world(tmp_path)
+    layout = {
+        "clusters/sandbox/flux-system/gotk-sync.yaml": SYNC_LAYOUT.format(ref="branch: main",
+                                                                   cluster="sandbox"),
+        "clusters/sandbox/base.yaml": _ks("base", "./core/base", "sops-keys"),
+        "clusters/sandbox/keys.yaml": _ks("keys", "./keys", "sops-keys"),
+        "clusters/production/flux-system/gotk-sync.yaml": SYNC_LAYOUT.format(
+            ref='semver: ">=1.0.0"', cluster="production"),
+        "clusters/production/base.yaml": _ks("base", "./core/base", "sops-keys"),
+    }
+    for rel, text in layout.items():
+        (world.root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (world.root / rel).write_text(text)
+    shared = world.populate(1, "core/base")
+    odd = "clusters/sandbox/apps/x $(touch pwned).yaml"
+    world.encrypt(odd, "kind: Secret\nstringData:\n  a: b\n")
+    world.commit()
+    git(world.root, "tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    world.set_status("flux-sandbox", "revoked")
+    shown = run_cli("--repo", world.root, "runbook", "rotate-key", "flux-sandbox", "--to",
+                    "fs2", "--format", "json", env=world.env())
+    assert shown.code == 0, shown.stderr
+    book = json.loads(shown.stdout)
+    tracking = {c["cluster"]: c for c in book["clusters"]}
+    assert tracking["sandbox"]["kind"] == "branch" and tracking["sandbox"]["ref"] == "main"
+    steps = {s["id"]: s for s in book["steps"]}
+    # the Secret the Kustomizations reference, at a path one of them applies: warned
+    add = steps["clusters-add"]
+    assert add["commands"][0] == ("sopskit flux secret sandbox --out "
+                                  "keys/flux/sandbox-sops-keys.sops.yaml")
+    assert any("writes Secret flux-system/sops-keys with fs2.agekey" in n for n in add["notes"])
+    assert any("inside Kustomization flux-system/keys (path ./keys)" in n and ".sourceignore"
+               in n for n in add["notes"])
+    # the shared base: both clusters read it, each its own way
+    roll = " ".join(steps["roll-out-add"]["notes"])
+    assert f"shared by sandbox: {shared[0]}" not in roll
+    assert (f"shared by production, sandbox: {shared[0]} — each cluster gets them separately:"
+            " production with a new release tag; sandbox with a merge to main") in roll
+    # every file name is one shell word, whatever it holds
+    edits = [shlex.split(c) for c in steps["change-values"]["commands"]]
+    assert ["sopskit", "edit", odd] in edits
+    text = run_cli("--repo", world.root, "runbook", "rotate-key", "flux-sandbox", "--to",
+                   "fs2", env=world.env()).stdout
+    assert f"sopskit edit {shlex.quote(odd)}" in text
+    assert "1. flux-sandbox is revoked" in text

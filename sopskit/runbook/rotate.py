@@ -1,0 +1,98 @@
+"""`sopskit runbook rotate-key`: the ordered steps to replace one key in this repository.
+
+The order is what keeps every cluster able to decrypt at every moment: the new key goes
+into the clusters' decryption Secrets and into the files first; only when every cluster
+has reconciled files readable by the new key (a tag-tracking cluster only after a new tag)
+is the old key retired, the data keys rotated, and the old key taken out of the clusters.
+A key that is already retired, revoked or expired is no recipient any more: the first
+re-key removes it, so the runbook has one re-key and one roll-out (and, for a revoked key,
+starts with the values it could read).
+
+What each step's commands will do (the Secret's entries, the rekey plan's actions) is
+computed with the registry as it will be at that step (`simulate`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sopskit.engine.rekey.plan import Plan
+from sopskit.errors import UsageError
+from sopskit.history.exposure import KeyRef, exposure
+from sopskit.registry.model import ALL_CLUSTERS, Key, Registry, Status
+from sopskit.registry.resolve import today_utc
+from sopskit.runbook import simulate, steps
+from sopskit.runbook.model import Runbook, Step
+from sopskit.runbook.places import group_by_readers, read_places
+from sopskit.runbook.tracking import tag_warnings, trackings_of
+
+
+def default_new_name(name: str) -> str:
+    base = re.sub(r"-\d{4,8}$", "", name)
+    return f"{base}-{today_utc():%Y%m}"
+
+
+def _clusters_of(registry: Registry, key: Key) -> tuple[str, ...]:
+    return tuple(registry.clusters) if ALL_CLUSTERS in key.clusters else key.clusters
+
+
+def _removes(plan: Plan, key: Key) -> dict[str, str]:
+    """Files whose plan takes `key` out (path -> action)."""
+    return {f.path: f.action for f in plan.files if key.recipient in f.removed}
+
+
+def _key(registry: Registry, name: str) -> Key:
+    key = registry.keys.get(name)
+    if key is None:
+        raise UsageError(f"no key {name!r} in the registry", path=registry.path)
+    if not key.managed:
+        raise UsageError(f"{name!r} is a {key.type} key: it is rotated in its cloud service; "
+                         "sopskit only re-keys files once the registry names the new key",
+                         path=registry.path)
+    return key
+
+
+def rotate_key_runbook(repo: Path, registry: Registry, name: str,
+                       new: str | None = None) -> Runbook:
+    """The runbook to replace key `name` by `new` (default `<name>-<YYYYMM>`)."""
+    key = _key(registry, name)
+    new_name = new or default_new_name(name)
+    end: Status = "revoked" if key.status == "revoked" else "retired"
+    successor = simulate.stand_in(key, new_name, registry)
+    added = simulate.with_keys(registry, successor)  # after "generate"
+    retired = simulate.with_status(added, name, end)  # after "retire"
+    plan_added, plan_retired = simulate.plan(repo, added), simulate.plan(repo, retired)
+    first_removes = _removes(plan_added, key)
+    left = {p: a for p, a in _removes(plan_retired, key).items() if p not in first_removes}
+    clusters = _clusters_of(registry, key)
+    trackings = trackings_of(repo, registry, clusters)
+    every = trackings_of(repo, registry, tuple(registry.clusters))
+    places = read_places(repo, registry)
+    secret_places = [places.secret(c) for c in clusters]
+    readable = sorted({*first_removes, *left})
+    shared = group_by_readers(places, registry, readable)
+    known_new = registry.keys.get(new_name)
+    book: list[Step] = [
+        steps.generate(key, new_name, registry),
+        steps.add_to_clusters(key, new_name, secret_places, added, trackings),
+        steps.rekey("rekey-add", f"Re-key the files for {new_name}"
+                    + (f" (this also takes {name} out)" if first_removes else ""), plan_added),
+        steps.commit("commit-add", f"keys: add {new_name} (replaces {name})"
+                     + (f", {name} {end}: data keys rotated" if first_removes else "")),
+        steps.roll_out("roll-out-add", trackings, f"files readable by {new_name}", shared,
+                        every),
+        steps.retire(key, end)]
+    if left:
+        book += [steps.rekey("rekey-remove", f"Re-key without {name}: new data keys",
+                             plan_retired, only=left),
+                 steps.commit("commit-remove", f"keys: {name} {end}, data keys rotated"),
+                 steps.roll_out("roll-out-remove", trackings, f"files without {name}", shared,
+                                every)]
+    warnings = tag_warnings(repo, key, known_new, trackings)
+    book += [steps.remove_from_clusters(key, secret_places, retired, warnings),
+             steps.verify(trackings), steps.destroy(key, end)]
+    if key.status == "revoked":
+        ref = KeyRef(key.name, key.recipient, key.effective_status(today_utc()))
+        book.insert(0, steps.change_values(key, exposure(repo, ref).live()))
+    return Runbook(name, new_name, key.effective_status(today_utc()), trackings, tuple(book))
