@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sopskit.flux.check import provided_secrets, repository_clusters
+from sopskit.flux.committed_secrets import DecryptionSecret
 from sopskit.flux.decryption_secret import NAMESPACE, SECRET_NAME
 from sopskit.flux.model import Cluster
-from sopskit.flux.committed_secrets import DecryptionSecret
 from sopskit.registry.model import Registry
 from sopskit.registry.resolve import resolve_or_none, rule_clusters
 
