@@ -3,9 +3,10 @@
 A GitRepository's `ref.semver` is a Masterminds/semver v3 constraint (`NewConstraint`) and
 every tag is parsed with fluxcd/pkg/version `ParseVersion` (strict `MAJOR.MINOR.PATCH`, an
 optional leading `v`); the highest matching version wins. Neither `semver` nor `packaging`
-on PyPI reads Masterminds ranges (`~1.2`, `1.x`, `>=1 <2`, `1 - 2`, the per-comparator
-pre-release rule), so this module ports Masterminds' constraints.go; each function cites
-the Go function it mirrors.
+on PyPI reads Masterminds ranges (`~1.2`, `1.x`, `>=1 <2`, `1 - 2`, the per-group
+pre-release rule), so this module ports Masterminds' constraints.go (v3, as of its
+current main: pre-releases decided per AND group); each function cites the Go function it
+mirrors.
 """
 
 from __future__ import annotations
@@ -117,10 +118,10 @@ class _Comparator:
     minor_dirty: bool = False
     patch_dirty: bool = False
 
-    def check(self, v: Version) -> bool:
-        # every operator: "if there is a pre-release on the version but the constraint
-        # isn't looking for them assume that pre-releases are not compatible" (issue 21)
-        if v.pre and not self.con.pre and not (self.op == "!=" and not self.dirty):
+    def check(self, v: Version, include_pre: bool) -> bool:
+        # every operator exits early on a pre-release version unless its AND group names
+        # a pre-release (`containsPre`, decided per group by NewConstraint)
+        if v.pre and not include_pre:
             return False
         return bool(_CHECKS[self.op](self, v))
 
@@ -220,14 +221,18 @@ class Constraint:
     groups: tuple[tuple[_Comparator, ...], ...]
 
     def check(self, v: Version) -> bool:
-        return any(all(c.check(v) for c in group) for group in self.groups)
+        """Masterminds `Constraints.Check`: a pre-release version can only match a group
+        in which some comparator names a pre-release (`>=1.5.0-0 <2.0.0` takes
+        1.5.0-rc.1; `>=1.0.0 <2.0.0` never takes 2.0.0-rc.1)."""
+        return any(all(c.check(v, any(x.con.pre for x in group)) for c in group)
+                   for group in self.groups)
 
 
 def _rewrite_range(text: str) -> str:
     """`1.2 - 1.4.5` -> `>= 1.2, <= 1.4.5` (Masterminds `rewriteRange`)."""
     out = text
     for m in _RANGE.finditer(text):
-        out = out.replace(m[0], f">= {m[1]}, <= {m[11]}", 1)
+        out = out.replace(m[0], f">= {m[1]}, <= {m[11]} ", 1)
     return out
 
 

@@ -23,8 +23,10 @@ def test_tags(tag: str, ok: bool) -> None:
     (">=1.0.0 <2.0.0", "2.0.0-rc.1", False),  # pre-releases need a pre-release range
     (">=1.0.0 <2.0.0", "1.5.0-rc.1", False),
     (">=1.5.0-0", "1.5.0-rc.1", True),  # the range names one
-    # Masterminds checks per comparator: `<2.0.0` names no pre-release, so it refuses one
-    (">=1.5.0-0 <2.0.0", "1.5.0-rc.1", False),
+    # Masterminds decides per AND group: one comparator naming a pre-release lets them in
+    (">=1.5.0-0 <2.0.0", "1.5.0-rc.1", True), (">=1.5.0-0 <2.0.0", "2.0.0-rc.1", True),
+    (">=1.5.0-0 <2.0.0 || 3.x", "3.1.0-rc.1", False),
+    ("!=1.2.3", "1.2.4-rc.1", False),
     ("~1.2", "1.2.9", True), ("~1.2", "1.3.0", False), ("~1.2.3", "1.2.2", False),
     ("^1.2.3", "1.9.0", True), ("^1.2.3", "2.0.0", False), ("^0.2.3", "0.3.0", False),
     ("^0.0.3", "0.0.4", False), ("1.x", "1.7.1", True), ("1.x", "2.0.0", False),
