@@ -131,6 +131,8 @@ def test_explicit_identities_replace_discovery(repo: tuple[Path, AgeKey, AgeKey]
     # without any key the MAC cannot be checked, and verify says so instead of failing
     unchecked = sopskit.verify(path)
     assert unchecked.ok and not unchecked.mac_checked
+    strict = sopskit.verify(path, require_mac=True)
+    assert not strict.ok and strict.problems
     assert sopskit.verify(path, identities=[str(flux_keys)]).mac_checked
 
 
@@ -195,6 +197,9 @@ def test_load_registry_and_audit(repo: tuple[Path, AgeKey, AgeKey],
     assert registry.recipients_for(root / "clusters" / "sandbox" / "a.yaml") == sorted(
         [admin.recipient, flux.recipient])
     assert registry.recipients_for("other/a.yaml") == [admin.recipient]
+    explained = registry.resolve("clusters/sandbox/b.yaml")
+    assert explained.rule.path == "clusters/sandbox/**" and explained.clusters == ("sandbox",)
+    assert sorted(k.name for k in explained.keys) == ["admin", "flux-sandbox"]
 
     (root / "config.yaml").write_text("db_password: Sup3rS3cretValue-9f8e7d\n")
     git(root, "add", "-A")
@@ -202,6 +207,8 @@ def test_load_registry_and_audit(repo: tuple[Path, AgeKey, AgeKey],
     assert result.summary["findings"] == len(result.findings) >= 1
     assert any(f.path == "config.yaml" and f.severity.label in ("high", "critical")
                for f in result.findings)
+    staged = sopskit.audit(root, staged=True)  # the index: config.yaml is staged
+    assert any(f.path == "config.yaml" for f in staged.findings)
     monkeypatch.chdir(root)
     assert sopskit.load_registry().path == root / "keys" / "registry.yaml"
     narrowed = sopskit.audit("keys")  # a directory: only what is under it
