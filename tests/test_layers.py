@@ -27,6 +27,7 @@ ONLY: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("click", ("sopskit.cli",)),
     ("subprocess", ("sopskit.process",)),
     ("keyring", ("sopskit.identity",)),
+    ("gnupg", ("sopskit.gpg",)),  # the one gpg adapter
 )
 
 
