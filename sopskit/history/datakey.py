@@ -135,7 +135,8 @@ class _Versions:
         return self._texts[blob]
 
     def key(self, blob: str, path: str) -> bytes | None:
-        if not self.identities:
+        ids = self.identities
+        if ids is None or not (ids.age or ids.gnupghome):
             return None
         if blob not in self._keys:
             try:
@@ -150,15 +151,15 @@ def _made_here(versions: _Versions, step: Step, head: str) -> tuple[str, str] | 
     """(method, reason) when `step` made a new data key, else None."""
     if step.old_blob == step.new_blob:
         return None  # a pure rename or mode change
+    old, new = versions.ciphertexts(step.old_blob), versions.ciphertexts(step.new_blob)
+    if old & new:
+        return None  # a ciphertext in common: the same data key (no unwrap needed)
     old_key = versions.key(step.old_blob, step.path)
     new_key = versions.key(step.new_blob, head)
     if old_key is not None and new_key is not None:
         return (EXACT, "data keys compared") if old_key != new_key else None
-    old, new = versions.ciphertexts(step.old_blob), versions.ciphertexts(step.new_blob)
     if not old:
         return INFERRED, "the file became a sops file here"
-    if old & new:
-        return None
     return INFERRED, "no wrapped data key, value or MAC in common with the version before"
 
 
