@@ -20,6 +20,7 @@ import os
 import random
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pyrage
@@ -31,8 +32,8 @@ _ENC = re.compile(rb"ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:([A-Za-z0-9+/=]+)
 _ARMOR = re.compile(rb"(-----BEGIN AGE ENCRYPTED FILE-----\n)(.*?)(-----END AGE ENCRYPTED FILE-----)",
                     re.S)
 _LASTMOD = re.compile(rb"lastmodified: \"[^\"]*\"")
-START = 1_600_000_000  # 2020-09-13
-SPAN = 4 * 365 * 86400
+SPAN = 4 * 365 * 86400  # the history covers the four years before now
+START = int(time.time()) - SPAN - 86400
 
 
 def _b64(rng: random.Random, raw_len: int) -> bytes:

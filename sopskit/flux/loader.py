@@ -13,6 +13,8 @@ from sopskit.flux.tree import Tree
 # kustomize's konfig.RecognizedKustomizationFileNames, in its order
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
+# the API groups / kinds of every object flux.discover looks for
+_DISCOVERED = (b"kustomize.toolkit.fluxcd.io", b"source.toolkit.fluxcd.io", b"FluxInstance")
 
 
 @dataclass
@@ -56,12 +58,14 @@ class Loader:
         return next((d for d in self.docs(rel) if isinstance(d.data, dict)), None)
 
     def flux_candidates(self) -> list[str]:
-        """YAML files that may hold Flux objects (a cheap byte test before any parse)."""
+        """YAML files that may hold the Flux objects discovery reads (Kustomizations,
+        GitRepositories, FluxInstances): a cheap byte test before any parse. HelmReleases
+        (`helm.toolkit.fluxcd.io`), thousands in a large tree, are never composed here."""
         out = []
         for rel in sorted(self.tree.files):
             if not rel.endswith(YAML_SUFFIXES):
                 continue
             data = self.tree.read(rel)
-            if data and (b"toolkit.fluxcd.io" in data or b"FluxInstance" in data):
+            if data and any(n in data for n in _DISCOVERED):
                 out.append(rel)
         return out

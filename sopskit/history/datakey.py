@@ -141,7 +141,7 @@ class _Versions:
         if blob not in self._keys:
             try:
                 doc = parse(self.data.get(blob, b""), path=path, fmt=detect_format(path))
-                self._keys[blob] = recover_data_key(doc.metadata, self.identities, path=path)
+                self._keys[blob] = recover_data_key(doc.metadata, ids, path=path)
             except (NoIdentityError, SopskitError):
                 self._keys[blob] = None
         return self._keys[blob]

@@ -1,9 +1,10 @@
 """Provider credentials with a recognisable shape: AWS, GCP, Azure, GitHub, GitLab, Slack,
 Stripe, npm, PyPI, Vault, JWTs, Docker config auths, kubeconfig credentials, URL passwords.
 
-Table-driven: each pattern has cheap substring `needles` tested first (most files contain
-none, so most files never reach a regex), a precompiled regex whose group `group` is the
-secret, and an optional validator that rejects decoys (documentation examples, placeholders).
+Table-driven: each pattern has cheap substring `needles`, all found in one pass first
+(`needles.Needles`, an RE2 set; most files contain none, so most files never reach a
+regex), a precompiled regex whose group `group` is the secret, and an optional validator
+that rejects decoys (documentation examples, placeholders).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sopskit.audit.detectors import values
+from sopskit.audit.detectors.needles import Needles
 from sopskit.audit.detectors.source import Hit, Source
 
 
@@ -93,12 +95,18 @@ PATTERNS: tuple[Pattern, ...] = (
 )
 
 
+_NEEDLES = Needles(n for p in PATTERNS for n in (*p.needles, *p.also_needs))
+
+
 def detect(src: Source) -> Iterator[Hit]:
     text = src.text
+    present = _NEEDLES.present(text)
+    if not present:
+        return
     for p in PATTERNS:
-        if not any(n in text for n in p.needles):
+        if present.isdisjoint(p.needles):
             continue
-        if p.also_needs and not all(n in text for n in p.also_needs):
+        if p.also_needs and not present.issuperset(p.also_needs):
             continue
         for m in p.regex.finditer(text):
             secret = m.group(p.group)
