@@ -1,7 +1,8 @@
 """Private directories for plaintext that must exist as a file for a moment (`sops edit`'s
 temp file, `exec-file`, `edit --resolve`), and the sweep of the ones a killed run left.
 
-A directory is 0700, in memory (`/dev/shm`) when there is one, and named
+A directory is 0700, in memory (`/dev/shm`, or `$SOPSKIT_SCRATCH_DIR`) when there is one,
+and named
 `sopskit-<kind>-<pid>-<random>`: the pid of the sopskit process that made it. Every run
 removes its own on exit, also on Ctrl-C, SIGTERM and SIGHUP; only `kill -9` of the whole
 process group (sops and the editor with it) leaves one behind, with plaintext inside
@@ -31,7 +32,13 @@ def memory_base() -> Path | None:
     return SHM if SHM.is_dir() and os.access(SHM, os.W_OK | os.X_OK) else None
 
 
+SCRATCH_ENV = "SOPSKIT_SCRATCH_DIR"  # a parent other than /dev/shm (e.g. another tmpfs)
+
+
 def _base() -> Path:
+    chosen = os.environ.get(SCRATCH_ENV)
+    if chosen:
+        return Path(chosen)
     return memory_base() or Path(tempfile.gettempdir())
 
 

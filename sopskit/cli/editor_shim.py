@@ -43,8 +43,9 @@ def editor_env() -> dict[str, str]:
 
 
 def send(path: str) -> bool:
-    """Hand the saved content to sopskit; False when it is gone (killed, interrupted): then
-    sopskit reports the failure itself, or nobody is left to tell."""
+    """Hand the saved content to sopskit; False when it is gone (killed, interrupted: then
+    sopskit reports the failure itself, or nobody is left to tell) or refuses the content
+    (invalid with no terminal: exiting non-zero stops sops' re-open loop)."""
     try:
         data = Path(path).read_bytes()
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:

@@ -9,17 +9,20 @@ decrypts to exactly what the user saved (seen in memory through editcapture.py).
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sopskit import process
 from sopskit.engine import paths, write_check
 from sopskit.engine.editcapture import EditCapture
-from sopskit.errors import UsageError, VerificationError
+from sopskit.errors import InputError, SopskitError, UsageError, VerificationError
 from sopskit.fsio import replace_file_verified, temp_beside, write_synced
 from sopskit.identity.model import Identities
 from sopskit.sops.runner import Sops, editor_env
 from sopskit.sopsfile.document import detect_format
 from sopskit.sopsfile.model import Format
+from sopskit.sopsfile.plaintext import check_loadable
 
 
 def edit_file(source: Path, *, repo: Path, sops: Sops, identities: Identities,
@@ -34,15 +37,41 @@ def edit_file(source: Path, *, repo: Path, sops: Sops, identities: Identities,
     before = write_check.check_bytes(data, path=shown, fmt=fmt, identities=identities,
                                expect=write_check.Expect(require_key=True))
     with process.terminations_interrupt(), temp_beside(source) as temp, \
-            EditCapture() as capture:
+            EditCapture(_refuse_invalid(fmt, shown)) as capture:
         write_synced(temp, data)
         user = editor if editor is not None else editor_env()
-        if not sops.edit(temp, editor_env=capture.editor_env(user), shown=shown):
+        try:
+            changed = sops.edit(temp, editor_env=capture.editor_env(user), shown=shown)
+        except SopskitError:
+            if capture.refused is not None:
+                raise InputError(capture.refused, path=shown) from None
+            raise
+        if not changed:
             return False
         expect = _expect_after_edit(before, capture.last, shown)
         replace_file_verified(source, temp, lambda written: _verify(
             written, shown, fmt, identities, expect))
     return True
+
+
+def _refuse_invalid(fmt: Format, shown: str) -> Callable[[bytes], str | None] | None:
+    """With no terminal on stdin, saved content sops cannot load is the end of the edit:
+    sops would ask for a key press to re-open the editor (cmd/sops/edit.go:
+    runEditorUntilOk), read end-of-file at once, and re-open it for ever."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return None  # sops' own loop: the user presses a key or Ctrl-C
+
+    def refuse(saved: bytes) -> str | None:
+        try:
+            check_loadable(saved, path=shown, fmt=fmt)
+        except InputError as exc:
+            where = f"line {exc.line}: " if exc.line else ""
+            return (f"the editor left content sops cannot load as {fmt} ({where}"
+                    f"{exc.message}); with no terminal to re-open the editor from, sopskit "
+                    "stopped: the file is unchanged")
+        return None
+
+    return refuse
 
 
 def _expect_after_edit(before: write_check.Checked, saved: bytes | None,

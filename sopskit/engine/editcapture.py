@@ -17,19 +17,27 @@ import socket
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 SOCKET_ENV = "SOPSKIT_EDIT_SOCKET"
 EDITOR_ENV = "SOPSKIT_REAL_EDITOR"
 HOME_ENV = "SOPSKIT_USER_HOME"
 ACK = b"ok"
+REFUSED = b"no"  # the shim then exits non-zero, which ends `sops edit`
 
 
 class EditCapture:
-    """A listening socket that keeps the last content the shim sends."""
+    """A listening socket that keeps the last content the shim sends.
 
-    def __init__(self) -> None:
+    `refuse(content)` may return a reason to stop: the shim is told REFUSED and exits with
+    an error, so sops stops instead of re-opening the editor; `refused` keeps the reason.
+    """
+
+    def __init__(self, refuse: Callable[[bytes], str | None] | None = None) -> None:
         self.last: bytes | None = None
+        self.refused: str | None = None
+        self._refuse = refuse
         base = "/tmp" if Path("/tmp").is_dir() else None  # noqa: S108 - short AF_UNIX path
         self._dir = Path(tempfile.mkdtemp(prefix="skedit-", dir=base))
         self.path = self._dir / "s"
@@ -60,10 +68,11 @@ class EditCapture:
                 while chunk := conn.recv(1 << 16):
                     chunks.append(chunk)
                 self.last = b"".join(chunks)
-                # Acknowledge only once stored: the shim (and so sops) waits for this, so
+                self.refused = self._refuse(self.last) if self._refuse else None
+                # Answer only once stored: the shim (and so sops) waits for this, so
                 # `last` is set before sops can exit.
                 with contextlib.suppress(OSError):
-                    conn.sendall(ACK)
+                    conn.sendall(ACK if self.refused is None else REFUSED)
 
     def editor_env(self, user: dict[str, str]) -> dict[str, str]:
         """The environment sops needs to run our shim in front of the user's editor."""

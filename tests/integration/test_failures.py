@@ -9,13 +9,14 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import sops_binary
+from tests.helpers import run_cli, sops_binary
 from tests.integration.conftest import World
 
 MARK = "plaintext-MARKER-7f3a"
@@ -348,6 +349,11 @@ def test_kill_9_of_the_whole_edit_leaves_plaintext_that_the_next_run_removes(
     path = world.write("s.env", f"PASSWORD=MARKER-{unique}\n")
     assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
     before = path.read_bytes()
+    # a scratch parent of this test's own (in memory like /dev/shm when /dev/shm is one):
+    # other sopskit runs on the machine sweep /dev/shm too, and would remove our leftover
+    shm = Path(tempfile.mkdtemp(prefix="shm-", dir="/dev/shm" if Path("/dev/shm").is_dir()
+                                else None))
+    env = {**world.env, "SOPSKIT_SCRATCH_DIR": str(shm)}
     ready, hold = tmp_path / "ready", tmp_path / "hold"
     os.mkfifo(ready)
     os.mkfifo(hold)
@@ -356,21 +362,54 @@ def test_kill_9_of_the_whole_edit_leaves_plaintext_that_the_next_run_removes(
     editor.chmod(0o755)
     proc = subprocess.Popen(
         [sys.executable, "-m", "sopskit", "--repo", world.repo, "edit", path],
-        env={**world.env, "EDITOR": str(editor)}, cwd=world.repo, start_new_session=True,
+        env={**env, "EDITOR": str(editor)}, cwd=world.repo, start_new_session=True,
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     plaintext = Path(ready.read_text().strip())  # blocks until the editor runs
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     assert unique.encode() in plaintext.read_bytes()  # left behind: nothing could run
     scratch_dir = next(p for p in plaintext.parents if p.name.startswith("sopskit-edit-"))
+    assert scratch_dir.parent == shm
     assert scratch_dir.name.startswith(f"sopskit-edit-{proc.pid}-")
 
-    doctor = world.cli("doctor", "--format", "json")
-    left = [x for x in json.loads(doctor.stdout)["leftovers"] if x["path"] == str(scratch_dir)]
-    assert left == [{"path": str(scratch_dir), "kind": "edit", "pid": proc.pid, "files": 1}]
+    doctor = world.cli("doctor", "--format", "json", env=env)
+    assert json.loads(doctor.stdout)["leftovers"] == [
+        {"path": str(scratch_dir), "kind": "edit", "pid": proc.pid, "files": 1}]
     assert plaintext.exists()  # doctor only reports
 
-    again = world.cli("edit", path, env={**world.env, "EDITOR": "true"})
+    again = world.cli("edit", path, env={**env, "EDITOR": "true"})
     assert again.code == 0, again.stderr
-    assert not scratch_dir.exists()
+    assert list(shm.iterdir()) == []  # the leftover is gone, and this run's own too
     assert path.read_bytes() == before
+    shm.rmdir()
+
+
+@pytest.mark.parametrize(("name", "plain", "bad", "line"), [
+    ("s.yaml", "password: MARK\n", "password: [unclosed\n", 2),
+    ("s.json", '{"password": "MARK"}', '{"password": MARK-unquoted}', 1),
+    ("s.env", "PASSWORD=MARK\n", "PASSWORD=x\nno equals sign here\n", 2),
+])
+def test_edit_with_invalid_content_and_no_terminal_stops(world: World, tmp_path: Path,
+                                                         name: str, plain: str, bad: str,
+                                                         line: int) -> None:
+    """sops asks for a key press to re-open the editor on content it cannot load; with no
+    terminal the read ends at once and it re-opens the editor for ever. sopskit stops after
+    the first time, with one line, and the file is unchanged."""
+    path = world.write(name, plain)
+    assert world.cli("encrypt", "-i", "--age", world.key.recipient, path).code == 0
+    before = path.read_bytes()
+    runs = tmp_path / "runs"
+    editor = tmp_path / "ed.sh"
+    editor.write_text(f"#!/bin/sh\necho run >> {runs}\ncat > \"$1\" <<'EOF'\n{bad}EOF\n")
+    editor.chmod(0o755)
+    done = run_cli("--repo", world.repo, "edit", path, env={**world.env, "EDITOR": str(editor)},
+                   cwd=world.repo, input="", timeout=120)  # stdin: a pipe, no terminal
+    assert done.code == 3, done.stderr
+    assert_one_clean_line(done.stderr)
+    assert f"the editor left content sops cannot load as {name.split('.')[1]}".replace(
+        "env", "dotenv") in done.stderr
+    assert f"(line {line}: " in done.stderr and "MARK" not in done.stderr
+    assert runs.read_text() == "run\n"  # the editor ran once
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if not p.name.startswith(".git")) == [
+        name]
