@@ -107,11 +107,18 @@ def runbook_group() -> None:
 @click.option("--registry", type=PathArg, help="Registry file (default keys/registry.yaml).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="json: the steps with their commands and expected outcomes, for automation.")
+@identity_options
 @pass_app
-def rotate_key_cmd(app: AppContext, name: str, new: str | None,
-                   registry: Path | None, fmt: str) -> None:
-    """The ordered steps to replace key NAME without breaking any cluster."""
-    book = rotate_key_runbook(app.repo, require_registry(app.repo, registry), name, new)
+def rotate_key_cmd(app: AppContext, name: str, new: str | None,  # noqa: PLR0917
+                   registry: Path | None, fmt: str, identity_files: tuple[Path, ...],
+                   use_keyring: bool | None) -> None:
+    """The ordered steps to replace key NAME without breaking any cluster. For a revoked
+    key it starts with the values to change: those it could ever read that are still live
+    (`sopskit exposure`; an identity that opens the files tells unchanged from changed)."""
+    reg = require_registry(app.repo, registry)
+    identities = (identities_for_command(app, identity_files, use_keyring)
+                  if name in reg.keys and reg.keys[name].status == "revoked" else None)
+    book = rotate_key_runbook(app.repo, reg, name, new, identities=identities)
     click.echo(to_json(book) if fmt == "json" else to_text(book), nl=fmt == "json")
 
 

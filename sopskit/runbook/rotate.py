@@ -20,6 +20,7 @@ from pathlib import Path
 from sopskit.engine.rekey.plan import Plan
 from sopskit.errors import UsageError
 from sopskit.history.exposure import KeyRef, exposure
+from sopskit.identity.model import Identities
 from sopskit.registry.model import ALL_CLUSTERS, Key, Registry, Status
 from sopskit.registry.resolve import today_utc
 from sopskit.runbook import simulate, steps
@@ -54,8 +55,10 @@ def _key(registry: Registry, name: str) -> Key:
 
 
 def rotate_key_runbook(repo: Path, registry: Registry, name: str,
-                       new: str | None = None) -> Runbook:
-    """The runbook to replace key `name` by `new` (default `<name>-<YYYYMM>`)."""
+                       new: str | None = None, *,
+                       identities: Identities | None = None) -> Runbook:
+    """The runbook to replace key `name` by `new` (default `<name>-<YYYYMM>`); for a revoked
+    key, `identities` that open the files decide values key-less `exposure` calls unknown."""
     key = _key(registry, name)
     new_name = new or default_new_name(name)
     end: Status = "revoked" if key.status == "revoked" else "retired"
@@ -94,5 +97,6 @@ def rotate_key_runbook(repo: Path, registry: Registry, name: str,
              steps.verify(trackings), steps.destroy(key, end)]
     if key.status == "revoked":
         ref = KeyRef(key.name, key.recipient, key.effective_status(today_utc()))
-        book.insert(0, steps.change_values(key, exposure(repo, ref).live()))
+        book.insert(0, steps.change_values(key, exposure(repo, ref,
+                                                         identities=identities).live()))
     return Runbook(name, new_name, key.effective_status(today_utc()), trackings, tuple(book))

@@ -149,8 +149,14 @@ def test_the_runbook_of_a_revoked_key_lists_the_live_values(story: Story) -> Non
     assert "cluster/db.sops.yaml: stringData.token (unchanged)" in first
     assert "stringData.password" not in first and "old.sops.yaml" not in first
     story.rotate()  # the rekey: the values the key read are still the live ones
-    again = run_cli("--repo", story.repo, "runbook", "rotate-key", "leaked", "--to", "fresh")
+    again = run_cli("--repo", story.repo, "runbook", "rotate-key", "leaked", "--to", "fresh",
+                    "--no-keyring")
     assert "cluster/db.sops.yaml: stringData.user (unknown)" in again.stdout
+    keyed = run_cli("--repo", story.repo, "runbook", "rotate-key", "leaked", "--to", "fresh",
+                    "--no-keyring", "--identity", str(story.keys)).stdout.split("\n2. ")[0]
+    listed = [line.strip() for line in keyed.splitlines() if "cluster/db.sops.yaml: " in line]
+    assert listed == ["- cluster/db.sops.yaml: stringData.token (unchanged)",
+                      "- cluster/db.sops.yaml: stringData.user (unchanged)"]
     r = run_cli("--repo", story.repo, "exposure", "leaked", "--no-keyring")
     assert r.code == 1 and "leaked (age:" in r.stdout and "revoked" in r.stdout
 
