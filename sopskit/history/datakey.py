@@ -3,7 +3,8 @@
 sops records no data-key age (`lastmodified` changes on every edit), so the age is read from
 history: the newest commit in which the file's data key changed, following the file through
 renames (`git mv` keeps the data key, so it must not reset the age). History is read once per
-run (`gitio.log_changes`: one `git log --raw -M`), and blobs are fetched by id in a few
+run (`gitio.log_changes`: one `git log --raw -M`; only the new commits when the cache under
+`.git/` still holds the rest, `logcache`), and blobs are fetched by id in a few
 `cat-file --batch` calls.
 
 Whether a commit changed the data key:
@@ -27,7 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sopskit.errors import NoIdentityError, SopskitError
-from sopskit.gitio import ZERO, Commit, log_changes, read_blobs, shallow_roots
+from sopskit.gitio import ZERO, Commit, read_blobs, shallow_roots
+from sopskit.history.logcache import head_history
 from sopskit.identity.model import Identities
 from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.document import detect_format, parse
@@ -192,7 +194,7 @@ def key_ages(repo: Path, paths: list[str], identities: Identities | None,
              commits: list[Commit] | None = None) -> dict[str, KeyAge]:
     """path -> when its data key last changed, for the committed sops files among `paths`
     (`commits`: the history already read by the caller, newest first)."""
-    history = commits if commits is not None else log_changes(repo)
+    history = commits if commits is not None else head_history(repo)
     chains = {p: s for p, s in lineages(history, paths).items() if s}
     if not chains:
         return {}

@@ -1,0 +1,44 @@
+"""The history cache under .git/: the same commits as a full `git log`, extended with only
+the new commits, rebuilt when history was rewritten or the cache is damaged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sopskit.gitio import log_changes
+from sopskit.history.logcache import CACHE_NAME, head_history
+from tests.audit.repos import commit, new_repo, write
+from tests.helpers import git
+
+
+def _repo(tmp_path: Path) -> Path:
+    repo = new_repo(tmp_path / "r")
+    write(repo, "a.txt", "one\n" * 40)
+    commit(repo, "add a")
+    git(repo, "mv", "a.txt", "b.txt")
+    write(repo, "odd\tname\n.txt", "x\n")
+    commit(repo, "mv a b, add an odd name")
+    return repo
+
+
+def test_cache_gives_what_git_log_gives(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    first = head_history(repo)
+    assert first == log_changes(repo)
+    cache = repo / ".git" / CACHE_NAME
+    assert cache.is_file()
+    assert head_history(repo) == first  # read from the cache alone
+    write(repo, "b.txt", "two\n" * 40)
+    commit(repo, "edit b")
+    grown = head_history(repo)
+    assert grown == log_changes(repo) and grown[1:] == first
+    assert sorted(c.status for c in grown[1].changes) == ["A", "R"]
+
+
+def test_rewritten_history_and_a_damaged_cache_read_everything_again(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    head_history(repo)
+    git(repo, "commit", "-q", "--amend", "-m", "rewritten")
+    assert head_history(repo) == log_changes(repo)
+    (repo / ".git" / CACHE_NAME).write_bytes(b"not a cache")
+    assert head_history(repo) == log_changes(repo)
