@@ -33,6 +33,14 @@ def test_demo_without_keyring() -> None:
     assert out.count("updatekeys+rotate") >= 4 and "locked out" in out  # the rekey proof
     assert "0 findings" in out  # the audit after the rotation
     assert "AGE-SECRET-KEY" not in out  # private keys are never shown
+    # the demo's story is exactly true: the command shown is the one that ran, the registry
+    # passes the project's own checks without a warning, the Flux Secret stays out of every
+    # Kustomization path, and the runbook it prints agrees with what rekey then does
+    assert "--store keyring" not in out and "--private-out" in out
+    assert "sopskit: warning" not in out and "never applies in this repository" not in out
+    assert "flux secret sandbox --out keys/flux/sandbox-sops-age.sops.yaml" in out
+    assert "clusters/sandbox/flux-system/sops-age" not in out
+    assert "OS keyring: not usable" in out and "pgp: GnuPG home" in out
     tmp = re.search(r"# sopskit demo in (\S+)/repo", out)
     assert tmp is not None
     assert not __import__("os").path.exists(tmp.group(1))

@@ -152,18 +152,22 @@ def pgp_key(demo: Demo) -> str:
     return "(a new ed25519/cv25519 key in the scratch GNUPGHOME)"
 
 
-def generate_age(name: str, cluster: str) -> Step:
+def _generate_argv(demo: Demo, name: str, cluster: str) -> tuple[str, ...]:
+    """The command that really runs: the keyring when the demo uses one, else a 0600 file."""
+    where = (("--store", "keyring") if demo.keyring else
+             ("--private-out", str(demo.home / "keys" / f"{name}.agekey")))
+    return ("keys", "generate", name, "--type", "age", "--cluster", cluster,
+            "--owner", "platform-team@example.com", *where)
+
+
+def generate_age(demo: Demo, name: str, cluster: str) -> Step:
     return Step(f"Generate the age key {name} for {cluster}",
-                action=lambda demo: _generate_age(demo, name, cluster),
-                shown=f"sopskit keys generate {name} --type age --cluster '{cluster}' "
-                      "--store keyring   # or --private-out FILE")
+                action=lambda d: _generate_age(d, name, cluster),
+                shown=shlex.join(("sopskit", *_generate_argv(demo, name, cluster))))
 
 
 def _generate_age(demo: Demo, name: str, cluster: str) -> str:
-    where = (("--store", "keyring") if demo.keyring else
-             ("--private-out", str(demo.home / "keys" / f"{name}.agekey")))
-    text = _sopskit(demo, ("keys", "generate", name, "--type", "age", "--cluster", cluster,
-                           "--owner", "platform-team@example.com", *where), 0)
+    text = _sopskit(demo, _generate_argv(demo, name, cluster), 0)
     if demo.keyring:
         demo.stored.append(name)
     else:  # what SOPS_AGE_KEY_FILE points at: every demo identity, mode 0600
@@ -225,10 +229,10 @@ def steps(demo: Demo) -> list[Step]:
              action=lambda d: d.keyring_note),
         Step("A registry for the two clusters", ("init", "--cluster", "sandbox",
                                                  "--cluster", "production")),
-        Step("Describe the clusters and add rules for the bases and dotenv files",
+        Step("Describe the clusters and add rules for the bases and app settings",
              shown="$EDITOR keys/registry.yaml", action=write_rules),
-        *(generate_age(n, c) for n, c in zip(AGE_KEYS, ("*", "sandbox", "production"),
-                                             strict=True)),
+        *(generate_age(demo, n, c) for n, c in zip(AGE_KEYS, ("*", "sandbox", "production"),
+                                                   strict=True)),
         Step("A PGP key for the release bot (made with gpg)",
              shown="gpg --quick-gen-key release-bot ... && gpg --export -a > release-bot.asc",
              action=pgp_key),
@@ -237,6 +241,8 @@ def steps(demo: Demo) -> list[Step]:
                                           "--cluster", "production")),
         Step("The keys, their owners and status", ("keys", "list")),
         Step("Generate .sops.yaml from the registry", ("config", "render")),
+        Step("The rules in matching order, with the secret files each one governs (a rule "
+             "that could never apply is named here)", ("rules", "list")),
         Step("What sops will obey", shown="cat .sops.yaml", action=show(".sops.yaml")),
         Step("Which sops, gpg and keys sopskit will use", ("doctor",)),
         Step("Which private keys sopskit can use, per registry key", ("identity", "list")),
@@ -259,9 +265,7 @@ def steps(demo: Demo) -> list[Step]:
         Step("Undo the damage", shown=f"git checkout -- {JSON}",
              action=git_step("checkout", "--", JSON)),
         commit("edit LOG_LEVEL"),
-        Step("A new sandbox key replaces flux-sandbox", action=lambda d: _generate_age(
-            d, "flux-sandbox-2", "sandbox"),
-             shown="sopskit keys generate flux-sandbox-2 --type age --cluster sandbox ..."),
+        generate_age(demo, "flux-sandbox-2", "sandbox"),
         Step("Retire the old one", ("keys", "retire", "flux-sandbox")),
         Step("Regenerate .sops.yaml", ("config", "render")),
         Step("Meanwhile someone commits a password in plain text", action=plant,
@@ -290,8 +294,7 @@ def steps(demo: Demo) -> list[Step]:
         Step("Undo it", shown=f"git checkout -- {DROP_DECRYPTION[0]}",
              action=git_step("checkout", "--", DROP_DECRYPTION[0])),
         Step("The Flux decryption Secret for sandbox, encrypted to the admin keys",
-             ("flux", "secret", "sandbox", "--out",
-              "clusters/sandbox/flux-system/sops-age.sops.yaml")),
+             ("flux", "secret", "sandbox", "--out", "keys/flux/sandbox-sops-age.sops.yaml")),
         Step("The runbook for the next production key rotation",
              ("runbook", "rotate-key", "flux-production", "--to", "flux-production-2")),
     ]

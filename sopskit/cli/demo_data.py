@@ -150,8 +150,5 @@ rules:                                     # first match wins, top to bottom
     clusters: [sandbox, production]
     encrypted_regex: null
   - path: "{core,services,apps}/**"       # bases go to every cluster that may include them
-    clusters: [sandbox, production]
-  - path: "**/*.env"
-    clusters: [sandbox]
-    encrypted_regex: null                  # dotenv: encrypt every value
+    clusters: [sandbox, production]        # (dotenv and INI files: every value encrypted)
 """

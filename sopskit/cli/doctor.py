@@ -48,11 +48,11 @@ def render(d: Diagnosis) -> str:
         name = f" [{ident.name}]" if ident.name else ""
         lines.append(f"  age {ident.recipient}{name} from {ident.source}")
     if d.identities.gnupghome is not None:
-        lines.append(f"  pgp keyring GNUPGHOME={d.identities.gnupghome}")
+        lines.append(f"  pgp: GnuPG home {d.identities.gnupghome}")
     if d.identities.empty and not d.identity_problem:
         lines.append("  none (set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or GNUPGHOME for PGP)")
     lines += [f"  note: {n}" for n in d.identities.notes]
-    lines.append(f"keyring: {d.keyring}")
+    lines.append(f"OS keyring: {d.keyring}")
     if d.leftovers:
         lines.append("plaintext left by killed runs (removed by the next edit, exec-file or "
                      "edit --resolve):")

@@ -92,7 +92,7 @@ def rekey(step_id: str, title: str, plan: Plan, only: dict[str, str] | None = No
     counts = action_counts_of(actions)
     said = ", ".join(f"{action} for {n} file(s)" for action, n in counts.items()) or \
         "no sops file"
-    changed = sorted(p for p, a in actions.items() if a != "nothing")
+    changed = sorted(p for p, a in actions.items() if a not in ("nothing", "unmanaged"))
     notes = [f"`sopskit rekey` will plan: {said}; --apply re-keys them and prints the proof "
              "per file"]
     if changed:
