@@ -165,3 +165,23 @@ def test_an_unusable_config_is_one_finding(tmp_path: Path) -> None:
     found = _findings(repo)
     assert _rules(found) == [(".sops.yaml", "sops-config-invalid")]
     assert "creation rule 0: invalid path_regex" in found[0][2]
+
+
+def test_rekey_and_audit_read_the_same_nested_config(tmp_path: Path) -> None:
+    """One model: the rule the audit compares with is the rule rekey re-keys to."""
+    admin, flux = age_key(), age_key()
+    repo = new_repo(tmp_path / "r")
+    write(repo, ".sops.yaml", f"creation_rules:\n  - age: {admin.recipient}\n")
+    sub = repo / "kubernetes"
+    write(sub, ".sops.yaml", _config(admin, flux))
+    _encrypt(repo, "kubernetes/clusters/production/db.sops.yaml", SECRET, "--encrypted-regex",
+             "^(data|stringData)$")  # the root rule: admin only
+    _encrypt(sub, "clusters/production/ok.sops.yaml", SECRET)
+    commit(repo)
+    assert _rules(_findings(repo)) == [("kubernetes/clusters/production/db.sops.yaml",
+                                        "recipient-missing")]
+    plan = json.loads(run_cli("--repo", repo, "rekey", "--format", "json", "--no-keyring",
+                              "--max-data-key-age", "100000").stdout)
+    actions = {f["path"]: f["action"] for f in plan["files"]}
+    assert actions["kubernetes/clusters/production/ok.sops.yaml"] == "nothing"
+    assert actions["kubernetes/clusters/production/db.sops.yaml"] == "updatekeys"

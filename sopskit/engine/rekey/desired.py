@@ -19,7 +19,13 @@ from sopskit.registry.locate import registry_path
 from sopskit.registry.model import Registry
 from sopskit.registry.resolve import resolve, today_utc
 from sopskit.registry.schema import load_registry
-from sopskit.registry.sops_config import CreationRule, find_config, rule_for, rule_of
+from sopskit.registry.sops_config import (
+    CreationRule,
+    find_config,
+    nearest_config,
+    rule_for,
+    rule_of,
+)
 from sopskit.sopsfile.model import Format
 
 
@@ -44,7 +50,9 @@ class Desired:
         if self.registry is not None:
             return rule_of(resolve(self.registry, relpath, today=self.today, fmt=fmt))
         assert self.sops_config is not None
-        return rule_for(self.sops_config, self.repo / relpath)
+        # the config sops finds from the file's directory, as the audit reads it
+        config = nearest_config(self.repo, relpath) or self.sops_config
+        return rule_for(config, self.repo / relpath)
 
     def describe(self, recipient: Recipient) -> str:
         """A recipient as a person reads it: registry name and status when known."""
