@@ -203,12 +203,17 @@ def _current(repo: Path, blobs: Blobs, paths: list[str]) -> reader.Version | Non
     file on disk."""
     for path in reversed(paths):
         target = repo / path
-        if target.is_file() and not target.is_symlink() \
-                and target.stat().st_size <= MAX_SIZE:
-            name = f"{WORKTREE}:{path}"
-            blobs.add(name, target.read_bytes())
-            if blobs.doc(name, path) is not None:
-                return reader.Version(WORKTREE, 2**62, path, name)
+        try:
+            if target.is_symlink() or not target.is_file() \
+                    or target.stat().st_size > MAX_SIZE:
+                continue
+            data = target.read_bytes()
+        except OSError:
+            continue  # unreadable today: as good as gone for this question
+        name = f"{WORKTREE}:{path}"
+        blobs.add(name, data)
+        if blobs.doc(name, path) is not None:
+            return reader.Version(WORKTREE, 2**62, path, name)
     return None
 
 
