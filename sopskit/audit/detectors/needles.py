@@ -4,21 +4,27 @@ prefilter of the table-driven detectors: most files hold no needle and reach no 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import re2
 
 
 class Needles:
-    def __init__(self, needles: Iterable[str]) -> None:
-        self.items: tuple[str, ...] = tuple(sorted(set(needles)))
+    """Literal needles (case-sensitive) and named RE2 prefilters, matched together."""
+
+    def __init__(self, needles: Iterable[str], regexes: Mapping[str, str] | None = None) -> None:
+        literals = sorted(set(needles))
+        named = sorted((regexes or {}).items())
+        self.items: tuple[str, ...] = (*literals, *(name for name, _ in named))
         options = re2.Options()
         options.log_errors = False
         self._set = re2.Set.SearchSet(options)
-        for needle in self.items:
+        for needle in literals:
             self._set.Add(re2.escape(needle))
+        for _, regex in named:
+            self._set.Add(regex)
         self._set.Compile()
 
     def present(self, text: str) -> frozenset[str]:
-        """The needles that occur in `text` (case-sensitive, anywhere)."""
+        """The needles (and names of the prefilters) that occur in `text`, anywhere."""
         return frozenset(self.items[i] for i in self._set.Match(text) or ())
