@@ -31,7 +31,8 @@ from sopskit.sopsfile.mac import cipher_for, plain_leaves
 
 PARALLEL_MIN_BLOBS = 400
 _CHUNK = 128
-_READ_BATCH = 2000  # blobs per `cat-file --batch`: bounds the memory of one read
+_READ_BATCH = 2000  # blobs per `cat-file --batch`, and at most _READ_BYTES: bound the memory
+_READ_BYTES = 64 << 20
 
 
 @dataclass
@@ -86,7 +87,8 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
 
 
 def _in_scope(repo: Path, first: dict[str, reader.Version], settings: ScanSettings,
-              skipped: dict[str, int]) -> list[str]:
+              skipped: dict[str, int]) -> list[tuple[str, int]]:
+    """(blob, size) of the blobs to scan (vendored, too large and missing ones left out)."""
     sizes = gitio.blob_sizes(repo, sorted(first))
     todo = []
     for blob, version in first.items():
@@ -94,11 +96,25 @@ def _in_scope(repo: Path, first: dict[str, reader.Version], settings: ScanSettin
         if reason is not None:
             skipped[reason] = skipped.get(reason, 0) + 1
         elif blob in sizes:
-            todo.append(blob)
+            todo.append((blob, sizes[blob]))
     return todo
 
 
-def _scan(repo: Path, todo: list[str], first: dict[str, reader.Version],
+def _batches(todo: list[tuple[str, int]]) -> Iterator[list[str]]:
+    """Blob ids in read batches of at most _READ_BATCH blobs and _READ_BYTES bytes."""
+    batch: list[str] = []
+    size = 0
+    for blob, n in todo:
+        if batch and (len(batch) >= _READ_BATCH or size + n > _READ_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(blob)
+        size += n
+    if batch:
+        yield batch
+
+
+def _scan(repo: Path, todo: list[tuple[str, int]], first: dict[str, reader.Version],
           settings: ScanSettings, jobs: int | None) -> Iterator[tuple[str, FileResult]]:
     """(blob, result) for every blob, read in batches, scanned in workers when many."""
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
@@ -106,8 +122,7 @@ def _scan(repo: Path, todo: list[str], first: dict[str, reader.Version],
     context = multiprocessing.get_context("fork" if os.name == "posix" else None)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context) if parallel else None
     try:
-        for start in range(0, len(todo), _READ_BATCH):
-            batch = todo[start:start + _READ_BATCH]
+        for batch in _batches(todo):
             data = gitio.read_blobs(repo, [(b, b) for b in batch])
             items = [(b, first[b].path, data[b]) for b in batch]
             if pool is None:

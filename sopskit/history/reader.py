@@ -10,7 +10,7 @@ keeps its history when it is moved.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,9 +123,29 @@ def tree(repo: Path, rev: str = "HEAD") -> dict[str, str]:
 def read(repo: Path, blobs: Iterable[str], *, max_size: int) -> dict[str, bytes]:
     """blob id -> content for the blobs no larger than `max_size` (sizes asked first, so a
     huge binary never comes into memory)."""
+    out: dict[str, bytes] = {}
+    for part in read_batches(repo, blobs, max_size=max_size):
+        out.update(part)
+    return out
+
+
+def read_batches(repo: Path, blobs: Iterable[str], *, max_size: int,
+                 batch_bytes: int = 64 << 20) -> Iterator[dict[str, bytes]]:
+    """Like `read`, in parts of at most `batch_bytes` (one `cat-file --batch` each), so a
+    caller that keeps few of them holds little in memory."""
     ids = sorted(set(blobs) - {ZERO})
-    small = [b for b, size in gitio.blob_sizes(repo, ids).items() if size <= max_size]
-    return gitio.read_blobs(repo, [(b, b) for b in small])
+    part: list[tuple[str, str]] = []
+    size = 0
+    for blob, n in gitio.blob_sizes(repo, ids).items():
+        if n > max_size:
+            continue
+        if part and size + n > batch_bytes:
+            yield gitio.read_blobs(repo, part)
+            part, size = [], 0
+        part.append((blob, blob))
+        size += n
+    if part:
+        yield gitio.read_blobs(repo, part)
 
 
 def worktree_files(repo: Path) -> list[str]:

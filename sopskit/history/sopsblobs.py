@@ -19,7 +19,6 @@ from sopskit.sopsfile.mac import cipher_for, plain_leaves
 
 ValueKey = tuple[int, str, int]
 MAX_SIZE = 8 * 1024 * 1024
-_BATCH = 2000
 
 
 def label(key: ValueKey) -> str:
@@ -66,9 +65,8 @@ class Blobs:
     def load(self, blobs: dict[str, str]) -> None:
         """Read the blobs (id -> a path it had) in batches, keeping only sops files: a long
         history's other blobs never stay in memory."""
-        missing = sorted(b for b in blobs if b not in self.data)
-        for start in range(0, len(missing), _BATCH):
-            got = reader.read(self.repo, missing[start:start + _BATCH], max_size=MAX_SIZE)
+        missing = [b for b in blobs if b not in self.data]
+        for got in reader.read_batches(self.repo, missing, max_size=MAX_SIZE):
             self.data.update((b, d) for b, d in got.items()
                              if looks_like_sops(d, detect_format(blobs[b])))
 
