@@ -234,10 +234,31 @@ def _pop_yaml_metadata(branches: list[Branch], path: str) -> tuple[dict[str, Any
     """stores.ExtractMetadata: `sops` from document 0, removed from every document."""
     if not branches:
         raise _missing(path)
+    for item in branches[0]:
+        if isinstance(item, Item) and item.key == SOPS_KEY:
+            _unique_keys(item.value, path)
     raw, line = _pop_tree_metadata(branches[0], path)
     for branch in branches[1:]:
         branch[:] = [i for i in branch if not (isinstance(i, Item) and i.key == SOPS_KEY)]
     return raw, line
+
+
+def _unique_keys(node: Branch | Seq | Scalar, path: str) -> None:
+    """sops decodes YAML metadata into a struct: yaml.v3 fails on a duplicate key there."""
+    if isinstance(node, Branch):
+        seen: set[str] = set()
+        for item in node:
+            if not isinstance(item, Item):
+                continue
+            if item.key in seen:
+                raise InputError(f"duplicate key {item.key!r} in the sops metadata",
+                                 path=path, line=item.line)
+            seen.add(item.key)
+            _unique_keys(item.value, path)
+    elif isinstance(node, Seq):
+        for value in node:
+            if not isinstance(value, Comment):
+                _unique_keys(value, path)
 
 
 def _pop_tree_metadata(branch: Branch, path: str) -> tuple[dict[str, Any], int | None]:

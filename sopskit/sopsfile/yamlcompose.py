@@ -3,8 +3,9 @@
 Nodes come from ruamel.yaml's composer (the libyaml-based C composer when installed, which
 is ~10x faster than the pure one) through sopskit.yamlio; scalars are then resolved by
 `yamlscalar` (yaml.v3 rules, which the MAC depends on), anchors are expanded, duplicate keys
-rejected, and every leaf keeps its line. The composer drops comments, so `yamlcomments`
-finds them in the text and attaches them where yaml.v3 would: to their mapping or sequence.
+rejected where sops rejects them, and every leaf keeps its line. The composer drops comments,
+so `yamlcomments` finds them in the text and attaches them where yaml.v3 would: to their
+mapping or sequence.
 """
 
 from __future__ import annotations
@@ -52,11 +53,11 @@ def _document(node: Node | None, path: str, layout: Layout) -> Branch:
     if not isinstance(node, MappingNode):
         raise InputError("a YAML document must be a mapping (key: value pairs)", path=path,
                          line=node.start_mark.line + 1)
-    return _mapping(node, path, layout, None)
+    return _mapping(node, path, layout, None, top=True)
 
 
 def _mapping(node: MappingNode, path: str, layout: Layout,
-             parent: yamlcomments.Container | None) -> Branch:
+             parent: yamlcomments.Container | None, *, top: bool = False) -> Branch:
     branch = Branch()
     box = yamlcomments.Container(branch, node.start_mark.column, node.start_mark.line, parent,
                                  [], [])
@@ -65,7 +66,10 @@ def _mapping(node: MappingNode, path: str, layout: Layout,
     for key_node, value_node in node.value:
         key = _key(key_node, path)
         line = key_node.start_mark.line + 1
-        if key in seen:
+        # sops decodes a document's top level into a map (yaml.v3: "mapping key already
+        # defined") but keeps nested duplicates in its tree, and decrypts such files (older
+        # sops wrote them); the metadata block is checked by document.parse.
+        if top and key in seen:
             raise InputError(f"duplicate key {key!r}", path=path, line=line)
         seen.add(key)
         _note_span(key_node, layout)

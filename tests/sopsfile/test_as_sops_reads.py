@@ -89,3 +89,25 @@ def test_verify_dir_finds_only_real_sops_files(tmp_path: Path, age: AgeKey) -> N
     found = {f["path"]: f["ok"] for f in json.loads(done.stdout)["files"]}
     assert found == {"s.yaml": True, "s.json": True, "s.env": True, "s.ini": True,
                      "s.bin": True, "cut.json": False}, done.stdout
+
+
+@pytest.mark.parametrize(("edit", "sops_reads_it"), [
+    # a nested duplicate key: older sops wrote such files and sops 3.11 still reads them
+    (lambda t: t.replace("\n    c: ENC", "\n    a: ENC", 1), True),
+    # at the top level sops decodes into a map and fails ("already defined")
+    (lambda t: t.replace("\nz: ENC", "\nb: ENC", 1), False),
+    # in the metadata block too (decoded into a struct)
+    (lambda t: t.replace("\nsops:\n", "\nsops:\n    version: 3.0.0\n", 1), False),
+], ids=["nested", "top-level", "metadata"])
+def test_duplicate_keys_as_sops_reads_them(edit: object, sops_reads_it: bool, tmp_path: Path,
+                                           age: AgeKey) -> None:
+    target = tmp_path / "d.yaml"
+    target.write_text("x:\n    a: 1\n    c: 2\nb: 3\nz: 4\n", encoding="utf-8")
+    done = run_sops("encrypt", "--age", age.recipient, "-i", target.name, env={}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr.decode()
+    text = edit(target.read_text(encoding="utf-8"))  # type: ignore[operator]
+    target.write_text(text, encoding="utf-8")
+    sops = run_sops("decrypt", target.name, env={"SOPS_AGE_KEY": age.secret}, cwd=tmp_path)
+    assert (b"already defined" not in sops.stderr) is sops_reads_it, sops.stderr.decode()
+    verified = run_cli("verify", target, cwd=tmp_path)  # key-less: structure only
+    assert (verified.code == 0) is sops_reads_it, verified.stdout
