@@ -27,6 +27,8 @@ DRIVER = "sopskit"
 BEGIN = "# >>> sopskit git setup (managed: re-run `sopskit git setup` to update)"
 END = "# <<< sopskit git setup"
 _SPECIAL = " \t\"\\#!"
+_GLOB = "*?[\\"  # wildmatch specials: a file's own name must match itself only
+_C_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,23 @@ def _registry_globs(repo: Path) -> list[str]:
 
 
 def _quote(pattern: str) -> str:
-    """gitattributes: a pattern with spaces or specials is written C-quoted."""
-    if not any(c in _SPECIAL for c in pattern):
+    """gitattributes: a pattern with spaces, specials or control characters is written
+    C-quoted, as git's attr.c reads it (unquote_c_style: \\n, \\t, octal); a raw newline
+    would split the line and leave the file with no attributes."""
+    if not any(c in _SPECIAL or not c.isprintable() for c in pattern):
         return pattern
-    return '"' + pattern.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + "".join(_C_ESCAPES.get(c, c if c.isprintable() else
+                                        "".join(f"\\{b:03o}" for b in c.encode("utf-8",
+                                                "surrogateescape")))
+                         for c in pattern) + '"'
+
+
+def literal(name: str) -> str:
+    """A tracked file's path as a pattern matching that file only: wildmatch specials
+    backslash-escaped, a leading `!` (a negative pattern, which git refuses) too, and a
+    leading `/` anchors it at the root (a name without `/` would match at any depth)."""
+    escaped = "".join("\\" + c if c in _GLOB else c for c in name)
+    return "/" + escaped
 
 
 def attributes_block(patterns: list[str]) -> str:
@@ -91,7 +106,8 @@ def _replace_block(text: str, block: str) -> str:
 
 def setup(repo: Path, command: str) -> Setup:
     """Write the attributes block and the local config; `command` runs sopskit."""
-    patterns = sorted(dict.fromkeys([*_registry_globs(repo), *tracked_sops_files(repo)]))
+    patterns = sorted(dict.fromkeys([*_registry_globs(repo),
+                                     *map(literal, tracked_sops_files(repo))]))
     attributes = repo / ".gitattributes"
     old = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
     new = _replace_block(old, attributes_block(patterns))

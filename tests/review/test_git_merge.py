@@ -183,3 +183,24 @@ def test_textconv_show_values_needs_a_terminal(repo: Path, age: AgeKey) -> None:
     plain = run_cli("git", "textconv", "README.md", cwd=repo, env=clean_env())
     assert plain.code == 3 and "README.md" in plain.stderr  # no such file: one line
     assert "Traceback" not in plain.stderr
+
+
+def test_setup_covers_odd_file_names_exactly(repo: Path) -> None:
+    """Names with a newline, `$(...)`, wildcards or a leading `!` each get their own
+    attribute line, which git reads without a warning and which matches that file only."""
+    odd = ["we ird $(touch x) \nname.yaml", "a[1].yaml", "!bang.yaml", "st*r.yaml"]
+    for name in odd:
+        (repo / name).write_bytes((repo / "db.yaml").read_bytes())
+    (repo / "sub").mkdir()
+    (repo / "sub" / "db.yaml").write_text("plain: file\n")
+    (repo / "a1.yaml").write_text("plain: file\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "odd names")
+    assert run_cli("git", "setup", cwd=repo, env=clean_env()).code == 0
+    names = [*odd, "db.yaml", "sub/db.yaml", "a1.yaml"]
+    done = git(repo, "check-attr", "-z", "diff", "--", *names)
+    assert done.stderr == ""
+    fields = done.stdout.split("\0")
+    got = dict(zip(fields[0::3], fields[2::3], strict=False))
+    assert got == {**dict.fromkeys([*odd, "db.yaml"], "sopskit"),
+                   "sub/db.yaml": "unspecified", "a1.yaml": "unspecified"}
