@@ -49,6 +49,11 @@ class Build:
     remote: list[Ref] = field(default_factory=list)
     missing: list[tuple[Ref, str]] = field(default_factory=list)  # (reference, why)
     patch_files: set[str] = field(default_factory=set)
+    # (kustomization file, namespace) already followed into this build: a directory that
+    # several resources reach (a diamond) is built once, not once per path to it (a stack
+    # of diamonds was 2^depth walks); a second walk adds nothing, as `_add` keeps the
+    # first patches of a file
+    followed: set[tuple[str, str]] = field(default_factory=set)
 
 
 def is_remote(ref: str) -> bool:
@@ -75,7 +80,7 @@ def _strings(value: Any) -> list[str]:
 
 
 class Builder:
-    """Builds directories of one tree (directory builds are memoised per Builder)."""
+    """Builds directories of one tree (whole builds are memoised by flux.discover)."""
 
     def __init__(self, loader: Loader) -> None:
         self.loader = loader
@@ -135,9 +140,10 @@ class Builder:
     def _kustomization(self, kfile: str, build: Build, namespace: str,
                        patches: tuple[Patch, ...], seen: set[str]) -> tuple[Patch, ...]:
         """Follow one kustomization file into `build`; the patches it defines."""
-        if kfile in seen:
+        if kfile in seen or (kfile, namespace) in build.followed:
             return ()
         seen = seen | {kfile}
+        build.followed.add((kfile, namespace))
         doc = self.loader.kustomization(kfile)
         if doc is None:
             return ()

@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sopskit.flux.kustomize import Builder, Ref
+from sopskit.flux.loader import Loader
+from sopskit.flux.tree import working_tree
 from tests.flux.test_discover import K, write
 from tests.helpers import git, git_repo, run_cli
 
@@ -42,3 +45,28 @@ def test_bad_files_are_notes_and_findings(tmp_path: Path) -> None:
     assert "note: clusters/c/latin1.yaml: not UTF-8 text" in text.stdout
     assert "improper semver range '>=1.0 <<2'" in text.stdout
     assert "leaves the repository" in text.stdout
+
+
+def test_stacked_diamonds_are_built_once(tmp_path: Path) -> None:
+    """Two resources reaching one directory, forty levels deep: each directory is followed
+    once (it was followed once per path, 2^40 walks), its missing entry reported once."""
+    depth = 40
+    files: dict[str, str | bytes] = {
+        "clusters/c/flux-system/gotk-sync.yaml": SYNC,
+        "clusters/c/apps.yaml": K + "metadata: {name: apps, namespace: flux-system}\n"
+            "spec:\n  path: ./l0\n  sourceRef: {kind: GitRepository, name: flux-system}\n",
+        f"l{depth}/kustomization.yaml": "resources: [gone.yaml]\n",
+    }
+    for i in range(depth):
+        files[f"l{i}/kustomization.yaml"] = "resources: [a, b]\n"
+        for side in "ab":
+            files[f"l{i}/{side}/kustomization.yaml"] = f"resources: [../../l{i + 1}]\n"
+    root = write(tmp_path, files)
+    # three levels from the bottom: 8 paths to l40, one report
+    build = Builder(Loader(working_tree(root))).flux_build(
+        f"l{depth - 3}", [], Ref("./l", "clusters/c/apps.yaml", 1, "spec.path"))
+    assert [(ref.file, ref.value) for ref, _ in build.missing] == [
+        (f"l{depth}/kustomization.yaml", "gone.yaml")]
+    done = run_cli("--repo", root, "flux", "check", "--format", "json")
+    assert done.code == 1, done.stderr
+    assert [f["rule"] for f in json.loads(done.stdout)["findings"]] == ["flux-path-missing"]
