@@ -298,6 +298,13 @@ def evasions(keys: CorpusKeys, seed: int = 10) -> list[Case]:
     gen("ini-capitalised", "ini", "app.conf", f"[auth]\nPassword = {pw}\n", 2, pw)
     pw = v.password()
     gen("toml-quoted", "ini", "config.toml", f'[server]\nauth_token = "{pw}"\n', 2, pw)
+    # alphanumeric only, a capital before each lower-case letter or digit: the shape of a
+    # camel-case identifier (`SecretKeyRef`) but random humps (`Zr8kQ2mW9x...`)
+    pw = "".join(v.rand(1, string.ascii_uppercase) + v.rand(1, string.ascii_lowercase)
+                 + v.rand(1, string.digits) for _ in range(6))
+    gen("yaml-alnum-pascal", "yaml", "values.yaml", f"db:\n  password: {pw}\n", 2, pw)
+    pw = v.rand(2, string.ascii_lowercase) + pw[3:]
+    gen("yaml-alnum-camel", "yaml", "config.yaml", f"admin_token: {pw}\n", 1, pw)
     pw = v.password()
     gen("helm-str-tag", "helm", "values.yaml", f"auth:\n  password: !!str {pw}\n", 2, pw)
     pw = v.password()

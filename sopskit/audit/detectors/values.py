@@ -65,6 +65,8 @@ _PATH = re.compile(r"^(?:~|\.{1,2})?/[\w.\-/@+]*$|^[\w.\-]+(?:/[\w.\-@+]+)+\.[A-
                    r"|^[A-Za-z]:\\")
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[a-z]+(?:[.\-_][a-z0-9]+)*$"
                          r"|^[a-z]+(?:[A-Z][a-z0-9]*)+$|^(?:[A-Z][a-z0-9]+)+$")
+# the runs of an identifier: `Db`, `Password`, `S3`, `2` (camel humps, capitals, digits)
+_RUNS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _URLISH = re.compile(r"^[a-z][a-z0-9+.\-]*://[^\s:@/]*(?:/|$)|^[\w.\-]+@[\w\-]+\.[\w.\-]+$", re.I)
 _SHELL_VAR = re.compile(r"\$[A-Za-z_{(]")
 
@@ -132,6 +134,19 @@ def _classes(value: str) -> list[str]:
     return names
 
 
+def _is_identifier(value: str) -> bool:
+    """`DB_PASSWORD`, `key-name`, `secretKeyRef`, `S3Bucket2`: an identifier's humps are
+    words. A random alphanumeric password can match the same patterns by chance
+    (`Zr8kQ2mW9xLp4Tn7`: every capital followed by a lower-case letter or a digit), but
+    its humps are single letters between many runs of digits."""
+    if not _IDENTIFIER.match(value):
+        return False
+    runs = _RUNS.findall(value)
+    digit_runs = sum(r.isdigit() for r in runs)
+    single_letters = sum(len(r) == 1 and r.isalpha() for r in runs)
+    return digit_runs <= 2 and single_letters <= 1
+
+
 def _vowel_ratio(value: str) -> float:
     letters = [c for c in value.lower() if c.isalpha()]
     return sum(c in "aeiouy" for c in letters) / len(letters) if letters else 0.0
@@ -161,7 +176,7 @@ def credential_shape(value: str, *, shell: bool = False) -> str | None:
         return None
     if v[0] == "!" or (shell and _SHELL_VAR.search(v)):
         return None  # a YAML tag (`!env_var X`, `!secret x`) or a shell expansion
-    if (_HASHED.match(v) or _PATH.match(v) or _IDENTIFIER.match(v) or _URLISH.match(v)
+    if (_HASHED.match(v) or _PATH.match(v) or _is_identifier(v) or _URLISH.match(v)
             or is_reference(v) or is_encrypted(v) or is_example_credential(v)
             or v.lower() in _WORDS or _REPEATED.match(v) or _WHOLE_PLACEHOLDER.match(v)
             or _decoy_words(v)):
