@@ -141,7 +141,7 @@ def _is_identifier(value: str) -> bool:
     its humps are single letters between many runs of digits."""
     if not _IDENTIFIER.match(value):
         return False
-    runs = _RUNS.findall(value)
+    runs: list[str] = _RUNS.findall(value)
     digit_runs = sum(r.isdigit() for r in runs)
     single_letters = sum(len(r) == 1 and r.isalpha() for r in runs)
     return digit_runs <= 2 and single_letters <= 1
