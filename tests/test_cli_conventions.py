@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from sopskit.cli import audit_cmd
 from sopskit.cli.commands import LAZY, load
 from sopskit.cli.main import cli
-from tests.helpers import age_key, clean_env, run_cli
+from tests.helpers import age_key, clean_env, read_terminal, run_cli
 
 
 def command_paths() -> Iterator[tuple[str, ...]]:
@@ -102,18 +102,10 @@ def run_on_terminal(args: list[str], env: dict[str, str]) -> str:
     proc = subprocess.Popen([sys.executable, "-m", "sopskit", *args], stdout=child,
                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
     os.close(child)
-    chunks = []
-    while True:
-        try:
-            data = os.read(main, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
+    seen = read_terminal(main)
     proc.wait(timeout=120)
     os.close(main)
-    return b"".join(chunks).decode()
+    return seen.decode()
 
 
 def test_colours_on_a_terminal_unless_no_color(tmp_path: Path) -> None:

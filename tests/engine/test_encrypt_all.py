@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import AgeKey, clean_env, git, git_repo, run_cli, run_sops
+from tests.helpers import AgeKey, clean_env, git, git_repo, read_terminal, run_cli, run_sops
 
 SECRET = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\nstringData:\n  K: secret-v1\n"
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  K: v1\n"
@@ -104,15 +104,7 @@ def test_progress_bar_on_a_terminal(repo: Path, age: AgeKey) -> None:
     if pid == 0:  # sopskit on a real pseudo-terminal
         os.chdir(repo)
         os.execve(sys.executable, [sys.executable, "-m", "sopskit", "encrypt", "--all"], env)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
+    seen = read_terminal(fd)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, seen
     assert b"encrypting" in seen and b"100%" in seen

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sopskit.sopsfile.treepath import parse_path
-from tests.helpers import UPSTREAM, AgeKey, GpgHome, clean_env, run_cli, run_sops
+from tests.helpers import UPSTREAM, AgeKey, GpgHome, clean_env, read_terminal, run_cli, run_sops
 
 YAML = """\
 apiVersion: v1
@@ -183,14 +183,7 @@ def test_set_prompts_without_echo(tmp_path: Path, age: AgeKey, secret: Path) -> 
         while prompt not in seen:
             seen += os.read(fd, 1024)
         os.write(fd, b"typed-pass-7\n")
-    while True:
-        try:
-            chunk = os.read(fd, 1024)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
+    seen += read_terminal(fd)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, seen
     assert b"typed-pass-7" not in seen and b"set [" in seen
