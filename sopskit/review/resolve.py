@@ -39,7 +39,10 @@ MARK = "#~sopskit~ "
 
 def stages(repo: Path, rel: str) -> dict[int, bytes]:
     """The conflicted file's index stages (1 base, 2 ours, 3 theirs) that exist."""
-    out = gitio.git(repo, "ls-files", "-u", "-z", "--", rel).decode("utf-8", "surrogateescape")
+    # `:(literal)`: a name with `[`, `*` or `?` is not a glob (`a[z].yaml` would also
+    # match a conflicted `az.yaml`, whose stages would then be merged into this file)
+    out = gitio.git(repo, "ls-files", "-u", "-z", "--", f":(literal){rel}").decode(
+        "utf-8", "surrogateescape")
     wanted = []
     for entry in filter(None, out.split("\0")):
         meta, _, _name = entry.partition("\t")

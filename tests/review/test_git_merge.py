@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sopskit.review.resolve import stages
 from tests.helpers import AgeKey, age_key, clean_env, run_cli, run_sops
 
 SECRET = """\
@@ -204,3 +205,25 @@ def test_setup_covers_odd_file_names_exactly(repo: Path) -> None:
     got = dict(zip(fields[0::3], fields[2::3], strict=False))
     assert got == {**dict.fromkeys([*odd, "db.yaml"], "sopskit"),
                    "sub/db.yaml": "unspecified", "a1.yaml": "unspecified"}
+
+
+def test_resolve_reads_only_its_own_stages(tmp_path: Path) -> None:
+    """A conflicted `a[z].txt` is not a glob: `az.txt`'s stages stay out of its merge."""
+    repo = tmp_path / "globs"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+
+    def commit(side: str) -> None:
+        for name in ("a[z].txt", "az.txt"):
+            (repo / name).write_text(f"{name} {side}\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", side)
+
+    commit("base")
+    git(repo, "checkout", "-qb", "theirs")
+    commit("theirs")
+    git(repo, "checkout", "-q", "main")
+    commit("ours")
+    assert git(repo, "merge", "theirs", check=False).returncode != 0
+    assert stages(repo, "a[z].txt") == {1: b"a[z].txt base\n", 2: b"a[z].txt ours\n",
+                                         3: b"a[z].txt theirs\n"}
