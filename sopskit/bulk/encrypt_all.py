@@ -81,7 +81,8 @@ def candidates(repo: Path, roots: Iterable[Path]) -> list[Path]:
     for root in roots:
         if root != repo and repo not in root.parents:
             raise UsageError("is outside the repository", path=root)
-        rels.append(root.relative_to(repo).as_posix() if root != repo else ".")
+        # `:(literal)`: `env[1]/x.yaml` names that file, not also `env1/x.yaml` (a glob)
+        rels.append(":(literal)" + (root.relative_to(repo).as_posix() if root != repo else "."))
     try:
         out = gitio.git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
                         "--", *rels)

@@ -66,6 +66,18 @@ def test_in_place_directory_and_failure(repo: Path, age: AgeKey) -> None:
     assert (repo / "apps/app.sops.env").read_text() == "TOKEN=tok-1\n"  # outside DIR
 
 
+def test_a_path_with_brackets_is_not_a_glob(repo: Path, age: AgeKey) -> None:
+    for rel in ("env[1]/secret.yaml", "env1/secret.yaml"):
+        (repo / rel).parent.mkdir()
+        (repo / rel).write_text(SECRET)
+    git(repo, "add", "-A")
+    done = sopskit(repo, age, "encrypt", "--all", "env[1]/secret.yaml")
+    assert done.code == 0, done.stderr
+    assert "encrypted 1 of 1 file(s)" in done.stdout
+    assert (repo / "env1/secret.yaml").read_text() == SECRET
+    assert "ENC[" in (repo / "env[1]/secret.yaml").read_text()
+
+
 def test_registry_rules_and_encrypted_files(tmp_path: Path, age: AgeKey) -> None:
     """With keys/registry.yaml: its encrypted_files say which names must be encrypted (here
     `**/*.secret.*`, so `x.sops.env` is not), its rules give the recipients, and a file no
