@@ -414,12 +414,23 @@ def _group(raw: Any, *, split_age: bool) -> frozenset[Recipient]:
         return frozenset()
     out = {Recipient.age(a) for a in _items(raw.get("age"), split=split_age)}
     out |= {Recipient.pgp(p) for p in _items(raw.get("pgp"), split=True)}
-    for kind in _OTHER_KEYS:
+    for kind in (*_OTHER_KEYS, "hc_vault"):  # key_groups spell Vault `hc_vault`
         for item in _items(raw.get(kind), split=True):
             name = "azure_kv" if kind == "azure_keyvault" else kind
             name = "hc_vault" if kind == "hc_vault_transit_uri" else name
             out.add(Recipient(name, item))  # type: ignore[arg-type]
     return frozenset(out)
+
+
+def _entry_id(raw: dict[str, Any]) -> str:
+    """A key_groups mapping entry (config.go: kmsKey, gcpKmsKey, azureKVKey, hckmsKey) as
+    the id sops writes in a file's metadata (the master key's ToString)."""
+    if raw.get("arn"):
+        role = raw.get("role")
+        return f"{raw['arn']}+{role}" if role else str(raw["arn"])
+    if raw.get("vaultUrl"):
+        return f"{raw['vaultUrl']}/keys/{raw.get('key', '')}/{raw.get('version', '')}"
+    return str(raw.get("resource_id") or raw.get("key_id") or "")
 
 
 def _items(value: Any, *, split: bool) -> list[str]:
@@ -429,8 +440,9 @@ def _items(value: Any, *, split: bool) -> list[str]:
     out: list[str] = []
     for raw in values:
         v = raw
-        if isinstance(raw, dict):  # kms/gcp entries inside key_groups
-            v = raw.get("arn") or raw.get("resource_id") or raw.get("key_id") or raw.get("vaultUrl")
+        if isinstance(raw, dict):  # kms/gcp/azure/hckms entries inside key_groups
+            out.extend([_entry_id(raw)] if _entry_id(raw) else [])
+            continue
         parts = str(v).split(",") if split else [str(v)]
         out.extend(p.strip() for p in parts if p.strip())
     return out

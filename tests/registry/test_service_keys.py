@@ -88,3 +88,21 @@ def test_plan_follows_the_registry_for_a_known_kms_key(world: World) -> None:
     entry = next(f for f in plan.files if f.path == "clusters/sandbox/db.yaml")
     assert entry.action == "updatekeys+rotate"
     assert "remove aws-prod (revoked)" in entry.reasons
+
+
+def test_key_groups_rendering_reads_back_with_the_metadata_ids(world: World) -> None:
+    """Inside key_groups sops wants mappings ({arn, role}, {vaultUrl, key, version}, ...);
+    reading the rendering back must give the ids sops writes in a file's metadata."""
+    keys = dict(SERVICE_KEYS, **{"aws-role": ("kms", KMS_ARN.replace("0a1b", "9f9f")
+                                               + "+arn:aws:iam::123456789012:role/sops")})
+    world.extra_rules = ("  - path: clusters/sandbox/grouped/**\n    key_groups:\n"
+                         "      - [sandbox]\n      - {keys: [ops-admin]}\n"
+                         "    shamir_threshold: 2\n")
+    world.write_registry()
+    _with_service_keys(world, keys)
+    registry = load_registry(world.root / "keys" / "registry.yaml")
+    config = world.root / ".sops.yaml"
+    config.write_text(render(registry))
+    rule = rule_for(config, world.root / "clusters/sandbox/grouped/a.yaml")
+    assert len(rule.key_groups) == 2
+    assert {(r.type, r.id) for r in rule.key_groups[0]} >= set(keys.values())
