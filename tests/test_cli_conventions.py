@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from sopskit.cli import audit_cmd
 from sopskit.cli.commands import LAZY, load
 from sopskit.cli.main import cli
+from sopskit.cli.style import use_colour
 from tests.helpers import age_key, clean_env, read_terminal, run_cli
 
 
@@ -108,19 +109,28 @@ def run_on_terminal(args: list[str], env: dict[str, str]) -> str:
     return seen.decode()
 
 
-def test_colours_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
+def test_colours_on_a_terminal_unless_no_color(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "s.yaml"
     path.write_text("a: 1\n")
     assert run_cli("--repo", tmp_path, "encrypt", "-i", str(path), "--age",
                    age_key().recipient).code == 0
+    verify = ["--repo", str(tmp_path), "verify", str(path)]
+    assert "\x1b[" in run_on_terminal(verify, clean_env())
+    plain = run_on_terminal(verify, clean_env({"NO_COLOR": "1"}))
+    assert "\x1b[" not in plain and "ok" in plain
+    assert "\x1b[" not in run_cli(*verify).stdout  # not a terminal
     (tmp_path / "config.yaml").write_text("db_password: Sup3rS3cretValue-9f8e7d\n")
-    for args in (["--repo", str(tmp_path), "verify", str(path)],
-                 ["--repo", str(tmp_path), "audit", str(tmp_path / "config.yaml")]):
-        assert "\x1b[" in run_on_terminal(args, clean_env())
-        assert "\x1b[" in run_on_terminal(args, clean_env({"NO_COLOR": ""}))  # empty: not set
-        plain = run_on_terminal(args, clean_env({"NO_COLOR": "1"}))
-        assert "\x1b[" not in plain and plain.strip()
-        assert "\x1b[" not in run_cli(*args).stdout  # not a terminal
+    assert "\x1b[" in run_on_terminal(["--repo", str(tmp_path), "audit",
+                                        str(tmp_path / "config.yaml")], clean_env())
+    # the rule itself (no-color.org): an empty NO_COLOR does not count
+    main, child = pty.openpty()
+    with os.fdopen(child, "w") as terminal:
+        monkeypatch.setenv("NO_COLOR", "")
+        assert use_colour(terminal)
+        monkeypatch.setenv("NO_COLOR", "yes")
+        assert not use_colour(terminal)
+    os.close(main)
 
 
 COMPLETION_REGISTRY = """\
@@ -145,35 +155,36 @@ rules:
 """
 
 
-def complete(repo: Path, words: str) -> list[str]:
-    """What bash completion offers for the last word of `words` (click's bash protocol)."""
+def complete(repo: Path, words: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What bash completion offers for the last word of `words` (click's bash protocol, in
+    process: the same code path as `_SOPSKIT_COMPLETE=bash_complete sopskit`)."""
     cword = len(words.split()) - (0 if words.endswith(" ") else 1)
-    env = clean_env({"_SOPSKIT_COMPLETE": "bash_complete", "COMP_WORDS": words,
-                     "COMP_CWORD": str(cword)})
-    done = subprocess.run([sys.executable, "-m", "sopskit"], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0 and not done.stderr, done.stderr
-    return [v for line in done.stdout.splitlines() if (v := line.partition(",")[2])]
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(cli, [], prog_name="sopskit", env={
+        "_SOPSKIT_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(cword)})
+    assert result.exit_code == 0, result.output
+    return [v for line in result.output.splitlines() if (v := line.partition(",")[2])]
 
 
-def test_completion_of_key_cluster_and_rule_names(tmp_path: Path) -> None:
+def test_completion_of_key_cluster_and_rule_names(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)
     (repo / "keys").mkdir()
     (repo / "keys" / "registry.yaml").write_text(
         COMPLETION_REGISTRY % (age_key().recipient, age_key().recipient))
-    assert complete(repo, "sopskit keys show ") == ["ops-admin", "flux-sandbox"]
-    assert complete(repo, "sopskit keys retire fl") == ["flux-sandbox"]
-    assert complete(repo, "sopskit exposure o") == ["ops-admin"]
-    assert complete(repo, "sopskit runbook rotate-key ") == ["ops-admin", "flux-sandbox"]
-    assert complete(repo, "sopskit flux secret p") == ["production"]
-    assert complete(repo, "sopskit keys generate new --cluster s") == ["sandbox"]
-    assert complete(repo, "sopskit rules add 'x/**' --clusters sandbox,p") == [
+    assert complete(repo, "sopskit keys show ", monkeypatch) == ["ops-admin", "flux-sandbox"]
+    assert complete(repo, "sopskit keys retire fl", monkeypatch) == ["flux-sandbox"]
+    assert complete(repo, "sopskit exposure o", monkeypatch) == ["ops-admin"]
+    assert complete(repo, "sopskit runbook rotate-key ", monkeypatch) == ["ops-admin", "flux-sandbox"]
+    assert complete(repo, "sopskit flux secret p", monkeypatch) == ["production"]
+    assert complete(repo, "sopskit keys generate new --cluster s", monkeypatch) == ["sandbox"]
+    assert complete(repo, "sopskit rules add 'x/**' --clusters sandbox,p", monkeypatch) == [
         "sandbox,production"]
-    assert complete(repo, "sopskit rules move ") == ["0", "1"]
-    assert complete(repo, "sopskit keys generate ") == []  # a new name: nothing to offer
+    assert complete(repo, "sopskit rules move ", monkeypatch) == ["0", "1"]
+    assert complete(repo, "sopskit keys generate ", monkeypatch) == []  # a new name: nothing to offer
     broken = tmp_path / "broken"
     (broken / ".git").mkdir(parents=True)
     (broken / "keys").mkdir()
     (broken / "keys" / "registry.yaml").write_text("version: [\n")
-    assert complete(broken, "sopskit keys show ") == []  # no suggestion, no error
+    assert complete(broken, "sopskit keys show ", monkeypatch) == []  # no suggestion, no error
