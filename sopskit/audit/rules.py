@@ -96,7 +96,8 @@ _TABLE: tuple[tuple[str, Category, Severity, str], ...] = (
      "a sops file's mac_only_encrypted differs from its creation rule's"),
     ("sops-config-invalid", "config", H, ".sops.yaml is one sops cannot use"),
     ("flux-decryption-missing", "delivery", H,
-     "a Flux Kustomization applies a sops file without spec.decryption (provider sops)"),
+     "a Flux Kustomization applies a sops Secret or secretGenerator source without "
+     "spec.decryption (provider sops)"),
     ("flux-key-missing", "delivery", C,
      "a sops file a cluster applies cannot be decrypted by that cluster's keys"),
     ("flux-recipient-outlier", "delivery", M,

@@ -171,7 +171,7 @@ def _check(loader: Loader, cluster: Cluster, tracking: Tracking | None,  # noqa:
     provided = [s for s in secrets.find(loader, referenced) if _belongs(cluster, applied)(s)]
     found: list[FluxFinding] = []
     found += delivery.paths(cluster)
-    found += delivery.decryption(cluster)
+    found += delivery.decryption(loader, cluster)
     found += delivery.not_secret(loader, cluster)
     found += delivery.secret_refs(cluster, provided)
     for secret in provided:

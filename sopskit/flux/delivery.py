@@ -82,16 +82,32 @@ def paths(cluster: Cluster) -> Iterator[FluxFinding]:
                               "commit what it names (Flux fails the whole Kustomization)")
 
 
-def decryption(cluster: Cluster) -> Iterator[FluxFinding]:
-    """flux-decryption-missing: sops files applied without `decryption.provider: sops`."""
+def _decryptable(loader: Loader, node: Node) -> list[str]:
+    """The sops files of `node` kustomize-controller would decrypt with `decryption` set:
+    the v1 Secrets it applies (decryptor.IsEncryptedSecret) and its secretGenerator
+    sources. A sops ConfigMap is applied encrypted either way (flux-sops-not-secret)."""
+    if node.build is None:
+        return []
+    generated = {ref.value for ref in node.build.secret_sources}
+    return [rel for rel in node.sops_files if rel in generated or (
+        rel in node.build.patches and any(
+            d.is_sops and d.kind == "Secret" and d.get("apiVersion") == "v1"
+            for d in loader.docs(rel)))]
+
+
+def decryption(loader: Loader, cluster: Cluster) -> Iterator[FluxFinding]:
+    """flux-decryption-missing: sops Secrets or secretGenerator sources applied without
+    `decryption.provider: sops`."""
     names = Counter(n.decryption.secret for n in cluster.nodes
                     if n.decryption is not None and n.decryption.secret)
     secret = names.most_common(1)[0][0] if names else "<the cluster's decryption Secret>"
     for node in cluster.nodes:
-        if node.sops_files and (node.decryption is None or node.decryption.provider != "sops"):
+        if node.decryption is not None and node.decryption.provider == "sops":
+            continue
+        if files := _decryptable(loader, node):
             yield FluxFinding(
                 "flux-decryption-missing", cluster.name, node.label, node.file, node.line,
-                f"applies {len(node.sops_files)} sops file(s) ({_shown(node.sops_files)}) "
+                f"applies {len(files)} sops file(s) ({_shown(files)}) "
                 "without decryption; add `spec.decryption: {provider: sops, secretRef: "
                 f"{{name: {secret}}}}}` (kustomize-controller refuses SOPS-encrypted "
                 "Secrets without it)")

@@ -241,3 +241,34 @@ def test_clean_layout_passes(tmp_path: Path) -> None:
     git(repo, "commit", "-qm", "clean")
     code, report = _check(repo)
     assert code == 0 and report["findings"] == []
+
+
+def test_decryption_missing_only_where_decryption_would_help(tmp_path: Path) -> None:
+    """kustomize-controller decrypts v1 Secrets and secretGenerator sources only: a sops
+    ConfigMap or configMapGenerator source is applied encrypted with or without
+    `decryption` (flux-sops-not-secret), so asking for `decryption` there fixes nothing."""
+    key = age_key()
+    repo = git_repo(tmp_path / "r")
+    for rel, text in {
+        "clusters/dev/flux-system/gotk-sync.yaml": SYNC.format(ref="branch: main",
+                                                               cluster="dev"),
+        "clusters/dev/settings.yaml": ks("settings", "./settings", secret=None),
+        "clusters/dev/tokens.yaml": ks("tokens", "./tokens", secret=None),
+        "settings/kustomization.yaml": "resources: [settings.sops.yaml]\n"
+            "configMapGenerator:\n  - name: env\n    envs: [app.sops.env]\n",
+        "tokens/kustomization.yaml": "secretGenerator:\n  - name: t\n    envs: [t.sops.env]\n",
+    }.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    for rel, text in (("settings/settings.sops.yaml", "apiVersion: v1\nkind: ConfigMap\n"
+                       "metadata: {name: s}\ndata: {password: not-real}\n"),
+                      ("settings/app.sops.env", "TOKEN=not-a-real-token\n"),
+                      ("tokens/t.sops.env", "TOKEN=not-a-real-token\n")):
+        _encrypt(repo, rel, [key.recipient], text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "layout")
+    assert _found(_check(repo)[1]) == {
+        ("flux-sops-not-secret", "dev", "settings/settings.sops.yaml"),
+        ("flux-sops-not-secret", "dev", "settings/app.sops.env"),
+        ("flux-decryption-missing", "dev", "clusters/dev/tokens.yaml"),
+    }
