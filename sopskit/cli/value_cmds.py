@@ -70,15 +70,21 @@ def unset_cmd(app: AppContext, file: Path, path: str, idempotent: bool,  # noqa:
 def _read_value(from_stdin: bool, given: str | None) -> str:
     if from_stdin and given is not None:
         raise UsageError("use either --value-stdin or --value, not both")
-    if given is not None:
-        return given
     if from_stdin:
-        text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
-        return text.removesuffix("\n")
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape").removesuffix("\n")
+    elif given is not None:
+        text = given  # argv: undecodable bytes arrive as surrogates
+    elif not (sys.stdin.isatty() and sys.stderr.isatty()):
         raise UsageError("no value: pass --value-stdin (and pipe it in) or run on a terminal "
                          "to be asked for it")
-    return str(click.prompt("Value", hide_input=True, confirmation_prompt=True, err=True))
+    else:
+        text = str(click.prompt("Value", hide_input=True, confirmation_prompt=True, err=True))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a sops value is text; sealing it would fail verification
+        raise UsageError("the value is not valid UTF-8 text; base64-encode binary data "
+                         "(a Secret's `data`)") from None
+    return text
 
 
 def _parse_value(text: str, as_json: bool) -> Value:

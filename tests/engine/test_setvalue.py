@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import subprocess
 import sys
 from pathlib import Path
 
@@ -159,6 +160,11 @@ def test_no_key_and_bad_input(tmp_path: Path, age: AgeKey, secret: Path) -> None
     assert meta.code == 2 and "metadata" in meta.stderr
     nostdin = cli(tmp_path, age, "set", secret, '["stringData"]["USER"]')
     assert nostdin.code == 2 and "--value-stdin" in nostdin.stderr
+    binary = subprocess.run([sys.executable, "-m", "sopskit", "--repo", str(tmp_path), "set",
+                             str(secret), '["stringData"]["USER"]', "--value-stdin"],
+                            input=b"\xff\xfe-value\n", capture_output=True, check=False,
+                            env=clean_env({"SOPS_AGE_KEY": age.secret}), timeout=120)
+    assert binary.returncode == 2 and b"not valid UTF-8" in binary.stderr, binary.stderr
     assert secret.read_text() == before
 
 
