@@ -4,6 +4,7 @@ for bots. They show key paths, fingerprints and plaintext-stored values only."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 
 from sopskit.review.diff import FileDiff, ValueChange
@@ -78,7 +79,19 @@ def text(diffs: list[FileDiff]) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Table-cell text: a pipe, backtick or `<` from a key or a plaintext-stored value
+    must not end the cell, open a code span or become HTML in the posted comment."""
+    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+            .replace("<", "&lt;").replace("\n", " "))
+
+
+def _md_code(text: str) -> str:
+    """A code span that holds any text: a fence longer than its longest run of backticks
+    (CommonMark), padded when the text starts or ends with one; pipes escaped for tables."""
+    fence = max((len(m) for m in re.findall("`+", text)), default=0) + 1
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    body = text.replace("|", "\\|").replace("\n", " ")
+    return f"{'`' * fence}{pad}{body}{pad}{'`' * fence}"
 
 
 def markdown(diffs: list[FileDiff]) -> str:
@@ -86,11 +99,11 @@ def markdown(diffs: list[FileDiff]) -> str:
         return "**sopskit diff**: no sops file changed.\n"
     out = [f"### sopskit diff: {len(diffs)} sops file(s) changed", ""]
     for diff in diffs:
-        out.append(f"#### `{_title(diff)}`")
+        out.append(f"#### {_md_code(_title(diff))}")
         out.extend(f"- {_md_cell(line)}" for line in _summary(diff))
         if diff.changes:
             out += ["", "| | key path | change | detail |", "|---|---|---|---|"]
-            out += [f"| {_SIGN[c.kind]} | `{_md_cell(c.key_path)}` | {c.kind} | "
+            out += [f"| {_SIGN[c.kind]} | {_md_code(c.key_path)} | {c.kind} | "
                     f"{_md_cell(_detail(c))} |" for c in diff.changes]
         else:
             out.append("- no value changed")

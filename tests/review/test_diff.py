@@ -4,10 +4,13 @@ key, never a value in any output format."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from sopskit.review.diff import FileDiff, ValueChange
+from sopskit.review.render import markdown
 from tests.helpers import AgeKey, age_key, clean_env, git, git_repo, run_cli, run_sops
 
 SECRET = """\
@@ -115,3 +118,19 @@ def test_bad_revision(repo: Path) -> None:
     assert done.code == 3 and "Traceback" not in done.stderr
     dash = run_cli("--repo", repo, "diff", "--", env=clean_env())
     assert dash.code == 0
+
+
+def test_markdown_cells_hold_any_key_or_plaintext_value() -> None:
+    """A key path with a backtick or pipe stays one code span in one cell, and a value
+    stored in plaintext cannot open a code span or become HTML in the posted comment."""
+    diff = FileDiff("a`b.yaml", "a`b.yaml", "modified", [
+        ValueChange("stringData.k|e`y", "changed", True, "11111111", "22222222"),
+        ValueChange("metadata.note", "changed", False, "`x", "<img src=x onerror=alert(1)>"),
+    ])
+    md = markdown([diff])
+    assert "#### ``a`b.yaml (modified)``" in md
+    rows = [ln for ln in md.splitlines() if ln.startswith("| ~ |")]
+    cells = [re.split(r"(?<!\\)\|", row)[1:-1] for row in rows]
+    assert [len(c) for c in cells] == [4, 4]
+    assert cells[0][1].strip() == "``stringData.k\\|e`y``"
+    assert "<img" not in md and "\\`x" in cells[1][3]
