@@ -134,6 +134,8 @@ _WHOLE_VALUE = frozenset(("k8s-secret-plaintext", "flux-age-key", "sops-plaintex
 def _same_secret(hit: Hit, kept: Hit) -> bool:
     if hit.line is None or kept.line is None or not hit.secret or not kept.secret:
         return False
+    if hit.secret == kept.secret and abs(hit.line - kept.line) <= 1:
+        return True  # `password:` / its value on the next line: a key's line and a value's
     last = kept.last_line or kept.line
     if not kept.line <= hit.line <= last:
         return False

@@ -276,6 +276,10 @@ def evasions(keys: CorpusKeys, seed: int = 10) -> list[Case]:
         "kind: Secret\nmetadata:\n  name: sops-age\ndata:\n"
         f"  age.agekey: {_b64(keys.age_pq)}\n", (("flux-age-key", 5, C),), keys.age_pq)
 
+    pw = v.password()  # a plain scalar on the line below its key: one finding, not two
+    k8s("value-next-line", f"apiVersion: v1\nkind: Secret\nstringData:\n  password:\n"
+        f"    {pw}\n", 5, pw)
+
     # -- Key-name heuristics across formats --------------------------------------------
     def gen(id_: str, family: str, path: str, content: str, line: int, pw: str) -> None:
         add(id_, family, f"{family}/{id_}/{path}", content, (("generic-secret", line, H),), pw)
