@@ -4,6 +4,7 @@ inputs (`ScanSettings`) and outputs (`FileResult`) are plain picklable values.""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from dataclasses import dataclass, field, replace
 
@@ -62,6 +63,7 @@ def scan_bytes(relpath: str, data: bytes, settings: ScanSettings,
     """Every check of one file's content (no git, no keys). `secret_source` ("env" or
     "file"): a kustomize secretGenerator reads this file, so each value is a Secret's."""
     reason = skip_reason(relpath, len(data), settings)
+    data = _utf16_as_utf8(data)
     if reason is None and b"\x00" in data[:8192]:
         reason = "binary"
     if reason is not None:
@@ -89,6 +91,19 @@ def scan_bytes(relpath: str, data: bytes, settings: ScanSettings,
         if hit.secret and (fp := finding(relpath, hit).fingerprint) in kept:
             result.digests[fp] = secret_digest(hit.secret)
     return result
+
+
+def _utf16_as_utf8(data: bytes) -> bytes:
+    """UTF-16 text with a byte-order mark as UTF-8 (same lines). It looks binary (NUL
+    bytes), but go-yaml reads it, so kustomize (`kubectl kustomize`) and Flux apply a
+    UTF-16 Secret like any other: skipping it as binary would hide it."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+            and not data.startswith(codecs.BOM_UTF32_LE):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    return data
 
 
 def secret_digest(secret: str) -> str:

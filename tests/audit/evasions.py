@@ -280,6 +280,10 @@ def evasions(keys: CorpusKeys, seed: int = 10) -> list[Case]:
     k8s("value-next-line", f"apiVersion: v1\nkind: Secret\nstringData:\n  password:\n"
         f"    {pw}\n", 5, pw)
 
+    pw = v.password()  # UTF-16 with a BOM: NUL bytes, yet kustomize reads and applies it
+    k8s("utf16-bom", f"apiVersion: v1\nkind: Secret\nstringData:\n  password: {pw}\n"
+        .encode("utf-16"), 4, pw)
+
     # -- Key-name heuristics across formats --------------------------------------------
     def gen(id_: str, family: str, path: str, content: str, line: int, pw: str) -> None:
         add(id_, family, f"{family}/{id_}/{path}", content, (("generic-secret", line, H),), pw)
