@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sopskit.audit import baseline as baseline_mod
 from sopskit.audit import config_drift, creation_rules, integrity, recipients, rotation, scope
-from sopskit.audit.detectors.unencrypted import DEFAULT_PATTERNS, Promise, promising_regexes
+from sopskit.audit.detectors.unencrypted import DEFAULT_PATTERNS, Promise, config_promise
 from sopskit.audit.finding import Finding
 from sopskit.audit.result import AuditResult
 from sopskit.audit.scan import DEFAULT_MAX_FILE_SIZE, FileResult, ScanSettings, scan_bytes
@@ -25,7 +25,7 @@ from sopskit.identity.model import Identities
 from sopskit.registry.locate import registry_path
 from sopskit.registry.model import Registry
 from sopskit.registry.resolve import resolve_or_none
-from sopskit.registry.sops_config import find_config, nearest_config, rule_of
+from sopskit.registry.sops_config import nearest_config, rule_of
 from sopskit.repo import display
 
 PARALLEL_MIN_FILES = 400  # below this, starting workers costs more than it saves
@@ -154,7 +154,7 @@ def _load_registry(ctx: _Context) -> Promise:
     repo = ctx.options.repo
     path = registry_path(repo, ctx.options.registry)
     if path is None:
-        return Promise(DEFAULT_PATTERNS, promising_regexes(_sops_config_regexes(repo)))
+        return config_promise(repo)
     rel = _relative(repo, path)
     ctx.registry_rel = rel
     ctx.registry, problems = config_drift.load(path, rel)
@@ -166,21 +166,6 @@ def _load_registry(ctx: _Context) -> Promise:
 
 def _relative(repo: Path, path: Path) -> str:
     return display(repo, path.resolve())
-
-
-def _sops_config_regexes(repo: Path) -> list[str]:
-    from sopskit import yamlio
-
-    config = find_config(repo)
-    if config is None:
-        return []
-    try:
-        data = yamlio.load(config.read_text(encoding="utf-8"), path=str(config))
-    except (OSError, UnicodeDecodeError, InputError):
-        return []
-    rules = data.get("creation_rules") if isinstance(data, dict) else None
-    return [str(r["path_regex"]) for r in rules or [] if isinstance(r, dict)
-            and r.get("path_regex")]
 
 
 def _scope(options: AuditOptions) -> scope.Scope:

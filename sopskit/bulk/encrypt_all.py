@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sopskit import gitio, yamlio
-from sopskit.audit.detectors.unencrypted import DEFAULT_PATTERNS, Promise, promising_regexes
+from sopskit.audit.detectors.unencrypted import DEFAULT_PATTERNS, Promise, config_promise
 from sopskit.audit.filekind import is_template_name
 from sopskit.engine import paths
 from sopskit.engine.encrypt import encrypt_file
@@ -27,7 +27,6 @@ from sopskit.errors import InputError, SopskitError, UsageError
 from sopskit.identity.model import Identities
 from sopskit.registry.locate import registry_path
 from sopskit.registry.schema import load_registry
-from sopskit.sops.config import find_config
 from sopskit.sops.runner import Sops
 from sopskit.sopsfile.document import detect_format, looks_like_sops
 
@@ -58,20 +57,7 @@ def promise(repo: Path) -> Promise:
         if registry.defaults.encrypted_files:
             return Promise(registry_globs=tuple(registry.defaults.encrypted_files))
         return Promise(DEFAULT_PATTERNS)
-    return Promise(DEFAULT_PATTERNS, promising_regexes(_config_regexes(repo)))
-
-
-def _config_regexes(repo: Path) -> list[str]:
-    config = find_config(repo)
-    if config is None:
-        return []
-    try:
-        data = yamlio.load(config.read_text(encoding="utf-8"), path=str(config))
-    except (OSError, UnicodeDecodeError, InputError):
-        return []
-    rules = data.get("creation_rules") if isinstance(data, dict) else None
-    return [str(r["path_regex"]) for r in rules or [] if isinstance(r, dict)
-            and r.get("path_regex")]
+    return config_promise(repo)
 
 
 def candidates(repo: Path, roots: Iterable[Path]) -> list[Path]:

@@ -11,11 +11,15 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from sopskit import regex as re2go
+from sopskit import yamlio
 from sopskit.audit.filekind import is_template_name
+from sopskit.errors import InputError
 from sopskit.registry.model import SOPS_CONFIG_NAMES
+from sopskit.registry.sops_config import find_config
 
 DEFAULT_PATTERNS = ("**/*.sops.*", "**/*.enc.*")
 # `name.sops.ext` with a non-empty name: the config file `.sops.yaml` itself promises nothing.
@@ -61,3 +65,20 @@ def promising_regexes(path_regexes: list[str]) -> tuple[str, ...]:
         if _PROMISING_REGEX.search(regex):
             out.append(regex)
     return tuple(out)
+
+
+def config_promise(repo: Path) -> Promise:
+    """The promise when there is no registry: the default names, plus the root
+    `.sops.yaml` path_regex values that select only encrypted-looking names (a config that
+    cannot be read or parsed promises nothing more: its own checks report it)."""
+    regexes: list[str] = []
+    config = find_config(repo)
+    if config is not None:
+        try:
+            data = yamlio.load(config.read_text(encoding="utf-8"), path=str(config))
+        except (OSError, UnicodeDecodeError, InputError):
+            data = None
+        rules = data.get("creation_rules") if isinstance(data, dict) else None
+        regexes = [str(r["path_regex"]) for r in rules or [] if isinstance(r, dict)
+                   and r.get("path_regex")]
+    return Promise(DEFAULT_PATTERNS, promising_regexes(regexes))
