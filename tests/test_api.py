@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import sopskit
-from tests.helpers import AgeKey, age_key, git, git_repo, run_sops
+from tests.helpers import UPSTREAM, AgeKey, GpgHome, age_key, git, git_repo, run_sops
 
 REGISTRY = """\
 version: 1
@@ -213,3 +213,14 @@ def test_load_registry_and_audit(repo: tuple[Path, AgeKey, AgeKey],
     assert sopskit.load_registry().path == root / "keys" / "registry.yaml"
     narrowed = sopskit.audit("keys")  # a directory: only what is under it
     assert not [f for f in narrowed.findings if f.path == "config.yaml"]  # outside keys/
+
+
+def test_pgp_files_through_gnupg(upstream_gpg: GpgHome, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PGP recipients are read through GnuPG (GNUPGHOME), as the CLI does: the upstream sops
+    vectors decrypt to exactly what `sops -d` printed for them."""
+    monkeypatch.setenv("GNUPGHOME", str(upstream_gpg.path))
+    for name in ("example.yaml", "example.json", "example.ini"):
+        raw = sopskit.decrypt(UPSTREAM / name, raw=True)
+        assert raw == (UPSTREAM / "decrypted" / name).read_bytes()
+        assert sopskit.verify(UPSTREAM / name).mac_checked
+    assert sopskit.decrypt(UPSTREAM / "example.json")["firstName"] == "John"
