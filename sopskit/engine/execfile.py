@@ -66,10 +66,12 @@ class _Feeder:
 
 
 @contextlib.contextmanager
-def plaintext_path(data: bytes, name: str, *, fifo: bool = True) -> Iterator[Path]:
-    """A path holding `data` while the block runs; the directory is gone afterwards."""
+def plaintext_path(data: bytes, name: str, *, fifo: bool = True,
+                   kind: str = "exec") -> Iterator[Path]:
+    """A path holding `data` while the block runs (a FIFO, or a 0600 file), in a private
+    directory (`scratch.private_dir(kind)`) that is gone afterwards."""
     try:
-        directory = private_dir()
+        directory = private_dir(kind)
     except OSError as exc:
         raise InputError(f"cannot make a private directory ({exc.strerror})") from None
     path = directory / name
@@ -84,7 +86,7 @@ def plaintext_path(data: bytes, name: str, *, fifo: bool = True) -> Iterator[Pat
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
         except OSError as exc:
-            raise InputError(f"cannot write the plaintext for the command ({exc.strerror})",
+            raise InputError(f"cannot write the plaintext ({exc.strerror})",
                              path=directory) from None
         yield path
     finally:

@@ -12,17 +12,15 @@ IV stash), verified, and written over FILE; `git add FILE` is then the user's ca
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import os
 import shlex
-import shutil
 from pathlib import Path
 
 from sopskit import gitio, process
 from sopskit.engine import paths
-from sopskit.engine.execfile import private_dir
+from sopskit.engine.execfile import plaintext_path
 from sopskit.errors import InputError, UsageError
 from sopskit.fsio import write_atomic
 from sopskit.identity.model import Identities
@@ -92,27 +90,12 @@ def _strip(text: bytes) -> bytes:
 
 def edit_in_memory(text: bytes, name: str, editor: list[str]) -> bytes:
     """Run `editor` on `text` in a private in-memory directory; the saved bytes."""
-    try:
-        directory = private_dir("resolve")
-    except OSError as exc:
-        raise InputError(f"cannot make a private directory ({exc.strerror})") from None
-    try:
-        path = directory / name
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise InputError(f"cannot write the text for the editor ({exc.strerror})",
-                             path=directory) from None
-        with process.terminations_interrupt():
-            code = process.run_interactive([*editor, str(path)], env=dict(os.environ))
+    with process.terminations_interrupt(), \
+            plaintext_path(text, name, fifo=False, kind="resolve") as path:
+        code = process.run_interactive([*editor, str(path)], env=dict(os.environ))
         if code != 0:
             raise UsageError(f"the editor exited with {code}; nothing was changed")
         return path.read_bytes()
-    finally:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(directory)
 
 
 def user_editor() -> list[str]:
