@@ -17,6 +17,7 @@ from sopskit.errors import SopskitError
 from sopskit.flux.committed_secrets import AGE_SUFFIX, DecryptionSecret
 from sopskit.flux.loader import Loader
 from sopskit.flux.model import Cluster, Node
+from sopskit.flux.objects import listed
 from sopskit.recipient import Recipient
 from sopskit.registry.model import Key
 from sopskit.sopsfile.document import detect_format, parse
@@ -31,6 +32,10 @@ class FluxFinding:
     line: int | None
     message: str
     defined_in: str | None = None  # the file defining the Kustomization
+    # what in `path` is wrong, when one file can hold several (a kustomization file's
+    # references, a Secret's entries): part of the fingerprint, so accepting one in the
+    # baseline does not accept the next mistake in the same file
+    subject: str = ""
 
     @property
     def full_message(self) -> str:
@@ -45,8 +50,9 @@ class FluxFinding:
         where = f"cluster {self.cluster}" if self.cluster else "repository"
         if self.kustomization:
             where += f", Kustomization {self.kustomization}"
-        digest = hashlib.sha256("\0".join((self.rule, self.cluster or "", self.kustomization
-                                           or "", self.path)).encode()).hexdigest()[:16]
+        parts = (self.rule, self.cluster or "", self.kustomization or "", self.path)
+        digest = hashlib.sha256("\0".join(parts + ((self.subject,) if self.subject else ()))
+                                .encode()).hexdigest()[:16]
         return Finding(self.path, self.line, self.rule, r.category, r.severity,
                        f"{where}: {self.full_message}", f"delivery:{digest}")
 
@@ -64,7 +70,7 @@ def _shown(paths: list[str], limit: int = 3) -> str:
 
 def paths(cluster: Cluster) -> Iterator[FluxFinding]:
     """flux-path-missing: a Kustomization path or a kustomize reference that is not there."""
-    reported: set[tuple[str, int, str]] = set()
+    reported: set[tuple[str, int, str, str]] = set()
     for node in cluster.nodes:
         if node.local and node.path is None and not node.unresolved:
             yield FluxFinding("flux-path-missing", cluster.name, node.label, node.file,
@@ -72,14 +78,15 @@ def paths(cluster: Cluster) -> Iterator[FluxFinding]:
         if node.build is None:
             continue
         for ref, why in node.build.missing:
-            key = (ref.file, ref.line, ref.value)
+            key = (ref.file, ref.line, ref.field, ref.value)
             if key in reported:
                 continue
             reported.add(key)
             what = "spec.path" if ref.field == "spec.path" else f"{ref.field} entry"
             yield FluxFinding("flux-path-missing", cluster.name, node.label, ref.file,
                               ref.line, f"{what} {ref.value!r}: {why}; fix the path or "
-                              "commit what it names (Flux fails the whole Kustomization)")
+                              "commit what it names (Flux fails the whole Kustomization)",
+                              subject=f"{ref.field}={ref.value}")
 
 
 def _decryptable(loader: Loader, node: Node) -> list[str]:
@@ -130,7 +137,7 @@ def not_secret(loader: Loader, cluster: Cluster) -> Iterator[FluxFinding]:
                                       doc.line, f"a sops-encrypted {doc.kind or 'document'} "
                                       "is applied with its ENC[...] values: Flux decrypts "
                                       "only Secrets; make it a Secret or a secretGenerator "
-                                      "source")
+                                      "source", subject=f"document at line {doc.line}")
         for ref in node.build.configmap_sources:
             if ref.value in node.sops_files and (ref.value, 0) not in seen:
                 seen.add((ref.value, 0))
@@ -144,12 +151,12 @@ def _yaml_recipients(meta: dict[str, Any]) -> frozenset[Recipient]:
     """The age and PGP recipients of a sops metadata mapping (top level and key groups),
     as read from the manifest already parsed (sops-format.md 1.6)."""
     out: set[Recipient] = set()
-    groups = [meta, *[g for g in meta.get("key_groups") or [] if isinstance(g, dict)]]
+    groups = [meta, *[g for g in listed(meta.get("key_groups")) if isinstance(g, dict)]]
     for group in groups:
-        for entry in group.get("age") or []:
+        for entry in listed(group.get("age")):
             if isinstance(entry, dict) and isinstance(entry.get("recipient"), str):
                 out.add(Recipient.age(entry["recipient"]))
-        for entry in group.get("pgp") or []:
+        for entry in listed(group.get("pgp")):
             if isinstance(entry, dict) and isinstance(entry.get("fp"), str):
                 out.add(Recipient.pgp(entry["fp"]))
     return frozenset(out)
@@ -232,4 +239,4 @@ def entry_names(cluster: str | None, secret: DecryptionSecret) -> Iterator[FluxF
                           f"entry {entry!r} of decryption Secret {secret.name!r} is ignored "
                           f"by kustomize-controller (age keys are read from *{AGE_SUFFIX} "
                           f"entries, PGP keys from *.asc); rename it to "
-                          f"{entry.rsplit('.', 1)[0]}{AGE_SUFFIX}")
+                          f"{entry.rsplit('.', 1)[0]}{AGE_SUFFIX}", subject=entry)

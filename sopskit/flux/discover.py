@@ -18,6 +18,7 @@ from typing import Any
 
 from sopskit.flux.fields import (
     DEFAULT_NAMESPACE,
+    components,
     entry_path,
     git_source,
     instance_root,
@@ -78,9 +79,7 @@ class _Discovery:
         path = entry_path(raw)
         if path is None or "${" in raw:
             return None
-        comps = tuple(c for c in dig(doc.data, "spec", "components") or []
-                      if isinstance(c, str))
-        return self.build(path, comps, Ref(raw, doc.file, doc.line, "spec.path"))
+        return self.build(path, components(doc.data), Ref(raw, doc.file, doc.line, "spec.path"))
 
     def own_sources(self) -> set[SourceRef]:
         """The sources that are this repository: the bootstrap's `flux-system` (a

@@ -9,13 +9,19 @@ from typing import Any
 from sopskit.flux import patching
 from sopskit.flux.kustomize import Patch, join, parse_inline
 from sopskit.flux.model import Decryption, GitSource, SourceRef
-from sopskit.flux.objects import Doc, dig
+from sopskit.flux.objects import Doc, dig, listed
 
 DEFAULT_NAMESPACE = "flux-system"
 
 
 def entry_path(raw: str) -> str | None:
     return join("", raw.lstrip("/")) if raw else ""
+
+
+def components(data: Any) -> tuple[str, ...]:
+    """`spec.components`, relative to `spec.path` as written (the builder joins them and
+    reports one that leaves the repository)."""
+    return tuple(c for c in listed(dig(data, "spec", "components")) if isinstance(c, str))
 
 
 def source_ref(doc_data: Any, namespace: str) -> SourceRef:
@@ -35,7 +41,7 @@ def decryption(data: Any) -> Decryption | None:
 
 def flux_patches(data: Any, where: str) -> tuple[Patch, ...]:
     out = []
-    for item in dig(data, "spec", "patches") or []:
+    for item in listed(dig(data, "spec", "patches")):
         if isinstance(item, dict) and isinstance(item.get("patch"), str):
             target = item.get("target") if isinstance(item.get("target"), dict) else None
             out.append(Patch(parse_inline(item["patch"], where), target, where))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sopskit.flux.loader import KUSTOMIZATION_FILES, YAML_SUFFIXES, Loader
-from sopskit.flux.objects import Doc
+from sopskit.flux.objects import Doc, listed
 
 
 @dataclass(frozen=True)
@@ -221,14 +221,14 @@ class Builder:
         data = doc.data
         out: list[Patch] = []
         entries: list[tuple[Any, Any, Any]] = []  # (inline text, path, target)
-        for item in data.get("patches") or []:
+        for item in listed(data.get("patches")):
             if isinstance(item, dict):
                 entries.append((item.get("patch"), item.get("path"), item.get("target")))
-        for item in data.get("patchesStrategicMerge") or []:
+        for item in listed(data.get("patchesStrategicMerge")):
             if isinstance(item, str):
                 inline = "\n" in item or ":" in item
                 entries.append((item if inline else None, None if inline else item, None))
-        for item in data.get("patchesJson6902") or []:
+        for item in listed(data.get("patchesJson6902")):
             if isinstance(item, dict):
                 entries.append((item.get("patch"), item.get("path"), item.get("target")))
         for inline, path, raw_target in entries:
@@ -249,7 +249,7 @@ class Builder:
     def _generators(self, doc: Doc, directory: str, build: Build) -> None:
         for fld, sink in (("secretGenerator", build.secret_sources),
                           ("configMapGenerator", build.configmap_sources)):
-            for gen in doc.data.get(fld) or []:
+            for gen in listed(doc.data.get(fld)):
                 if not isinstance(gen, dict):
                     continue
                 for sub in ("files", "envs", "env"):

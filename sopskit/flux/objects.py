@@ -69,6 +69,12 @@ class Doc:
         return self.kind == "FluxInstance"
 
 
+def listed(value: Any) -> list[Any]:
+    """`value` when it is a list, else [] (a hand-written `patches: 5` is no list to
+    iterate; the API server would refuse it, the check must not crash on it)."""
+    return value if isinstance(value, list) else []
+
+
 def dig(data: Any, *path: str) -> Any:
     for step in path:
         if not isinstance(data, dict):

@@ -5,7 +5,6 @@ builds and which of the files it applies are sops files."""
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -13,15 +12,16 @@ from typing import Any, Protocol
 from sopskit.flux import patching
 from sopskit.flux.fields import (
     DEFAULT_NAMESPACE,
+    components,
     decryption,
     entry_path,
     flux_patches,
     source_ref,
 )
-from sopskit.flux.kustomize import Build, Ref, join
+from sopskit.flux.kustomize import Build, Ref
 from sopskit.flux.loader import Loader
 from sopskit.flux.model import Cluster, Node, SourceRef
-from sopskit.flux.objects import Doc, dig
+from sopskit.flux.objects import Doc, dig, listed
 from sopskit.sopsfile.document import detect_format, looks_like_sops
 
 
@@ -68,10 +68,7 @@ class Walk:
                     path, raw, source, decryption(data),
                     self.disc.is_own(source, self.disc.own_refs), unresolved=unresolved)
         if node.local and path is not None:
-            comps = tuple(join(path, c) or "" for c in dig(data, "spec", "components") or []
-                          if isinstance(c, str))
-            node.build = self.disc.build(path, tuple(posixpath.relpath(c, path or ".")
-                                                     for c in comps),
+            node.build = self.disc.build(path, components(data),
                                          Ref(raw, doc.file, doc.line, "spec.path"))
             node.sops_files = _sops_files(self.disc.loader, node.build)
         return node
@@ -128,7 +125,7 @@ class Walk:
 
     def _variables(self, data: Any) -> dict[str, str]:
         out: dict[str, str] = {}
-        for ref in dig(data, "spec", "postBuild", "substituteFrom") or []:
+        for ref in listed(dig(data, "spec", "postBuild", "substituteFrom")):
             if isinstance(ref, dict) and ref.get("kind") == "ConfigMap":
                 out.update(self.configmaps.get(str(ref.get("name")), {}))
         inline = dig(data, "spec", "postBuild", "substitute")

@@ -70,3 +70,34 @@ def test_stacked_diamonds_are_built_once(tmp_path: Path) -> None:
     done = run_cli("--repo", root, "flux", "check", "--format", "json")
     assert done.code == 1, done.stderr
     assert [f["rule"] for f in json.loads(done.stdout)["findings"]] == ["flux-path-missing"]
+
+
+def test_hand_written_fields_of_any_shape(tmp_path: Path) -> None:
+    """A component leaving the repository, fields that are not lists: one finding each,
+    never an internal error (exit 4 on `spec.components: [../../..]` before)."""
+    root = write(git_repo(tmp_path / "r"), {
+        "clusters/c/flux-system/gotk-sync.yaml": SYNC,
+        "clusters/c/apps.yaml": K + "metadata: {name: apps, namespace: flux-system}\n"
+            "spec:\n  path: ./apps\n  components: [../../../outside]\n"
+            "  patches: 5\n  postBuild: {substituteFrom: 5}\n"
+            "  sourceRef: {kind: GitRepository, name: flux-system}\n",
+        "apps/kustomization.yaml": "resources: [a.yaml, gone.yaml]\npatches: 5\n"
+            "secretGenerator:\n  - {name: s, files: [gone.yaml]}\n",
+        "apps/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    })
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "odd")
+    done = run_cli("--repo", root, "audit", "--format", "json")
+    assert done.code == 1, done.stderr
+    found = [(f["rule"], f["path"], f["message"].split(": ", 1)[1].split(";")[0], f["fingerprint"])
+             for f in json.loads(done.stdout)["findings"] if f["category"] == "delivery"]
+    assert sorted(f[:3] for f in found) == [
+        ("flux-path-missing", "apps/kustomization.yaml",
+         "resources entry 'gone.yaml': no such file or directory"),
+        ("flux-path-missing", "apps/kustomization.yaml",
+         "secretGenerator.files entry 'gone.yaml': no such file"),
+        ("flux-path-missing", "clusters/c/apps.yaml",
+         "spec.components entry '../../../outside': outside the repository"),
+    ]
+    # each mistake its own fingerprint: accepting one in the baseline accepts no other
+    assert len({f[3] for f in found}) == 3
