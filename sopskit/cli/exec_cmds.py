@@ -10,7 +10,7 @@ from sopskit.cli.context import AppContext, input_type_option, pass_app
 from sopskit.cli.file_cmds import sops_for
 from sopskit.cli.identity_options import identities_for_command, identity_options
 from sopskit.engine import paths
-from sopskit.engine.decrypt import decrypt_file
+from sopskit.engine.decrypt import Decrypted, decrypt_file
 from sopskit.engine.execenv import run_with_env
 from sopskit.engine.execfile import run_with_file
 from sopskit.sopsfile.document import detect_format
@@ -37,10 +37,7 @@ def exec_env_cmd(ctx: click.Context, app: AppContext, file: Path,  # noqa: PLR09
     sopskit exec-env FILE -- CMD ARG...   Nested keys join with `__`; a Kubernetes
     Secret gives its data (decoded) and stringData keys. Exit code: COMMAND's.
     """
-    identities = identities_for_command(app, identity_files, use_keyring)
-    source = paths.target(app.repo, file)
-    done = decrypt_file(source, repo=app.repo, identities=identities,
-                        sops=lambda: sops_for(app, identities), input_type=input_type)
+    source, done = _decrypted(app, file, identity_files, use_keyring, input_type)
     ctx.exit(run_with_env(done, detect_format(str(source), input_type), _argv(command),
                           shown=paths.display(app.repo, source), pristine=pristine))
 
@@ -62,11 +59,16 @@ def exec_file_cmd(ctx: click.Context, app: AppContext, file: Path,  # noqa: PLR0
     sopskit exec-file FILE -- CMD {}   (a FIFO by default: readable once; in /dev/shm).
     Exit code: COMMAND's.
     """
+    source, done = _decrypted(app, file, identity_files, use_keyring, input_type)
+    ctx.exit(run_with_file(done.plaintext, source.name, _argv(command), fifo=not no_fifo))
+
+
+def _decrypted(app: AppContext, file: Path, identity_files: tuple[Path, ...],
+               use_keyring: bool | None, input_type: Format | None) -> tuple[Path, Decrypted]:
     identities = identities_for_command(app, identity_files, use_keyring)
     source = paths.target(app.repo, file)
-    done = decrypt_file(source, repo=app.repo, identities=identities,
-                        sops=lambda: sops_for(app, identities), input_type=input_type)
-    ctx.exit(run_with_file(done.plaintext, source.name, _argv(command), fifo=not no_fifo))
+    return source, decrypt_file(source, repo=app.repo, identities=identities,
+                                sops=lambda: sops_for(app, identities), input_type=input_type)
 
 
 def _argv(command: tuple[str, ...]) -> tuple[str, ...]:
