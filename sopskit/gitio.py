@@ -28,10 +28,24 @@ def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
     done = process.run(["git", "-C", str(repo), *args], env=env, input=input,
                        timeout=GIT_TIMEOUT)
     if done.returncode != 0:
-        first = done.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
-        raise InputError(f"git {args[0]} failed: {first[0] if first else done.returncode}",
-                         path=repo)
+        raise InputError(f"git {_subcommand(args)} failed: {_first_error(done.stderr)}"
+                         f"{'' if done.stderr.strip() else done.returncode}", path=repo)
     return done.stdout
+
+
+def _subcommand(args: tuple[str, ...]) -> str:
+    """`diff` for `git -c core.quotepath=off diff ...`: the command, not its options."""
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        del rest[:2 if rest[0] in ("-c", "-C") else 1]
+    return rest[0] if rest else " ".join(args[:1])
+
+
+def _first_error(stderr: bytes) -> str:
+    """git's `fatal:`/`error:` line, else its first line (a `warning:` can come first)."""
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    return next((ln for ln in lines if ln.startswith(("fatal:", "error:"))),
+                lines[0] if lines else "")
 
 
 def merge_file(cwd: Path, current: Path, base: Path, other: Path,
@@ -120,6 +134,7 @@ def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs
 def diff_changes(repo: Path, *args: str, paths: tuple[str, ...] = ()) -> list[FileChange]:
     """The files `git diff --raw ARGS -- PATHS` lists (renames found), with both blob ids;
     the work tree's side of a change has the ZERO id (git does not hash it): read the file."""
+    git(repo, "rev-parse", "--git-dir")  # outside a repository `git diff` is --no-index
     text = git(repo, "-c", "diff.renameLimit=5000", "diff", "-z", "--raw", "--no-abbrev", "-M",
                *args, "--", *paths)
     commits = parse_log("\x01diff 0\0" + text.decode("utf-8", "surrogateescape"))

@@ -116,6 +116,9 @@ def test_staged_and_crypt_rule(repo: Path, age: AgeKey) -> None:
 def test_bad_revision(repo: Path) -> None:
     done = run_cli("--repo", repo, "diff", "no-such-rev", env=clean_env())
     assert done.code == 3 and "Traceback" not in done.stderr
+    assert "git diff failed: fatal: bad revision 'no-such-rev'" in done.stderr
+    outside = run_cli("diff", env=clean_env(), cwd=repo.parent)
+    assert outside.code == 3 and "not a git repository" in outside.stderr, outside.stderr
     dash = run_cli("--repo", repo, "diff", "--", env=clean_env())
     assert dash.code == 0
 
