@@ -11,7 +11,8 @@ files instead of an error (docs/exec.md):
 - any other YAML/JSON: top-level scalars keep their names (as in sops); nested values join
   their keys (and list indices) with `__`, e.g. `db: {hosts: [a]}` -> `db__hosts__0=a`;
 - null is skipped; numbers and booleans as sops prints them; two values that flatten to
-  one name, or a name containing `=`, are refused (naming the keys, never a value).
+  one name, a name containing `=`, or a value containing a NUL byte (binary `data`) are
+  refused (naming the keys, never a value).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def flatten(plaintext: bytes, fmt: Format, *, path: str) -> dict[str, str]:
         if "=" in name or "\0" in name or not name:
             raise InputError(f"key {key_path!r} cannot be an environment variable name",
                              path=path)
+        if "\0" in value:  # e.g. a Secret's binary `data` (a keystore): execve cannot pass it
+            raise InputError(f"the value of {key_path!r} contains a NUL byte, which an "
+                             "environment variable cannot hold; use exec-file", path=path)
         if name in out:
             raise InputError(f"keys {origin[name]!r} and {key_path!r} both become ${name}",
                              path=path)

@@ -50,6 +50,16 @@ def test_flatten_rule() -> None:
         flatten(b'{"a__b": "x", "a": {"b": "y"}}', "json", path="x.json")
 
 
+def test_exec_env_binary_value_is_refused_by_name(tmp_path: Path, age: AgeKey) -> None:
+    """A Secret's binary `data` (NUL bytes) cannot be an environment variable: one line
+    naming the key, exit 3, not an internal error."""
+    path = encrypted(tmp_path, age, "bin.yaml", SECRET.replace("c2VjcmV0LWRi", "AAFrZXlzdG9yZQ=="))
+    done = cli(tmp_path, age, "exec-env", path, "--", sys.executable, "-c", "pass")
+    assert done.code == 3, done.stderr
+    assert "data.DB_PASSWORD" in done.stderr and "NUL" in done.stderr
+    assert "keystore" not in done.stdout + done.stderr
+
+
 def test_exec_env_secret_and_exit_code(tmp_path: Path, age: AgeKey) -> None:
     path = encrypted(tmp_path, age, "secret.yaml", SECRET)
     done = cli(tmp_path, age, "exec-env", path, "--", *PRINT_ENV, "DB_PASSWORD", "API_TOKEN")
