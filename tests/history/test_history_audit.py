@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.audit import fakes
-from tests.audit.repos import commit, new_repo, sops_encrypt, write
+from tests.audit.repos import commit, new_repo, sops_encrypt, sops_run, write
 from tests.helpers import AgeKey, git, run_cli
 
 
@@ -145,3 +145,62 @@ def test_content_made_in_a_merge_commit_is_scanned(tmp_path: Path) -> None:
     r = run_cli("--repo", repo, "audit", "--history", "--format", "json", "--no-keyring")
     found = [(f["rule"], f["path"], f["commit"]) for f in json.loads(r.stdout)["findings"]]
     assert found == [("github-token", "ci/gh.env", merge)]
+
+
+def test_versions_differing_only_in_ciphertext_share_one_scan(tmp_path: Path,
+                                                              age: AgeKey) -> None:
+    """`sops set` re-encrypts (new values, MAC, lastmodified): such versions take the
+    result of the last scanned one, so a plaintext value sops was told to store is
+    reported at the commit that added it and still in the tree through later re-encrypts;
+    a version that changes a plaintext value is scanned again."""
+    from sopskit.history.leaks import shape
+
+    repo = new_repo(tmp_path / "repo")
+    rel = "apps/db/secret.sops.yaml"
+    path = sops_encrypt(repo, rel, "stringData:\n  password: first-value\nconfig:\n  note: hi\n",
+                        age=[age.recipient], extra=("--encrypted-regex", "^stringData$"))
+    versions = [path.read_bytes()]
+    commit(repo, "sops file")
+
+    def sops_set(key_path: str, value: str) -> bytes:
+        sops_run(repo, "set", rel, key_path, json.dumps(value), key=age.secret)
+        versions.append(path.read_bytes())
+        return versions[-1]
+
+    sops_set('["stringData"]["password"]', "second-value")
+    commit(repo, "rotate the password")
+    pw, other = fakes.password(), fakes.password()
+    sops_set('["config"]["db_password"]', pw)  # outside encrypted_regex: stored in plaintext
+    leak = commit(repo, "plaintext by mistake")
+    sops_set('["stringData"]["password"]', "third-value")
+    commit(repo, "re-encrypted, the plaintext stays")
+    assert shape(rel, versions[0]) == shape(rel, versions[1])  # ciphertext-only change
+    assert shape(rel, versions[1]) != shape(rel, versions[2])
+    assert shape(rel, versions[2]) == shape(rel, versions[3])
+    assert versions[2] != versions[3]
+    assert shape("elsewhere.sops.yaml", versions[3]) != shape(rel, versions[3])
+
+    r = run_cli("--repo", repo, "audit", "--history", "--format", "json", "--no-keyring")
+    found = [(f["path"], f["commit"], f["still_in_tree"])
+             for f in json.loads(r.stdout)["findings"]]
+    assert found == [(rel, leak, True)]
+    sops_set('["config"]["db_password"]', other)  # a new plaintext value: scanned again
+    commit(repo, "another plaintext value")
+    r = run_cli("--repo", repo, "audit", "--history", "--format", "json", "--no-keyring")
+    assert len(json.loads(r.stdout)["findings"]) == 2
+
+
+def test_shape_masks_only_ciphertext() -> None:
+    """A block between age armour lines that holds anything but base64 is not masked: a
+    `key: value` line can't hide in one."""
+    from sopskit.history.leaks import shape
+
+    def doc(body: str, day: int = 1) -> bytes:
+        return ("data:\n  x: ENC[AES256_GCM,data:" + body + ",iv:aXY=,tag:dGFn,type:str]\n"
+                f"sops:\n  lastmodified: \"2024-01-{day:02d}T00:00:00Z\"\n"
+                "  enc: |\n    -----BEGIN AGE ENCRYPTED FILE-----\n    " + body + "\n"
+                "    -----END AGE ENCRYPTED FILE-----\n").encode()
+
+    assert shape("s.yaml", doc("QUJD")) == shape("s.yaml", doc("WFla", 2))
+    hidden = doc("QUJD").replace(b"    QUJD\n", b"    password: hunter2-hidden\n")
+    assert shape("s.yaml", hidden) != shape("s.yaml", doc("QUJD"))
