@@ -25,11 +25,12 @@ from sopskit.errors import InputError, UsageError
 from sopskit.fsio import write_atomic
 from sopskit.identity.model import Identities
 from sopskit.review.merge import Combined, Version, combine, open_version, seal_verified, show_path
+from sopskit.sopsfile import yamlstore
 from sopskit.sopsfile.decrypt import emit_plain
 from sopskit.sopsfile.document import detect_format
 from sopskit.sopsfile.extract import plain_branch
 from sopskit.sopsfile.model import Format
-from sopskit.sopsfile.tree import Branch, Comment, Node, Scalar
+from sopskit.sopsfile.tree import Branch, Comment, Item, Node, Scalar
 from sopskit.sopsfile.treepath import find_item
 
 MARK = "#~sopskit~ "
@@ -166,10 +167,18 @@ def resolve(source: Path, *, repo: Path, identities: Identities,
     saved = _strip(edit_in_memory(proposal(done, ours, theirs, fmt, path=shown),
                                   source.name, editor or user_editor()))
     try:
+        if fmt == "yaml" and len(yamlstore.load(saved.decode("utf-8", "surrogateescape"),
+                                                path=shown)) > 1:
+            raise UsageError("the saved text has several YAML documents (`---`); the file "
+                             "has one; nothing was changed", path=shown)
         edited = [plain_branch(saved, fmt, path=shown)]
     except InputError as exc:
         raise InputError(f"the saved text does not parse ({exc.message}); nothing was "
                          "changed", path=shown) from None
+    # an emptied buffer means "quit", as in many editors, not "delete every value"
+    if not any(isinstance(e, Item) for e in edited[0]):
+        raise UsageError("the saved text has no values (an emptied file?); nothing was "
+                         "changed: remove values with `sopskit unset`", path=shown)
     stored, fresh = _restash(edited, done)
     write_atomic(source, seal_verified(done.host, stored, edited, fresh, path=shown,
                                        identities=identities))

@@ -227,3 +227,19 @@ def test_resolve_reads_only_its_own_stages(tmp_path: Path) -> None:
     assert git(repo, "merge", "theirs", check=False).returncode != 0
     assert stages(repo, "a[z].txt") == {1: b"a[z].txt base\n", 2: b"a[z].txt ours\n",
                                          3: b"a[z].txt theirs\n"}
+
+
+def test_resolve_refuses_an_emptied_file(repo: Path, age: AgeKey, tmp_path: Path) -> None:
+    """Saving an empty buffer (or only comments) is not "delete every value", and a
+    second document is not silently dropped."""
+    branches(repo, age, ('["stringData"]["PASSWORD"]', "ours-pass-2"),
+             ('["stringData"]["PASSWORD"]', "theirs-pass-3"))
+    git(repo, "merge", "--no-edit", "theirs", key=age, check=False)
+    before = (repo / "db.yaml").read_bytes()
+    for saved in ("# bye\\n", "a: 1\\n---\\nb: 2\\n"):  # emptied; a document added
+        editor = tmp_path / "editor.py"
+        editor.write_text(f"import pathlib, sys\npathlib.Path(sys.argv[1]).write_text('{saved}')\n")
+        done = run_cli("edit", "--resolve", "db.yaml", cwd=repo, env=clean_env({
+            "SOPS_AGE_KEY": age.secret, "EDITOR": f"{sys.executable} {editor}"}))
+        assert done.code == 2 and "nothing was changed" in done.stderr, done.stderr
+        assert (repo / "db.yaml").read_bytes() == before
