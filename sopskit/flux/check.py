@@ -46,9 +46,10 @@ class FluxReport:
 
 
 def cluster_keys(registry: Registry, cluster: str) -> list[Key]:
-    """The keys `sopskit flux secret CLUSTER` puts into the cluster's Secret (one list for
-    both: flux.decryption_secret.cluster_keys): active keys naming the cluster itself."""
-    return flux_secret.cluster_keys(registry, cluster)
+    """The keys the cluster decrypts with: those `sopskit flux secret CLUSTER` puts into
+    its Secret (one list for both: flux.decryption_secret.cluster_keys) and the cloud KMS /
+    Vault keys naming it."""
+    return flux_secret.cluster_keys(registry, cluster, services=True)
 
 
 def _registry_names(found: list[Cluster], registry: Registry | None) -> None:

@@ -43,14 +43,16 @@ class FluxSecret:
     namespace: str = NAMESPACE
 
 
-def cluster_keys(registry: Registry, cluster: str) -> list[Key]:
-    """Active keys that name `cluster` itself (not the every-cluster admin keys)."""
+def cluster_keys(registry: Registry, cluster: str, *, services: bool = False) -> list[Key]:
+    """Active keys that name `cluster` itself (not the every-cluster admin keys): age and
+    PGP keys, and with `services` the cloud KMS / Vault keys too (kustomize-controller
+    decrypts with those through its own credentials; they have no private file)."""
     if cluster not in registry.clusters:
         known = ", ".join(registry.clusters) or "none"
         raise UsageError(f"no cluster {cluster!r} in the registry (clusters: {known})",
                          path=registry.path)
     return [k for k in registry.keys.values() if cluster in k.clusters and k.status == "active"
-            and not k.expired(today_utc()) and k.managed]  # a KMS key has no private file
+            and not k.expired(today_utc()) and (k.managed or services)]
 
 
 def admin_keys(registry: Registry) -> list[Key]:

@@ -9,7 +9,6 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from sopskit.audit.finding import Finding
 from sopskit.audit.rules import rule
@@ -17,7 +16,6 @@ from sopskit.errors import SopskitError
 from sopskit.flux.committed_secrets import AGE_SUFFIX, DecryptionSecret
 from sopskit.flux.loader import Loader
 from sopskit.flux.model import Cluster, Node
-from sopskit.flux.objects import listed
 from sopskit.recipient import Recipient
 from sopskit.registry.model import Key
 from sopskit.sopsfile.document import detect_format, parse
@@ -147,26 +145,9 @@ def not_secret(loader: Loader, cluster: Cluster) -> Iterator[FluxFinding]:
                                   "a secretGenerator")
 
 
-def _yaml_recipients(meta: dict[str, Any]) -> frozenset[Recipient]:
-    """The age and PGP recipients of a sops metadata mapping (top level and key groups),
-    as read from the manifest already parsed (sops-format.md 1.6)."""
-    out: set[Recipient] = set()
-    groups = [meta, *[g for g in listed(meta.get("key_groups")) if isinstance(g, dict)]]
-    for group in groups:
-        for entry in listed(group.get("age")):
-            if isinstance(entry, dict) and isinstance(entry.get("recipient"), str):
-                out.add(Recipient.age(entry["recipient"]))
-        for entry in listed(group.get("pgp")):
-            if isinstance(entry, dict) and isinstance(entry.get("fp"), str):
-                out.add(Recipient.pgp(entry["fp"]))
-    return frozenset(out)
-
-
 def recipients_of(loader: Loader, rel: str) -> frozenset[Recipient] | None:
-    metas = [d.data["sops"] for d in loader.docs(rel) if d.is_sops] \
-        if rel.endswith((".yaml", ".yml")) else []
-    if metas:
-        return frozenset().union(*(_yaml_recipients(m) for m in metas))
+    """Every recipient of the sops file `rel` (age, PGP, cloud KMS, Vault), as the sops
+    metadata parser reads them; None when it is no readable sops file."""
     data = loader.tree.read(rel)
     if data is None:
         return None

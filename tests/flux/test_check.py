@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import AgeKey, age_key, git, git_repo, run_cli, run_sops
+from tests.rekey.test_plan import KMS_ARN, _add_kms_stanza
 
 SYNC = """\
 apiVersion: source.toolkit.fluxcd.io/v1
@@ -272,3 +273,34 @@ def test_decryption_missing_only_where_decryption_would_help(tmp_path: Path) -> 
         ("flux-sops-not-secret", "dev", "settings/app.sops.env"),
         ("flux-decryption-missing", "dev", "clusters/dev/tokens.yaml"),
     }
+
+
+def test_a_cluster_decrypting_through_kms_has_its_key(tmp_path: Path) -> None:
+    """A registry cluster whose key is a cloud KMS key: a file encrypted to that KMS key
+    (and an admin age key) is decryptable by kustomize-controller through its AWS
+    credentials, no flux-key-missing (critical, on every file, before)."""
+    admin = age_key()
+    repo = git_repo(tmp_path / "r")
+    for rel, text in {
+        "clusters/dev/flux-system/gotk-sync.yaml": SYNC.format(ref="branch: main",
+                                                               cluster="dev"),
+        "clusters/dev/apps.yaml": ks("apps", "./apps"),
+        "apps/kustomization.yaml": "resources: [db.sops.yaml, other.sops.yaml]\n",
+    }.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    for name in ("db", "other"):
+        _encrypt(repo, f"apps/{name}.sops.yaml", [admin.recipient],
+                 SECRET.format(name=name, entry="password"))
+    _add_kms_stanza(repo / "apps/db.sops.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "kms")
+    (repo.parent / "registry.yaml").write_text(
+        "version: 1\nclusters:\n  dev: {}\nkeys:\n"
+        f"  aws-dev:\n    type: kms\n    recipient: {KMS_ARN}\n    clusters: [dev]\n"
+        f"  admin:\n    type: age\n    recipient: {admin.recipient}\n    clusters: ['*']\n"
+        'rules:\n  - path: "**"\n    clusters: [dev]\n')
+    code, report = _check(repo, "--registry", str(repo.parent / "registry.yaml"))
+    assert code == 1
+    assert _found(report) == {("flux-key-missing", "dev", "apps/other.sops.yaml")}
+    assert report["clusters"][0]["decryption_keys"] == ["aws-dev"]  # type: ignore
