@@ -143,8 +143,9 @@ class ConfigChecks:
             return
         where = found.relative_to(self.repo).as_posix()
         if entry is None:
-            yield _finding("no-rule", path, where, f"no creation rule of {where} matches it "
-                           "(sops: no matching creation rules found)")
+            yield _finding("no-rule", path, where, f"none of {where}'s path_regex matches"
+                           " it, so sops cannot update or rotate it ('no matching creation"
+                           " rules found'); add a creation rule for it or move the file")
             return
         if entry.rule is None:
             yield _finding("no-rule", path, f"{where}#{entry.index}", f"the rule sops picks "

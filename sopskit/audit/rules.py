@@ -28,8 +28,13 @@ class Rule:
         return f"{self.title}: {detail}" if detail else self.title
 
 
+_FILLER = frozenset({"a", "an", "the", "of", "it", "its", "this", "that", "is", "are", "in"})
+
+
 def _words(text: str) -> frozenset[str]:
-    return frozenset(re.findall(r"[a-z0-9.']+", text.lower()))
+    """The words that carry meaning (fillers such as "it" or "of" do not make a clause
+    that restates the title say something new)."""
+    return frozenset(re.findall(r"[a-z0-9.']+", text.lower())) - _FILLER
 
 
 C, H, M, L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW

@@ -101,7 +101,10 @@ def test_no_rule_and_the_flux_decryption_secret(tmp_path: Path) -> None:
     commit(repo)
     found = _findings(repo)
     assert _rules(found) == [("apps/values.enc.yaml", "no-rule")]
-    assert "no creation rule of .sops.yaml matches it" in found[0][2]
+    assert found[0][2] == ("a sops file matches no registry or .sops.yaml creation rule: none of"
+                           " .sops.yaml's path_regex matches it, so sops cannot update or"
+                           " rotate it ('no matching creation rules found'); add a creation"
+                           " rule for it or move the file")
 
 
 def test_crypt_rule_and_mac_only_encrypted_drift(tmp_path: Path) -> None:

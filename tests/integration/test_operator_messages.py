@@ -68,6 +68,9 @@ def test_decrypt_output_inside_the_repository_needs_force(world: World, tmp_path
     ("a sops file matches no registry rule", "no registry rule matches a sops file",
      "a sops file matches no registry rule"),
     ("GitHub token", "ghp_ token in a YAML value", "GitHub token: ghp_ token in a YAML value"),
+    ("a sops file matches no registry or .sops.yaml creation rule",
+     "no creation rule of .sops.yaml matches it: add one",
+     "a sops file matches no registry or .sops.yaml creation rule: add one"),
 ])
 def test_rule_message_says_each_thing_once(title: str, detail: str, expected: str) -> None:
     r = rule("config-drift")
