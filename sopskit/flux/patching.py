@@ -14,15 +14,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from sopskit import regex
 from sopskit.flux.kustomize import Patch
 from sopskit.flux.objects import FLUX_KUSTOMIZE, dig
 
 
 def _anchored(pattern: str, value: str) -> bool:
-    try:
-        return re.fullmatch(pattern, value) is not None
-    except re.error:
-        return pattern == value
+    """kustomize compiles a target's fields with Go's regexp, anchored (`^(?:p)$`): RE2
+    semantics, and time linear in the name (Python's `re` backtracked for minutes on a
+    target `name: (a+)+` against a long child name)."""
+    compiled = regex.try_compile(pattern)
+    return compiled.fullmatch(value) if compiled is not None else pattern == value
 
 
 _TERM = re.compile(r"\s*(!?)\s*([^\s,=!()]+)\s*(?:(==|=|!=)\s*([^\s,()]*)|\s+(in|notin)\s*"

@@ -140,3 +140,37 @@ def test_other_sources_remote_resources_and_stale_kustomizations(tmp_path: Path)
                           "prod:flux-system/infra"}
     assert nodes["prod:t/tenant"]["local"] is False
     assert found == set()  # ./deploy is the tenant's; the URL is not followed
+
+
+def test_patch_targets_are_go_regular_expressions(tmp_path: Path, sops_secret: bytes) -> None:
+    """kustomize matches a target's name with Go's regexp: `[[:alpha:]]+` is a POSIX class
+    there (Python's re read a set), and `(a+)+` takes linear time (Python's re backtracked
+    for minutes on a long child name)."""
+    sync = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: "
+            "{name: flux-system, namespace: flux-system}\nspec: {url: x, ref: {branch: main}}\n"
+            "---\n" + K + "metadata: {name: flux-system, namespace: flux-system}\n"
+            "spec:\n  path: ./clusters/c0\n  sourceRef: {kind: GitRepository, "
+            "name: flux-system}\n")
+
+    def parent(name: str) -> str:
+        return (K + "metadata: {name: apps, namespace: flux-system}\nspec:\n  path: ./apps\n"
+                "  sourceRef: {kind: GitRepository, name: flux-system}\n  patches:\n"
+                "    - patch: |\n        - op: add\n          path: /spec/decryption\n"
+                "          value: {provider: sops}\n"
+                f"      target: {{kind: Kustomization, name: '{name}'}}\n")
+
+    child = (K + "metadata: {{name: '{name}', namespace: flux-system}}\nspec:\n"
+             "  path: ./app\n  sourceRef: {{kind: GitRepository, name: flux-system}}\n")
+    root = write(tmp_path, {
+        "clusters/c0/flux-system/gotk-sync.yaml": sync,
+        "clusters/c0/apps.yaml": parent("[[:alpha:]]+"),
+        "apps/child.yaml": child.format(name="web"),
+        "app/secret.sops.yaml": sops_secret,
+    })
+    nodes, found = check(root)
+    assert nodes["c0:flux-system/web"]["decryption"] is not None
+    assert found == set()
+    write(root, {"clusters/c0/apps.yaml": parent("(a+)+"),
+                 "apps/child.yaml": child.format(name="a" * 40 + "!")})
+    nodes, found = check(root)
+    assert {rule for rule, _ in found} == {"flux-decryption-missing"}
