@@ -79,15 +79,20 @@ def _native(data: bytes, shown: str, fmt: Format, identities: Identities) -> byt
 
 
 def check_plaintext_destination(repo: Path, output: Path, *, force: bool) -> None:
-    """Refuse to write plaintext inside the repository's work tree unless `force`: there it
-    is one `git add` away from being committed (the file is 0600, but git does not care)."""
-    if force or not (repo / ".git").exists() or is_stream(output):
+    """Refuse to write plaintext inside a git work tree (this repository's or any other)
+    unless `force`: there it is one `git add` away from being committed (the file is 0600,
+    but git does not care)."""
+    if force or is_stream(output):
         return  # git never adds a FIFO or a device
     resolved = output.resolve()
-    if resolved == repo.resolve() or repo.resolve() in resolved.parents:
-        raise UsageError("refusing to write plaintext inside the repository, where one"
-                         " `git add` commits it; write it outside (e.g. under /dev/shm), to"
-                         " stdout, or pass --force", path=output)
+    tree = next((d for d in resolved.parents if (d / ".git").exists()), None)
+    if tree is None:
+        return
+    where = ("the repository" if tree == repo.resolve()
+             else f"the git work tree {tree}")
+    raise UsageError(f"refusing to write plaintext inside {where}, where one `git add` "
+                     "commits it; write it outside (e.g. under /dev/shm), to stdout, or pass "
+                     "--force", path=output)
 
 
 def deliver_plaintext(repo: Path, output: Path, plaintext: bytes) -> None:

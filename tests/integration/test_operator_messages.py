@@ -56,6 +56,11 @@ def test_decrypt_output_inside_the_repository_needs_force(world: World, tmp_path
     assert not inside.exists()
     forced = world.cli("decrypt", src, "-o", inside, "--force")
     assert forced.code == 0 and inside.read_text() == "A=plain-value\n"
+    other = git_repo(tmp_path / "other") / "sub" / "plain.env"
+    other.parent.mkdir()
+    elsewhere = world.cli("decrypt", src, "-o", other)
+    assert elsewhere.code == 2 and "git work tree" in elsewhere.stderr, elsewhere.stderr
+    assert not other.exists()
     outside = tmp_path / "plain.env"
     assert world.cli("decrypt", src, "-o", outside).code == 0
     assert outside.read_text() == "A=plain-value\n"
