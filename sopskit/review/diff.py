@@ -24,6 +24,7 @@ from sopskit.sopsfile.decrypt import plain_tree
 from sopskit.sopsfile.document import SopsDocument, detect_format, parse
 from sopskit.sopsfile.gorender import to_text
 from sopskit.sopsfile.mac import check_mac
+from sopskit.sopsfile.model import KeyGroup, Metadata
 from sopskit.sopsfile.tree import Branch, Comment, Item, Node, ScalarValue, Seq
 
 FP_RULE = "diff"  # the fingerprint's salt: unrelated to the audit's fingerprints
@@ -145,6 +146,9 @@ def _metadata(out: FileDiff, old: SopsDocument, new: SopsDocument) -> None:
 def _key_state(old: _Version, new: _Version) -> KeyState:
     if old.key is not None and new.key is not None:
         return "kept" if old.key == new.key else "rotated"
+    if old.doc is not None and new.doc is not None \
+            and _same_wrapped_key(old.doc.metadata, new.doc.metadata):
+        return "kept"
     common = [k for k, (v, enc) in old.stored.items()
               if enc and v != "" and new.stored.get(k, (None, False))[1]
               and new.stored[k][0] != ""]
@@ -152,6 +156,22 @@ def _key_state(old: _Version, new: _Version) -> KeyState:
         return "n/a"
     same = any(old.stored[k][0] == new.stored[k][0] for k in common)
     return "kept" if same else "rotated?"
+
+
+def _same_wrapped_key(old: Metadata, new: Metadata) -> bool:
+    """Every key group still holds one of its old wrapped data keys (or Shamir shares)
+    byte for byte: sops edit / set keep them, `sops rotate` wraps a new key for every
+    recipient. Equal ciphertext under one recipient is the same data key, so this proves
+    "kept" without a key even when every value changed (say a file with one secret)."""
+    if len(old.key_groups) != len(new.key_groups) or not old.key_groups:
+        return False
+    return all(_wrapped(a) & _wrapped(b) for a, b in zip(old.key_groups, new.key_groups,
+                                                            strict=True))
+
+
+def _wrapped(group: KeyGroup) -> set[str]:
+    return {s.enc for s in group.age if s.enc} | {s.enc for s in group.pgp if s.enc} \
+        | {s.enc for s in group.other if s.enc}
 
 
 def _changes(old: _Version, new: _Version, opened: bool) -> list[ValueChange]:

@@ -58,13 +58,17 @@ def edit(repo: Path, key: AgeKey) -> None:
 
 def test_keyless_work_tree(repo: Path, age: AgeKey) -> None:
     edit(repo, age)
+    # every encrypted value changes: the unchanged wrapped data key still tells "kept"
+    sopskit(repo, "set", "db.yaml", '["stringData"]["USER"]', "--value-stdin", key=age,
+            stdin="second-pass-2")
     (repo / "README").write_text("changed\n")
     out = sopskit(repo, "diff")
     assert "db.yaml (modified)" in out and "README" not in out
     assert "data key: kept" in out and "no key of yours" in out
     lines = {ln.split()[1]: ln for ln in out.splitlines() if ln.startswith("  ") and
              ln.split()[0] in "+-~="}
-    assert set(lines) == {"stringData.PASSWORD", "stringData.TOKEN", "metadata.namespace"}
+    assert set(lines) == {"stringData.PASSWORD", "stringData.TOKEN", "metadata.namespace",
+                          "stringData.USER"}
     assert "ciphertext changed" in lines["stringData.PASSWORD"]
     assert '"prod" (plaintext)' in lines["metadata.namespace"]
 
