@@ -122,6 +122,13 @@ def _check_shape(fmt: Format, tree_path: TreePath, value: Value, shown: str) -> 
     if len(tree_path) != flat or not isinstance(value, str):
         where = {"dotenv": '["KEY"]', "ini": '["section"]["key"]', "binary": '["data"]'}[fmt]
         raise UsageError(f"a {fmt} file holds string values at {where} only", path=shown)
+    key = str(tree_path[-1])
+    # stores/dotenv splits a line at its first `=` and skips `#` lines; an INI key ends at
+    # `=`: such a key would come back as another key (caught later, but as a MAC error)
+    if fmt in ("dotenv", "ini") and ("=" in key or "\n" in key or not key.strip()
+                                     or (fmt == "dotenv" and key.startswith("#"))):
+        raise UsageError(f"{key!r} cannot be a {fmt} key (empty, `=`, a newline"
+                         f"{', or a leading `#`' if fmt == 'dotenv' else ''})", path=shown)
 
 
 @dataclass

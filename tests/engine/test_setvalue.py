@@ -136,6 +136,17 @@ def test_other_stores(tmp_path: Path, age: AgeKey, name: str, plain: str, tree_p
     assert check in sops_decrypt(path, age)
 
 
+def test_dotenv_key_that_would_read_back_as_another(tmp_path: Path, age: AgeKey) -> None:
+    path = tmp_path / "app.env"
+    path.write_text("A=one\n")
+    sops_encrypt(path, age)
+    before = path.read_text()
+    for key in ('["A=B"]', '["#C"]', '["x\ny"]'):
+        done = cli(tmp_path, age, "set", path, key, "--value", "v")
+        assert done.code == 2 and "cannot be a dotenv key" in done.stderr, done.stderr
+    assert path.read_text() == before
+
+
 def test_extract(tmp_path: Path, age: AgeKey, secret: Path) -> None:
     one = cli(tmp_path, age, "decrypt", "--extract", '["stringData"]["PASSWORD"]', secret)
     assert (one.code, one.stdout) == (0, "old-pass-1")
