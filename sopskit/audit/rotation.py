@@ -43,5 +43,5 @@ def expiry(name: str, expires: date, *, path: str, line: int | None, today: date
         text = f"key {name} expires on {expires}, in {left} days ({source})"
     else:
         return None
-    return Finding(path, line, r.id, r.category, r.severity, f"{r.title}: {text}",
+    return Finding(path, line, r.id, r.category, r.severity, r.message(text),
                    subject_fingerprint(r.id, name, expires.isoformat()))

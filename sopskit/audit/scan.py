@@ -175,7 +175,7 @@ def finding(path: str, hit: Hit) -> Finding:
     r = rule(hit.rule)
     fp = (secret_fingerprint(r.id, hit.secret) if hit.secret
           else subject_fingerprint(r.id, path, hit.detail))
-    message = r.title + (f": {hit.detail}" if hit.detail else "")
+    message = r.message(hit.detail) if hit.detail else r.title
     return Finding(path, hit.line, r.id, r.category, hit.severity or r.severity, message, fp)
 
 
