@@ -8,6 +8,7 @@ parse is a failed report, not an exception, so one bad file never hides the othe
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -35,7 +36,8 @@ def expand(repo: Path, given: Iterable[Path], *, skip_non_sops: bool = False) ->
                 continue
             shown = paths.display(repo, absolute)
             data = paths.read_input(absolute, shown=shown)
-            if not skip_non_sops or _is_sops(data, absolute.name):
+            if not skip_non_sops or _is_sops(data, absolute.name) \
+                    or _holds_ciphertext(data, absolute.name):
                 yield shown, absolute, data
         except SopskitError as exc:
             yield str(path), exc
@@ -43,6 +45,17 @@ def expand(repo: Path, given: Iterable[Path], *, skip_non_sops: bool = False) ->
 
 def _is_sops(data: bytes, name: str) -> bool:
     return looks_like_sops(data, detect_format(name))
+
+
+# A whole sops ciphertext (sops-format.md 2.1). A named YAML/JSON/dotenv/INI file holding one
+# without sops metadata is a sops file that lost it (truncated, the `sops:` block deleted):
+# verify fails it, where Flux would apply the ENC[...] strings as the values.
+_CIPHERTEXT = re.compile(rb"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,"
+                         rb"tag:[A-Za-z0-9+/=]+,type:[a-z]+\]")
+
+
+def _holds_ciphertext(data: bytes, name: str) -> bool:
+    return detect_format(name) != "binary" and _CIPHERTEXT.search(data) is not None
 
 
 def _sops_files(repo: Path, root: Path) -> Iterator[Item]:
