@@ -78,7 +78,7 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
                                   result.digests.get(f.fingerprint))
     head = set(reader.tree(repo).values())
     found = [replace(s.finding, in_tree=bool(s.blobs & head)) for s in seen.values()]
-    if identities:
+    if identities is not None and not identities.empty:  # Identities is always truthy
         found += still_in_use(repo, list(seen.values()), identities)
     else:
         out.notes.append("plaintext-still-in-use not checked: no identity opens today's "

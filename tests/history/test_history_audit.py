@@ -80,6 +80,12 @@ def test_plaintext_still_in_use_with_a_key(repo: Repo) -> None:
         live[0]["message"] and repo.pw not in live[0]["message"]
     _, keyless = repo.audit()
     assert "plaintext-still-in-use" not in {f["rule"] for f in keyless["findings"]}
+    # no identity at all: said so, and today's files are not read for it
+    r = run_cli("--repo", repo.repo, "audit", "--history", "--no-keyring")
+    assert "plaintext-still-in-use not checked" in r.stdout + r.stderr
+    r = run_cli("--repo", repo.repo, "audit", "--history", "--no-keyring", "--identity",
+                str(repo.keys))
+    assert "plaintext-still-in-use not checked" not in r.stdout + r.stderr
 
 
 def test_baseline_and_sarif(repo: Repo) -> None:
