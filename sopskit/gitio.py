@@ -105,19 +105,26 @@ class Commit:
 
 
 def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs: bool = False,
-                exclude: str | None = None, merges: bool = False) -> list[Commit]:
+                exclude: str | None = None, merges: bool = False,
+                skip_dirs: frozenset[str] = frozenset()) -> list[Commit]:
     """Every commit reachable from `rev`, newest first, with the files each changed, from ONE
     `git log --raw -z` call (rename detection on: `git mv` is one R change, not a delete
     and an add). `all_refs`: every branch and tag too; `exclude`: not the commits reachable
     from that commit. Merge commits list no changes (git's default for `--raw`): what a merge
     brings in is listed by the commits merged; `merges`: a merge lists its changes against
     its first parent, so content made in the merge itself (a resolved conflict, an "evil
-    merge") is seen too. An empty repository gives []."""
+    merge") is seen too; `skip_dirs`: no file under a directory of one of these names, at
+    any depth (git leaves them out: a vendored tree can be most of a history's changes).
+    An empty repository gives []."""
     if not has_commits(repo, rev):
         return []
     args = ("--format=%x01%H %ct", *(["--diff-merges=first-parent"] if merges else []),
+            # a pathspec turns on history simplification, which hides a side branch whose
+            # merge left the paths as they were (a secret added, then removed, then merged)
+            *(["--full-history"] if skip_dirs else []),
             *(["--all"] if all_refs else []), "--end-of-options", rev,
-            *([f"^{exclude}"] if exclude else []), "--")
+            *([f"^{exclude}"] if exclude else []), "--",
+            *(f":(exclude,glob)**/{_glob_literal(d)}/**" for d in sorted(skip_dirs)))
     try:
         text = git(repo, "-c", "diff.renameLimit=5000", "log", "-z", "--raw", "--no-abbrev",
                    "--root", "-M" if renames else "--no-renames", *args)
@@ -129,6 +136,11 @@ def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs
         # complete: a renamed file then starts its history at the rename.
         text = git(repo, "log", "-z", "--raw", "--no-abbrev", "--root", "--no-renames", *args)
     return parse_log(text.decode("utf-8", "surrogateescape"))
+
+
+def _glob_literal(name: str) -> str:
+    """`name` matched literally inside a glob pathspec."""
+    return "".join(f"[{c}]" if c in "*?[]\\" else c for c in name)
 
 
 def diff_changes(repo: Path, *args: str, paths: tuple[str, ...] = ()) -> list[FileChange]:

@@ -23,7 +23,14 @@ from sopskit import gitio
 from sopskit.audit.finding import Finding
 from sopskit.audit.fingerprint import subject_fingerprint
 from sopskit.audit.rules import rule
-from sopskit.audit.scan import FileResult, ScanSettings, scan_bytes, secret_digest, skip_reason
+from sopskit.audit.scan import (
+    VENDORED,
+    FileResult,
+    ScanSettings,
+    scan_bytes,
+    secret_digest,
+    skip_reason,
+)
 from sopskit.errors import SopskitError
 from sopskit.history import reader
 from sopskit.history.sopsblobs import label, parse_sops
@@ -56,7 +63,9 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
                  identities: Identities | None = None, jobs: int | None = None) -> HistoryScan:
     """One finding per plaintext value ever committed (inline allows applied, no
     baseline), oldest introduction first."""
-    history = reader.walk(repo, since=since)
+    # vendored trees are skipped by the scan anyway (skip_reason); leaving them to git
+    # spares reading and parsing their changes (getsops/sops: 50 MB of log, 44,000 blobs)
+    history = reader.walk(repo, since=since, skip_dirs=VENDORED)
     first = history.blobs()
     out = HistoryScan([], commits=history.commits, notes=list(history.notes))
     todo = _in_scope(repo, first, settings, out.skipped)

@@ -83,16 +83,19 @@ def resolve(repo: Path, rev: str) -> str:
         raise InputError(f"unknown revision {rev!r}", path=repo) from None
 
 
-def walk(repo: Path, *, since: str | None = None) -> History:
+def walk(repo: Path, *, since: str | None = None,
+         skip_dirs: frozenset[str] = frozenset()) -> History:
     """Every version written by the commits reachable from any ref (and HEAD), oldest
-    first; with `since`, only the commits not reachable from it."""
+    first; with `since`, only the commits not reachable from it; none under a directory
+    named in `skip_dirs` (see gitio.log_changes)."""
     history = History()
     if not gitio.has_commits(repo):
         return history
     # a clone missing objects makes rename detection fatal: log_changes then walks
     # without renames (a renamed file's history starts at the rename)
     commits = gitio.log_changes(repo, all_refs=True, merges=True,
-                                exclude=resolve(repo, since) if since else None)
+                                exclude=resolve(repo, since) if since else None,
+                                skip_dirs=skip_dirs)
     history.commits = len(commits)
     # newest first from git; a stable sort by time keeps git's order reversed for ties
     for c in sorted(reversed(commits), key=lambda c: c.time):

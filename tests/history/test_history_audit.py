@@ -153,6 +153,30 @@ def test_content_made_in_a_merge_commit_is_scanned(tmp_path: Path) -> None:
     assert found == [("github-token", "ci/gh.env", merge)]
 
 
+def test_vendored_dirs_left_to_git_and_side_branches_kept(tmp_path: Path) -> None:
+    """Vendored directories are not walked (git excludes them), and the path filter does
+    not hide a merged branch that added a secret and removed it again (git's history
+    simplification would: the merge leaves every non-vendored path as it was)."""
+    repo = new_repo(tmp_path / "v")
+    write(repo, "a.txt", "a\n")
+    commit(repo, "base")
+    git(repo, "checkout", "-q", "-b", "topic")
+    token = fakes.github()
+    write(repo, "ci/gh.env", f"GITHUB_TOKEN={token}\n")
+    leak = commit(repo, "token")
+    git(repo, "rm", "-q", "ci/gh.env")
+    write(repo, "lib/vendor/dep/.env", f"GITHUB_TOKEN={fakes.github()}\n")
+    commit(repo, "drop it, vendor a dependency")
+    git(repo, "checkout", "-q", "main")
+    write(repo, "c.txt", "c\n")
+    commit(repo, "main moves")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge topic", "topic")
+    git(repo, "branch", "-q", "-D", "topic")
+    r = run_cli("--repo", repo, "audit", "--history", "--format", "json", "--no-keyring")
+    found = [(f["rule"], f["path"], f["commit"]) for f in json.loads(r.stdout)["findings"]]
+    assert found == [("github-token", "ci/gh.env", leak)]
+
+
 def test_versions_differing_only_in_ciphertext_share_one_scan(tmp_path: Path,
                                                               age: AgeKey) -> None:
     """`sops set` re-encrypts (new values, MAC, lastmodified): such versions take the
