@@ -291,3 +291,14 @@ def test_generic_findings_say_why_they_fired() -> None:
     assert [(f.rule, f.severity.label) for f in findings] == [("generic-secret", "high")]
     assert findings[0].message.endswith(
         "key 'password' holds 12 chars, upper+lower+digits+symbols, entropy 3.6 bits/char")
+
+
+def test_line_of_counts_then_tables_the_same_lines() -> None:
+    """The first lookups count newlines, later ones use the table: same answers."""
+    from sopskit.audit.detectors.source import Source
+
+    text = "a\n\nbc\r\nd\n" * 5 + "tail"
+    src = Source("f.txt", text)
+    want = [text.count("\n", 0, i) + 1 for i in range(len(text) + 1)]
+    assert [src.line_of(i) for i in range(len(text) + 1)] == want
+    assert src.line_of(0) == 1 and src.line_of(len(text)) == 21

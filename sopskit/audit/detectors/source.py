@@ -30,6 +30,7 @@ class Source:
     path: str
     text: str
     _starts: list[int] | None = field(default=None, repr=False)
+    _lookups: int = field(default=0, repr=False)
     _lower: str | None = field(default=None, repr=False)
 
     @property
@@ -61,7 +62,12 @@ class Source:
         return self._starts
 
     def line_of(self, offset: int) -> int:
-        """1-based line number of a character offset."""
+        """1-based line number of a character offset. The first few lookups count newlines
+        (C speed); building the table is a Python loop over every line, worth it only for
+        a file with many hits (most files have one, often in a large file)."""
+        if self._starts is None and self._lookups < 4:
+            self._lookups += 1
+            return self.text.count("\n", 0, offset) + 1
         return bisect.bisect_right(self.line_starts(), offset)
 
     def line_bounds(self, offset: int) -> tuple[int, int]:
