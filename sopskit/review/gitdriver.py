@@ -10,6 +10,7 @@ Files that are not sops files get the textual merge too.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +39,10 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, name: str, *,
         merged = merge_bytes(data[0] if data[0].strip() else None, data[1], data[2],
                              path=name, fmt=fmt, identities=identities)
     except MergeConflict as exc:
+        quoted = shlex.quote(name)  # the commands must run as printed, whatever the name
         return DriverResult(1, f"sopskit: {name}: conflict in {', '.join(exc.conflicts)}; "
                                f"the file is left as ours. Resolve with `sopskit edit "
-                               f"--resolve {name}`, then `git add {name}`")
+                               f"--resolve {quoted}`, then `git add {quoted}`")
     except NoIdentityError:
         return _textual(base, ours, theirs, name, cwd=cwd,
                         why="no key of yours opens it; git's normal conflict is left")

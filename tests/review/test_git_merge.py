@@ -243,3 +243,22 @@ def test_resolve_refuses_an_emptied_file(repo: Path, age: AgeKey, tmp_path: Path
             "SOPS_AGE_KEY": age.secret, "EDITOR": f"{sys.executable} {editor}"}))
         assert done.code == 2 and "nothing was changed" in done.stderr, done.stderr
         assert (repo / "db.yaml").read_bytes() == before
+
+
+def test_conflict_hint_runs_as_printed(repo: Path, age: AgeKey, tmp_path: Path) -> None:
+    """The driver's `sopskit edit --resolve NAME` hint is shell-quoted: pasted as printed,
+    a name with `$(...)` is a name, not a command."""
+    sides = []
+    for value in ("ours-pass-2", "theirs-pass-3"):
+        side = tmp_path / f"{value}.yaml"
+        side.write_bytes((repo / "db.yaml").read_bytes())
+        done = run_cli("set", side, '["stringData"]["PASSWORD"]', "--value", value, cwd=repo,
+                       env=clean_env({"SOPS_AGE_KEY": age.secret}))
+        assert done.code == 0, done.stderr
+        sides.append(side)
+    name = "my $(touch pwned) db.yaml"
+    done = run_cli("git", "merge", repo / "db.yaml", *sides, name, cwd=repo,
+                   env=clean_env({"SOPS_AGE_KEY": age.secret}))
+    assert done.code == 1 and "conflict in stringData.PASSWORD" in done.stderr
+    hint = done.stderr.split("Resolve with `")[1].split("`")[0]
+    assert hint == "sopskit edit --resolve 'my $(touch pwned) db.yaml'"
