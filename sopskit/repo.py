@@ -9,6 +9,12 @@ from pathlib import Path
 from sopskit.errors import UnsafePathError
 
 
+def is_git_repo(repo: Path) -> bool:
+    """Whether `repo` is the top of a git work tree (`.git` a directory, or a file for a
+    linked worktree or submodule)."""
+    return (repo / ".git").exists()
+
+
 def find_repo_root(start: Path) -> Path:
     """The nearest ancestor of `start` holding `.git`, else `start` itself (resolved).
 

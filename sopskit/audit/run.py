@@ -26,7 +26,7 @@ from sopskit.registry.locate import registry_path
 from sopskit.registry.model import Registry
 from sopskit.registry.resolve import resolve_or_none
 from sopskit.registry.sops_config import nearest_config, rule_of
-from sopskit.repo import display
+from sopskit.repo import display, is_git_repo
 
 PARALLEL_MIN_FILES = 400  # below this, starting workers costs more than it saves
 _CHUNK = 64
@@ -234,7 +234,7 @@ def _sops_checks(ctx: _Context, files: scope.Scope,
     elif ctx.registry_rel is None:
         out += _config_rules(ctx, sops_files)
     out += _keyed_integrity(ctx, files, sops_files)
-    if not ctx.options.staged and scope.is_git_repo(ctx.options.repo):
+    if not ctx.options.staged and is_git_repo(ctx.options.repo):
         out += _rotation(ctx, [r.path for r in sops_files])
     return out
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sopskit.errors import InputError, UsageError
 from sopskit.gitio import git, read_blobs
+from sopskit.repo import is_git_repo
 
 
 @dataclass
@@ -33,10 +34,6 @@ class Scope:
     @property
     def count(self) -> int:
         return len(self.disk) + len(self.blobs)
-
-
-def is_git_repo(repo: Path) -> bool:
-    return (repo / ".git").exists()
 
 
 def _require_git(repo: Path, option: str) -> None:

@@ -13,6 +13,7 @@ from sopskit.errors import BinaryError, InputError
 from sopskit.gitio import git
 from sopskit.registry.model import Key, Registry
 from sopskit.registry.resolve import recipients_of_rule
+from sopskit.repo import is_git_repo
 from sopskit.sopsfile.document import SopsDocument, detect_format, looks_like_sops, parse
 
 MAX_SCAN_BYTES = 16 * 1024 * 1024
@@ -31,7 +32,7 @@ def rules_needing(registry: Registry, key: Key, *, today: date | None) -> list[s
 
 def repo_files(repo: Path) -> Iterator[Path]:
     """Tracked and untracked-but-not-ignored files (git), else a walk without dot dirs."""
-    if (repo / ".git").exists():
+    if is_git_repo(repo):
         try:
             listing: bytes | None = git(repo, "ls-files", "-z", "--cached", "--others",
                                         "--exclude-standard")
