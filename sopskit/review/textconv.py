@@ -10,6 +10,7 @@ passes through unchanged. `show_values` prints the real plaintext instead.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 from sopskit.audit.fingerprint import secret_fingerprint
@@ -34,7 +35,8 @@ def textconv(data: bytes, name: str, identities: Identities, *,
     except NoIdentityError:
         key = None
     if show_values and key is not None:
-        return decrypt_document(doc, key)
+        with contextlib.suppress(SopskitError):  # a damaged value: the key-less view below
+            return decrypt_document(doc, key)
     return ("\n".join(_lines(doc, key)) + "\n").encode("utf-8", "surrogateescape")
 
 
@@ -47,8 +49,17 @@ def _lines(doc: SopsDocument, key: bytes | None) -> list[str]:
     plain: dict[str, ScalarValue] = {}
     if key is not None:
         out.append(f"# sops data key: {hashlib.sha256(key).hexdigest()[:FP_LENGTH]}")
-        opened = SopsDocument(doc.path, doc.format, doc.metadata, plain_tree(doc, key))
-        plain = {k: v for k, (v, _) in leaf_paths(opened).items()}
+        try:
+            opened = SopsDocument(doc.path, doc.format, doc.metadata, plain_tree(doc, key))
+        except SopskitError as exc:
+            # a tampered or damaged value: git would abort the whole `git diff` / `git log
+            # -p` on a failing textconv, hiding exactly the change a reviewer must see
+            where = f"{exc.key_path}: " if exc.key_path else ""
+            out.append(f"# sops: DAMAGED: {where}{exc.message}; encrypted values are shown "
+                       "as hashes of their ciphertext")
+            key = None
+        else:
+            plain = {k: v for k, (v, _) in leaf_paths(opened).items()}
     else:
         out.append("# sops data key: ? (no key of yours opens this file; encrypted values "
                    "are shown as hashes of their ciphertext)")

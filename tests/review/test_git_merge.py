@@ -146,6 +146,19 @@ def test_git_diff_shows_key_paths_not_values(repo: Path, age: AgeKey) -> None:
     assert os.path.exists(repo / "db.yaml")
 
 
+def test_git_diff_of_a_damaged_value_still_shows(repo: Path, age: AgeKey) -> None:
+    """A tampered value must not make the textconv fail: git would abort the whole diff
+    ("unable to read files to diff"), hiding the very change a reviewer must see."""
+    text = (repo / "db.yaml").read_text()
+    start = text.index("PASSWORD: ENC[AES256_GCM,data:") + len("PASSWORD: ENC[AES256_GCM,data:")
+    flipped = "B" if text[start] == "A" else "A"
+    (repo / "db.yaml").write_text(text[:start] + flipped + text[start + 1:])
+    done = git(repo, "diff", key=age)
+    assert "DAMAGED: stringData.PASSWORD" in done.stdout
+    assert "+stringData.PASSWORD: <encrypted" in done.stdout
+    assert not any(v in done.stdout + done.stderr for v in VALUES)
+
+
 EDITOR = """\
 import pathlib, sys
 path = pathlib.Path(sys.argv[2])
