@@ -62,16 +62,25 @@ def _title(diff: FileDiff) -> str:
     return f"{diff.path} ({diff.status})"
 
 
+def _printable(text: str) -> str:
+    """A name for one line of a terminal or CI log: a newline or escape sequence in a key
+    or file name (the committer chose it) must not forge or hide report lines."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+
+
 def text(diffs: list[FileDiff]) -> str:
     if not diffs:
         return "no sops file changed\n"
     out: list[str] = []
     for diff in diffs:
-        out.append(_title(diff))
+        out.append(_printable(_title(diff)))
         out.extend(f"  {line}" for line in _summary(diff))
-        width = max((len(c.key_path) for c in diff.changes), default=0)
-        for c in diff.changes:
-            out.append(f"  {_SIGN[c.kind]} {c.key_path.ljust(width)}  {c.kind:<12} "
+        names = [_printable(c.key_path) for c in diff.changes]
+        width = max(map(len, names), default=0)
+        for c, name in zip(diff.changes, names, strict=True):
+            out.append(f"  {_SIGN[c.kind]} {name.ljust(width)}  {c.kind:<12} "
                        f"{_detail(c)}".rstrip())
         if not diff.changes:
             out.append("  no value changed")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sopskit.review.diff import FileDiff, ValueChange
-from sopskit.review.render import markdown
+from sopskit.review.render import markdown, text
 from tests.helpers import AgeKey, age_key, clean_env, git, git_repo, run_cli, run_sops
 
 SECRET = """\
@@ -141,3 +141,11 @@ def test_markdown_cells_hold_any_key_or_plaintext_value() -> None:
     assert [len(c) for c in cells] == [4, 4]
     assert cells[0][1].strip() == "``stringData.k\\|e`y``"
     assert "<img" not in md and "\\`x" in cells[1][3]
+
+
+def test_text_report_names_cannot_forge_lines() -> None:
+    diff = FileDiff("a\nb.yaml", "a\nb.yaml", "modified", [
+        ValueChange("k\n  - stringData.FAKE  removed\x1b[2K", "changed", True, "1", "2")])
+    lines = text([diff]).splitlines()
+    assert len(lines) == 3 and lines[0] == "a\\nb.yaml (modified)"
+    assert "\x1b" not in lines[2] and "\\n  - stringData.FAKE" in lines[2]
