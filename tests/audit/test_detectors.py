@@ -62,6 +62,14 @@ SECRETS: dict[str, Case] = {
     "flux sops-age data": lambda k: ("sops-age.yaml", "kind: Secret\nmetadata:\n  name: sops-age\n"
                                      f"data:\n  age.agekey: {_b64(k['age'])}\n", "flux-age-key",
                                      k["age"]),
+    # Talos machine configs (toboshii/home-ops' history): PKCS#8 under the label
+    # "ED25519 PRIVATE KEY", base64-encoded in YAML, and a secretbox/aescbc key
+    "talos ed25519 label": lambda k: ("talenv.yaml", "machineCertKey: " + _b64(
+        pem := k["pkcs8"].replace("BEGIN PRIVATE", "BEGIN ED25519 PRIVATE")
+         .replace("END PRIVATE", "END ED25519 PRIVATE")) + "\n", "private-key", pem),
+    "encryption key": lambda k: ("talenv.yaml", "aescbcEncryptionKey: "
+                                 + (v := base64.b64encode(fakes.rand(32).encode()).decode())
+                                 + "\n", "generic-secret", v),
     "rsa pem": lambda k: ("id_rsa", k["rsa"], "private-key", k["rsa"]),
     "ec pem": lambda k: ("ec.key", k["ec"], "private-key", k["ec"]),
     "dsa pem": lambda k: ("dsa.key", k["dsa"], "private-key", k["dsa"]),

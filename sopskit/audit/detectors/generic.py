@@ -32,8 +32,10 @@ from sopskit.audit.detectors.source import (
 )
 
 # Searched in the lower-cased text: a case-sensitive alternation is ~3x faster than (?i).
+# Every ending in _SUFFIXES must hold one of these (a key no keyword finds is never judged).
 _KEYWORDS = (r"pass|pwd|secret|token|api[_\-.]?key|private[_\-.]?key|access[_\-.]?key|"
-             r"credential|auth[_\-.]?key")
+             r"credential|auth[_\-.]?key|encryption[_\-.]?key|signing[_\-.]?key|"
+             r"master[_\-.]?key")
 _KEYWORD = re.compile(_KEYWORDS)
 _KEYWORD_I = re.compile(_KEYWORDS, re.I)  # non-ASCII text: lower() may change offsets
 _TEMPLATE = r"\$\{[^}\n]*\}|\{\{.*?\}\}"

@@ -21,7 +21,9 @@ from sopskit.audit.finding import Severity
 
 _NL = r"(?:\r?\n|(?:\\r)?\\n)"  # a newline, or JSON's escaped one
 _PEM = re.compile(
-    r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |ANY )?PRIVATE KEY)-----" + _NL
+    # ED25519/X25519: Talos writes PKCS#8 under these labels (talosctl gen secrets)
+    r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |ANY |ED25519 |X25519 )?PRIVATE KEY)"
+    r"-----" + _NL
     + r"((?:[A-Za-z-]+: [^\n\\]*" + _NL + r")*" + _NL + r"?)"  # RFC 1421 headers
     + r"[ \t]*([A-Za-z0-9+/=]{40,})")
 _PGP = re.compile(r"-----BEGIN PGP PRIVATE KEY BLOCK-----" + _NL
