@@ -62,7 +62,7 @@ def _title(diff: FileDiff) -> str:
     return f"{diff.path} ({diff.status})"
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """A name for one line of a terminal or CI log: a newline or escape sequence in a key
     or file name (the committer chose it) must not forge or hide report lines."""
     if text.isprintable():
@@ -75,9 +75,9 @@ def text(diffs: list[FileDiff]) -> str:
         return "no sops file changed\n"
     out: list[str] = []
     for diff in diffs:
-        out.append(_printable(_title(diff)))
+        out.append(printable(_title(diff)))
         out.extend(f"  {line}" for line in _summary(diff))
-        names = [_printable(c.key_path) for c in diff.changes]
+        names = [printable(c.key_path) for c in diff.changes]
         width = max(map(len, names), default=0)
         for c, name in zip(diff.changes, names, strict=True):
             out.append(f"  {_SIGN[c.kind]} {name.ljust(width)}  {c.kind:<12} "

@@ -17,6 +17,7 @@ from sopskit.audit.fingerprint import secret_fingerprint
 from sopskit.errors import NoIdentityError, SopskitError
 from sopskit.identity.model import Identities
 from sopskit.review.diff import FP_LENGTH, FP_RULE, leaf_paths
+from sopskit.review.render import printable
 from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.decrypt import decrypt_document, plain_tree
 from sopskit.sopsfile.document import SopsDocument, detect_format, parse
@@ -64,7 +65,8 @@ def _lines(doc: SopsDocument, key: bytes | None) -> list[str]:
         out.append("# sops data key: ? (no key of yours opens this file; encrypted values "
                    "are shown as hashes of their ciphertext)")
     for path, (stored, encrypted) in leaf_paths(doc).items():
-        out.append(f"{path}: {_shown(stored, encrypted, plain.get(path), key is not None)}")
+        shown = _shown(stored, encrypted, plain.get(path), key is not None)
+        out.append(f"{printable(path)}: {printable(shown)}")  # one line per value
     return out
 
 

@@ -275,3 +275,15 @@ def test_conflict_hint_runs_as_printed(repo: Path, age: AgeKey, tmp_path: Path) 
     assert done.code == 1 and "conflict in stringData.PASSWORD" in done.stderr
     hint = done.stderr.split("Resolve with `")[1].split("`")[0]
     assert hint == "sopskit edit --resolve 'my $(touch pwned) db.yaml'"
+
+
+def test_textconv_is_one_line_per_value(tmp_path: Path, age: AgeKey) -> None:
+    """A newline in a key or a plaintext-stored value is escaped: it cannot forge lines."""
+    path = tmp_path / "x.json"
+    path.write_text('{"a\\nb": "v", "c_unencrypted": "l1\\n+d: forged"}')
+    assert run_sops("encrypt", "-i", "--age", age.recipient, path, env={}).returncode == 0
+    done = run_cli("git", "textconv", path, cwd=tmp_path,
+                   env=clean_env({"SOPS_AGE_KEY": age.secret}))
+    body = [ln for ln in done.stdout.splitlines() if not ln.startswith("#")]
+    assert len(body) == 2 and body[0].startswith("a\\nb: [")
+    assert body[1] == "c_unencrypted: l1\\n+d: forged"
