@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from sopskit.audit.detectors import bech32
 from sopskit.audit.detectors.source import Hit, Source
@@ -41,6 +41,7 @@ _B64_NEEDLES = (("LS0tLS1CRUdJTi", 0), ("0tLS0tQkVHSU4g", 2), ("tLS0tLUJFR0lOI",
                 ("BR0UtU0VDUkVULUtFWS", 3))
 _B64_RUN = re.compile(r"(?:[A-Za-z0-9+/]|\s|\\n)+={0,2}")
 _B64_MAX = 64 * 1024
+_B64_OVERLAP = 256
 
 
 def detect(src: Source) -> Iterator[Hit]:
@@ -58,28 +59,34 @@ def detect(src: Source) -> Iterator[Hit]:
 
 def _base64(src: Source) -> Iterator[Hit]:
     """Keys whose text is base64-encoded: decode the run that starts with an encoded
-    header and run the same detectors over the result."""
+    header and run the same detectors over the result. A header inside a run already
+    decoded was seen by that decoding (one stream keeps one alignment): decoding again
+    from each of them made a run dense with headers quadratic (minutes for 200 KB)."""
     text = src.text
-    seen: set[int] = set()
+    starts: set[int] = set()
     for needle, back in _B64_NEEDLES:
         at = text.find(needle)
         while at != -1:
-            start = max(at - back, 0)
-            if start not in seen:
-                seen.add(start)
-                yield from _decoded_keys(src, start)
+            starts.add(max(at - back, 0))
             at = text.find(needle, at + len(needle))
+    decoded_to = -1
+    for start in sorted(starts):
+        if start >= decoded_to:
+            # a header in the last characters of a run cut at _B64_MAX is decoded again
+            # from itself: the cut may split it from the body the detectors need
+            decoded_to = (yield from _decoded_keys(src, start)) - _B64_OVERLAP
 
 
-def _decoded_keys(src: Source, start: int) -> Iterator[Hit]:
+def _decoded_keys(src: Source, start: int) -> Generator[Hit, None, int]:
+    """The keys in the base64 run at `start`; returns where the decoded run ends."""
     m = _B64_RUN.match(src.text, start, start + _B64_MAX)
     if m is None:
-        return
+        return start + 1
     run = re.sub(r"\s|\\n", "", m.group(0))
     try:
         raw = base64.b64decode(run[: len(run) // 4 * 4])
     except (binascii.Error, ValueError):
-        return
+        return m.end()
     inner = Source(src.path, raw.decode("utf-8", "replace"))
     line = src.line_of(start)
     for hit in (*_pem(inner), *_pgp(inner), *_age(inner)):
@@ -87,6 +94,7 @@ def _decoded_keys(src: Source, start: int) -> Iterator[Hit]:
         # (a kubeconfig's client-key-data) folds with this hit.
         yield Hit(hit.rule, line, run, f"{hit.detail} (base64-encoded)", hit.severity,
                   last_line=src.line_of(m.end()))
+    return m.end()
 
 
 def _pem(src: Source) -> Iterator[Hit]:
