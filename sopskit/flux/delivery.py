@@ -157,11 +157,13 @@ def recipients_of(loader: Loader, rel: str) -> frozenset[Recipient] | None:
         return None
 
 
-def _decrypted_files(cluster: Cluster) -> dict[str, Node]:
+def _decrypted_files(loader: Loader, cluster: Cluster) -> dict[str, Node]:
+    """The sops files the cluster's kustomize-controller decrypts (a sops ConfigMap is
+    applied as it is, so no key of the cluster needs to open it)."""
     out: dict[str, Node] = {}
     for node in cluster.nodes:
         if node.decryption is not None and node.decryption.provider == "sops":
-            for rel in node.sops_files:
+            for rel in _decryptable(loader, node):
                 out.setdefault(rel, node)
     return out
 
@@ -169,7 +171,7 @@ def _decrypted_files(cluster: Cluster) -> dict[str, Node]:
 def keys(loader: Loader, cluster: Cluster, cluster_keys: list[Key]) -> Iterator[FluxFinding]:
     """flux-key-missing: no recipient of the file is one of the cluster's keys."""
     names = ", ".join(k.name for k in cluster_keys) or "none"
-    for rel, node in sorted(_decrypted_files(cluster).items()):
+    for rel, node in sorted(_decrypted_files(loader, cluster).items()):
         found = recipients_of(loader, rel)
         if found is None or any(k.is_recipient(r) for k in cluster_keys for r in found):
             continue
@@ -182,7 +184,7 @@ def keys(loader: Loader, cluster: Cluster, cluster_keys: list[Key]) -> Iterator[
 def outliers(loader: Loader, cluster: Cluster) -> Iterator[FluxFinding]:
     """flux-recipient-outlier (no registry): a file lacking a recipient that every other
     sops file of the cluster has (needs three files: two others to agree)."""
-    files = _decrypted_files(cluster)
+    files = _decrypted_files(loader, cluster)
     found = {rel: r for rel in files if (r := recipients_of(loader, rel)) is not None}
     if len(found) < 3:
         return

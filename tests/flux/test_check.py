@@ -304,3 +304,33 @@ def test_a_cluster_decrypting_through_kms_has_its_key(tmp_path: Path) -> None:
     assert code == 1
     assert _found(report) == {("flux-key-missing", "dev", "apps/other.sops.yaml")}
     assert report["clusters"][0]["decryption_keys"] == ["aws-dev"]  # type: ignore
+
+
+def test_no_key_is_needed_for_what_flux_does_not_decrypt(tmp_path: Path) -> None:
+    """A sops ConfigMap applied with decryption, encrypted to the admin only: Flux applies
+    it encrypted (flux-sops-not-secret), no cluster key could change that (no
+    flux-key-missing); the Secret beside it does need the cluster's key."""
+    admin, dev = age_key(), age_key()
+    repo = git_repo(tmp_path / "r")
+    for rel, text in {
+        "clusters/dev/flux-system/gotk-sync.yaml": SYNC.format(ref="branch: main",
+                                                               cluster="dev"),
+        "clusters/dev/apps.yaml": ks("apps", "./apps"),
+        "apps/kustomization.yaml": "resources: [settings.sops.yaml, db.sops.yaml]\n",
+    }.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    _encrypt(repo, "apps/settings.sops.yaml", [admin.recipient], "apiVersion: v1\n"
+             "kind: ConfigMap\nmetadata: {name: s}\ndata: {password: not-real}\n")
+    _encrypt(repo, "apps/db.sops.yaml", [admin.recipient], SECRET.format(name="db",
+                                                                        entry="password"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "layout")
+    (repo.parent / "registry.yaml").write_text(
+        "version: 1\nclusters:\n  dev: {}\nkeys:\n"
+        f"  flux-dev:\n    type: age\n    recipient: {dev.recipient}\n    clusters: [dev]\n"
+        f"  admin:\n    type: age\n    recipient: {admin.recipient}\n    clusters: ['*']\n"
+        'rules:\n  - path: "**"\n    clusters: [dev]\n')
+    _, report = _check(repo, "--registry", str(repo.parent / "registry.yaml"))
+    assert _found(report) == {("flux-sops-not-secret", "dev", "apps/settings.sops.yaml"),
+                              ("flux-key-missing", "dev", "apps/db.sops.yaml")}
