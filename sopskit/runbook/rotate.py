@@ -21,6 +21,7 @@ from sopskit.engine.rekey.plan import Plan
 from sopskit.errors import UsageError
 from sopskit.history.exposure import KeyRef, exposure
 from sopskit.identity.model import Identities
+from sopskit.registry import fields
 from sopskit.registry.model import ALL_CLUSTERS, Key, Registry, Status
 from sopskit.registry.resolve import today_utc
 from sopskit.runbook import simulate, steps
@@ -43,6 +44,18 @@ def _removes(plan: Plan, key: Key) -> dict[str, str]:
     return {f.path: f.action for f in plan.files if key.recipient in f.removed}
 
 
+def _check_new_name(new_name: str, name: str) -> None:
+    """Refused up front: a runbook for `--to NAME` itself or for a name the registry
+    rejects would print steps that make no sense or fail at `keys generate`."""
+    if new_name == name:
+        raise UsageError(f"--to {new_name}: the new key must have another name than the one "
+                         "it replaces")
+    try:
+        fields.name(new_name, "key")
+    except ValueError as exc:
+        raise UsageError(f"--to: {exc}") from None
+
+
 def _key(registry: Registry, name: str) -> Key:
     key = registry.keys.get(name)
     if key is None:
@@ -61,6 +74,7 @@ def rotate_key_runbook(repo: Path, registry: Registry, name: str,
     key, `identities` that open the files decide values key-less `exposure` calls unknown."""
     key = _key(registry, name)
     new_name = new or default_new_name(name)
+    _check_new_name(new_name, name)
     end: Status = "revoked" if key.status == "revoked" else "retired"
     successor = simulate.stand_in(key, new_name, registry)
     added = simulate.with_keys(registry, successor)  # after "generate"

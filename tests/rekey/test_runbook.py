@@ -39,6 +39,15 @@ def test_sandbox_key_runbook_pushes_main_and_keeps_the_order(tmp_path: Path) -> 
     assert "WARNING" not in r.stdout
 
 
+def test_runbook_refuses_a_new_name_it_cannot_use(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    world.commit()
+    for new, says in (("flux-sandbox", "another name"), ("bad name", "invalid key name")):
+        r = run_cli("--repo", world.root, "runbook", "rotate-key", "flux-sandbox", "--to", new,
+                    env=world.env())
+        assert r.code == 2 and says in r.stderr and r.stdout == "", r.stderr
+
+
 def tag(world: World, name: str) -> None:
     git(world.root, "tag", "-a", name, "-m", name)
 
