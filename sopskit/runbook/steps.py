@@ -32,7 +32,12 @@ def generate(key: Key, new: str, registry: Registry) -> Step:
                  f"--print-private | {store}", "sopskit config render"),
                 (f"the private key goes straight into your "
                  f"{'GnuPG home' if key.type == 'pgp' else 'identity store (OS keyring)'}; "
-                 "keep an offline backup as your team's policy says",), done=done)
+                 "keep an offline backup as your team's policy says",
+                 *(() if key.type == "pgp" else (
+                     "no usable OS keyring (`sopskit doctor`)? `identity add` would fail after "
+                     f"the registry got {new}, and the key in the pipe would be lost: run "
+                     f"`sopskit keys generate {quote(new)} ... --private-out FILE` (a new 0600 "
+                     "file outside the repository) instead",))), done=done)
 
 
 def secret_commands(place: SecretPlace) -> tuple[str, ...]:

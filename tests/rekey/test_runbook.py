@@ -33,6 +33,8 @@ def test_sandbox_key_runbook_pushes_main_and_keeps_the_order(tmp_path: Path) -> 
     assert len(titles) == len(order)
     assert all(t.startswith(o) for t, o in zip(titles, order, strict=True)), titles
     assert "sopskit keys generate fs2 --type age --cluster sandbox" in r.stdout
+    # the pipe into `identity add` loses the key where no keyring works: the fallback is said
+    assert "`sopskit keys generate fs2 ... --private-out FILE`" in r.stdout
     assert "sopskit flux secret sandbox --out keys/flux/sandbox-sops-age.sops.yaml" in r.stdout
     assert "git push origin HEAD:main" in r.stdout and "git tag" not in r.stdout
     assert "/data/flux-sandbox.agekey" in r.stdout
