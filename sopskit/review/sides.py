@@ -54,6 +54,11 @@ def git_args(rev_a: str | None, rev_b: str | None, staged: bool) -> list[str]:
 def changed_pairs(repo: Path, rev_a: str | None = None, rev_b: str | None = None, *,
                   staged: bool = False, paths: tuple[str, ...] = ()) -> list[Pair]:
     """Old and new versions of each changed sops file, in git's order."""
+    if rev_a is None and not gitio.has_commits(repo):
+        # no commit yet (a new repository's first pre-commit or review): HEAD is git's
+        # empty tree, hashed here so that a SHA-256 repository gets its own
+        empty = gitio.git(repo, "hash-object", "-t", "tree", "--stdin", input=b"")
+        rev_a = empty.decode().strip()
     changes = gitio.diff_changes(repo, *git_args(rev_a, rev_b, staged), paths=paths)
     wanted = [(f"old:{c.old_path}", c.old_blob) for c in changes if c.old_blob != gitio.ZERO]
     wanted += [(f"new:{c.path}", c.new_blob) for c in changes

@@ -117,6 +117,17 @@ def test_staged_and_crypt_rule(repo: Path, age: AgeKey) -> None:
     assert "data key: rotated" in out
 
 
+def test_a_repository_without_commits(tmp_path: Path, age: AgeKey) -> None:
+    repo = git_repo(tmp_path / "fresh")
+    (repo / "db.yaml").write_text(SECRET)
+    assert run_sops("encrypt", "-i", "--age", age.recipient, repo / "db.yaml",
+                    env={}).returncode == 0
+    git(repo, "add", "db.yaml")
+    for args in (("diff", "--staged"), ("diff",)):
+        out = sopskit(repo, *args)
+        assert "db.yaml (added)" in out and "+ stringData.PASSWORD" in out
+
+
 def test_bad_revision(repo: Path) -> None:
     done = run_cli("--repo", repo, "diff", "no-such-rev", env=clean_env())
     assert done.code == 3 and "Traceback" not in done.stderr
