@@ -139,3 +139,37 @@ def test_yaml_surrogate_escape_is_rejected_like_yaml_v3() -> None:
     assert err.value.line == 1
     ids = identities()
     assert verify_bytes(YAML, path="s.yaml", fmt="yaml", identities=ids).ok
+
+
+ENV = (VECTORS / "seed.env").read_bytes()
+INI = (VECTORS / "seed.ini").read_bytes()
+SHAPES = {
+    "wrong-shape.env": ("dotenv", ENV + b"sops_age__list_0__list_5__list_0=\n"),
+    "wrong-shape-only.env": ("dotenv", ENV.replace(b"sops_age__list_0__map_recipient",
+                                                   b"sops_age__list_0__list_5__list_0")),
+    "huge-index.env": ("dotenv", ENV + b"sops_age__list_" + b"9" * 5000 + b"=x\n"),
+    "wrong-shape.ini": ("ini", INI.replace(b"[sops]\n", b"[sops]\nage__list_0__list_5=\n")),
+    "metadata-scalar.yaml": ("yaml", YAML.replace(b"metadata:\n    name: app\n",
+                                                  b"metadata: app\n")),
+    "metadata-list.yaml": ("yaml", YAML.replace(b"metadata:\n    name: app\n",
+                                                b"metadata:\n    - app\n")),
+    "bom.yaml": ("yaml", b"\xef\xbb\xbf" + YAML),
+    "bom.json": ("json", b"\xef\xbb\xbf" + JSON),
+    "crlf.yaml": ("yaml", YAML.replace(b"\n", b"\r\n")),
+    "crlf.env": ("dotenv", ENV.replace(b"\n", b"\r\n")),
+    "nul.json": ("json", JSON.replace(b'"data"', b'"da\x00ta"')),
+    "invalid-utf8.yaml": ("yaml", b"x: \xff\xfe\n" + YAML),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_wrong_shapes_and_encodings_never_escape(name: str) -> None:
+    """Each through verify (with the key), decrypt and the audit scan: a report or one
+    SopskitError line, never another exception."""
+    from tests.fuzz.harness import run_case
+
+    fmt, data = SHAPES[name]
+    assert data not in (YAML, JSON, ENV, INI)  # the replacement took place
+    run_case(data, fmt, identities())
+    report = verify_bytes(data, path=name, fmt=fmt, identities=identities())  # type: ignore[arg-type]
+    assert all("\n" not in p.message for p in report.problems)
