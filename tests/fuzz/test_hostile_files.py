@@ -173,3 +173,33 @@ def test_wrong_shapes_and_encodings_never_escape(name: str) -> None:
     run_case(data, fmt, identities())
     report = verify_bytes(data, path=name, fmt=fmt, identities=identities())  # type: ignore[arg-type]
     assert all("\n" not in p.message for p in report.problems)
+
+
+def test_rekey_recipients_and_runbook_on_hostile_files(tmp_path: Path) -> None:
+    """The commands that plan over a repository's sops files (rekey) or name them
+    (recipients, runbook) meet the same files: one line per file, never exit 4."""
+    from tests.rekey.world import make_world
+
+    world = make_world(tmp_path)
+    world.populate(1)
+    where = world.root / "clusters" / "sandbox" / "hostile"
+    where.mkdir(parents=True)
+    for name, data in HOSTILE.items():
+        (where / name).write_bytes(data)
+    world.commit()
+    rekey = run_cli("--repo", world.root, "rekey", env=world.env(), timeout=120)
+    _one_clean_line(rekey.stderr)
+    assert rekey.code == 1
+    named = {line.split()[0].rsplit("/", 1)[-1] for line in rekey.stdout.splitlines()
+             if "hostile/" in line and " error " in line}
+    # a 5,000-digit plain scalar is a string to yaml.v3, and a surrogate in a recipient
+    # does not stop age: sops reads both files, so rekey plans them like any other
+    assert named == set(HOSTILE) - {"surrogate-recipient.json", "bigint.yaml"}, rekey.stdout
+    recipients = run_cli("--repo", world.root, "recipients", *sorted(where.iterdir()),
+                         env=world.env(), timeout=120)
+    _one_clean_line(recipients.stderr)
+    assert recipients.code == 0
+    runbook = run_cli("--repo", world.root, "runbook", "rotate-key", "flux-sandbox", "--to",
+                      "fs2", env=world.env(), timeout=120)
+    _one_clean_line(runbook.stderr)
+    assert runbook.code == 0
