@@ -203,3 +203,19 @@ def test_rekey_recipients_and_runbook_on_hostile_files(tmp_path: Path) -> None:
                       "fs2", env=world.env(), timeout=120)
     _one_clean_line(runbook.stderr)
     assert runbook.code == 0
+
+
+@pytest.mark.parametrize("line", [
+    b'{"' + b"k" * 70000 + b'": kind: Secret\n',  # the fuzzed line, as found
+    b"k" * 70000 + b" password\n",
+    b"[s]\n" + b"x/" * 35000 + b" token\n",
+])
+def test_a_huge_key_line_is_scanned_in_bounded_time(line: bytes) -> None:
+    """Found by `make fuzz` (seed 20261129, case 13896 and nine more): the generic
+    detector's key pattern re-scanned a long word from every start in it (quadratic: 20 to
+    60 s of CPU for one 70 KB line in `audit`)."""
+    from sopskit.audit.scan import ScanSettings, scan_bytes
+    from tests.fuzz.harness import cpu_limit
+
+    with cpu_limit(5):
+        scan_bytes("config.yaml", line, ScanSettings())

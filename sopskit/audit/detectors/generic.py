@@ -43,7 +43,9 @@ _TEMPLATE = r"\$\{[^}\n]*\}|\{\{.*?\}\}"
 # unless the key is quoted (`- Secret:/sops` is a list item, not a mapping).
 _ASSIGN = re.compile(
     r"(?:\"(?P<k1>[^\"\n]{1,120})\"|'(?P<k2>[^'\n]{1,120})'"
-    r"|(?P<k3>[A-Za-z_][A-Za-z0-9_.\-/]*))[ \t]*(?P<sep>:=|:|=)(?P<sp>[ \t]*)"
+    # k3 is bounded like k1/k2: unbounded, every start inside a 70,000-character word
+    # re-scanned the rest of it (quadratic; a fuzzed file took a minute in `audit`)
+    r"|(?P<k3>[A-Za-z_][A-Za-z0-9_.\-/]{0,119}))[ \t]*(?P<sep>:=|:|=)(?P<sp>[ \t]*)"
     r"(?P<val>\"(?:[^\"\\]|\\.)*\"|'[^']*'"
     rf"|(?:{_TEMPLATE}|[^\s,;{{}})\[\]])(?:{_TEMPLATE}|[^,;{{}})\]])*|$)")
 _ENV_NAME = re.compile(r"^\s*-?\s*name:\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?\s*$")
