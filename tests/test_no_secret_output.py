@@ -23,10 +23,33 @@ def test_private_key_as_recipient_is_named_not_echoed(tmp_path: Path, age: AgeKe
     plain.write_text("A=1\n")
     done = run_cli("encrypt", option, age.secret, plain, cwd=tmp_path)
     assert done.code == 2
-    assert done.stderr == (f"sopskit: error: {option}: this is a private key, not a recipient:"
-                           " give its public key (age1...; `age-keygen -y KEYFILE` prints it);"
-                           " the value is not shown\n")
+    assert done.stderr == (f"sopskit: error: {option}: this is a private key, not a recipient"
+                           " or a path: give its public key (age1...; `age-keygen -y KEYFILE`"
+                           " prints it) or a key file (--identity FILE); the value is not"
+                           " shown\n")
     assert plain.read_text() == "A=1\n"
+
+
+def test_library_names_the_option_too(age: AgeKey) -> None:
+    from sopskit.engine.policy import option_recipients
+    from sopskit.errors import UsageError
+
+    with pytest.raises(UsageError) as err:
+        option_recipients([age.secret], [])
+    assert str(err.value).startswith("--age: this is a private key, not a recipient")
+    assert age.secret not in str(err.value)
+
+
+@pytest.mark.parametrize("args", [
+    ("verify", "{key}"), ("recipients", "x.yaml", "{key}"), ("decrypt", "{key}"),
+    ("encrypt", "--age={key}", "x.env")])
+def test_a_private_key_anywhere_on_the_command_line_is_refused_unechoed(
+        tmp_path: Path, age: AgeKey, args: tuple[str, ...]) -> None:
+    """Pasted as a path too: report lines would echo it, so nothing runs."""
+    done = run_cli(*(a.format(key=age.secret) for a in args), cwd=tmp_path)
+    assert done.code == 2 and done.stdout == ""
+    assert age.secret not in done.stderr and "this is a private key" in done.stderr
+    assert done.stderr.count("\n") == 1
 
 
 def test_second_of_several_recipients_is_named_by_position(tmp_path: Path, age: AgeKey) -> None:
@@ -34,14 +57,14 @@ def test_second_of_several_recipients_is_named_by_position(tmp_path: Path, age: 
     plain.write_text("A=1\n")
     done = run_cli("encrypt", "--age", age.recipient, "--age", age.secret.lower(), plain,
                    cwd=tmp_path)
-    assert done.code == 2 and "--age (value 2 of 2): this is a private key" in done.stderr
+    assert done.code == 2 and "--age: this is a private key" in done.stderr
     assert age.secret.lower() not in done.stderr.lower()
 
 
 def test_click_errors_do_not_echo_a_private_key(tmp_path: Path, age: AgeKey) -> None:
     done = run_cli("audit", "--format", age.secret, cwd=tmp_path)
     assert done.code == 2 and age.secret not in done.stderr
-    assert "<an age private key, not shown>" in done.stderr
+    assert done.stderr.startswith("sopskit: error: --format: this is a private key")
 
 
 def test_keyring_backend_text_is_not_relayed(tmp_path: Path, age: AgeKey) -> None:

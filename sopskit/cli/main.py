@@ -12,7 +12,7 @@ import click
 from sopskit import __version__
 from sopskit.cli.commands import LazyGroup
 from sopskit.cli.context import AppContext
-from sopskit.errors import ExitCode, SopskitError, redact
+from sopskit.errors import ExitCode, SopskitError, UsageError, looks_secret, redact
 from sopskit.repo import find_repo_root
 
 
@@ -33,6 +33,28 @@ def cli(ctx: click.Context, repo: Path | None, sops_binary: str | None, verbose:
     ctx.obj = AppContext(repo=root, sops_binary=sops_binary, verbosity=-1 if quiet else verbose)
 
 
+def refuse_private_key_arguments(args: list[str]) -> None:
+    """No sopskit option takes a private key on the command line (it would stay in shell
+    history and the process list): one given anyway (`--age AGE-SECRET-KEY-…`, a key pasted
+    as a path) is refused before anything runs, so no report line or message echoes it.
+    The option (or the argument's position) and the mistake are named, never the value."""
+    for n, arg in enumerate(args):
+        if arg == "--":
+            return  # a command of the user's own (exec-env, exec-file): its arguments
+        value = arg.split("=", 1)[1] if arg.startswith("--") and "=" in arg else arg
+        if not looks_secret(value):
+            continue
+        if value is not arg:
+            where = arg.split("=", 1)[0]
+        elif n and args[n - 1].startswith("-"):
+            where = args[n - 1]
+        else:
+            where = f"argument {n + 1}"
+        raise UsageError(f"{where}: this is a private key, not a recipient or a path: give "
+                         "its public key (age1...; `age-keygen -y KEYFILE` prints it) or a "
+                         "key file (--identity FILE); the value is not shown")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI and map every outcome to the exit-code table."""
     # A closed terminal (SIGHUP) or a CI timeout (SIGTERM) is handled like Ctrl-C, so every
@@ -41,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.default_int_handler)
     try:
+        refuse_private_key_arguments(sys.argv[1:] if argv is None else argv)
         code = cli.main(args=argv, prog_name="sopskit", standalone_mode=False)
     except SopskitError as exc:
         click.echo(f"sopskit: error: {exc}", err=True)
