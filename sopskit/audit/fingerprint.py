@@ -24,10 +24,21 @@ _SALT = b"sopskit-audit-fingerprint-v1:"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**12, 8, 1
 
 
+def text_bytes(text: str) -> bytes:
+    """The bytes a str stands for: undecodable bytes of the file come back as they were
+    (surrogateescape); a lone surrogate that an escape such as `\\udc00` in the file decoded
+    to has no UTF-8 form, so the whole text is then encoded with surrogatepass (stable, and
+    only such texts, which could not be hashed at all before, change)."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 @lru_cache(maxsize=4096)
 def secret_fingerprint(rule_id: str, secret: str) -> str:
     """scrypt(secret) as 32 hex characters; stable everywhere, slow to invert."""
-    digest = hashlib.scrypt(secret.encode("utf-8", "surrogateescape"),
+    digest = hashlib.scrypt(text_bytes(secret),
                             salt=_SALT + rule_id.encode(), n=SCRYPT_N, r=SCRYPT_R,
                             p=SCRYPT_P, dklen=16)
     return digest.hex()
@@ -35,5 +46,5 @@ def secret_fingerprint(rule_id: str, secret: str) -> str:
 
 def subject_fingerprint(rule_id: str, *parts: str) -> str:
     """SHA-256 of a non-secret subject (recipient, key name, file), 32 hex characters."""
-    text = "\x00".join((rule_id, *parts)).encode("utf-8", "surrogateescape")
+    text = text_bytes("\x00".join((rule_id, *parts)))
     return hashlib.sha256(text).hexdigest()[:32]

@@ -13,7 +13,7 @@ from sopskit.audit.detectors import generic, kubernetes, private_keys, providers
 from sopskit.audit.detectors.source import Hit, Source
 from sopskit.audit.detectors.unencrypted import Promise
 from sopskit.audit.finding import Finding, Severity
-from sopskit.audit.fingerprint import secret_fingerprint, subject_fingerprint
+from sopskit.audit.fingerprint import secret_fingerprint, subject_fingerprint, text_bytes
 from sopskit.audit.rules import rule
 from sopskit.sopsfile.kinds import is_flux_decryption_secret
 from sopskit.sopsfile.model import Metadata
@@ -108,7 +108,7 @@ def _utf16_as_utf8(data: bytes) -> bytes:
 
 def secret_digest(secret: str) -> str:
     """SHA-256 of a value, to compare values in memory (never stored or shown)."""
-    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+    return hashlib.sha256(text_bytes(secret)).hexdigest()
 
 
 def plaintext_hits(src: Source) -> list[Hit]:

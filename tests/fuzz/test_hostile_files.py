@@ -219,3 +219,22 @@ def test_a_huge_key_line_is_scanned_in_bounded_time(line: bytes) -> None:
 
     with cpu_limit(5):
         scan_bytes("config.yaml", line, ScanSettings())
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("app.env", b"DB_PASS=ENC[AE\\udc00S256_GCM,data:N/thbR0h9qsF+UYpikAky1GN,iv:qsBb4TD"
+                b"nMu4G25+XN8zEdJkTCGY0e2xrL/vGpKha1gKq8=,tag:Fv2r/OkEAdukT+yF++FsXA==,"
+                b"type:str]\n"),
+    ("app.ini", b"[db]\npassword = ENC[\\udc00AES256_GCM,data:Y0wjnU3O,iv:Y7QQ6bmiELmZKjn"
+                b"Aq4paYSot971JP9VoAppnMZd84eg=,tag:fGmBqHICWToMlHFRPUwjbw==,type:str]\n"),
+])
+def test_a_value_escaping_a_lone_surrogate_gets_a_fingerprint(name: str, data: bytes) -> None:
+    """Found by `make fuzz` (seed 20261129, cases 37092 and 14643): a value whose escape
+    decodes to a lone surrogate could not be hashed for its fingerprint (exit 4 in audit)."""
+    from sopskit.audit.fingerprint import secret_fingerprint
+    from sopskit.audit.scan import ScanSettings, scan_bytes
+
+    result = scan_bytes(name, data, ScanSettings())
+    assert all(len(f.fingerprint) == 32 for f in result.findings)
+    assert secret_fingerprint("r", "a\udc00b") != secret_fingerprint("r", "a\ud800b")
+    assert secret_fingerprint("r", "caf\xe9") == secret_fingerprint("r", "café")
