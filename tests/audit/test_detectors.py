@@ -310,3 +310,14 @@ def test_line_of_counts_then_tables_the_same_lines() -> None:
     want = [text.count("\n", 0, i) + 1 for i in range(len(text) + 1)]
     assert [src.line_of(i) for i in range(len(text) + 1)] == want
     assert src.line_of(0) == 1 and src.line_of(len(text)) == 21
+
+
+def test_base64_key_does_not_swallow_the_next_line(real_keys: dict[str, str]) -> None:
+    """A base64 run stops at the line end: the next line's `machineToken:` (base64 letters
+    up to the colon) is not part of the key, and its own value is still judged."""
+    low, digits = "abcdefghijklmnopqrstuvwxyz", "0123456789"
+    token = (fakes.rand(3, low) + fakes.rand(3, digits) + "."  # Talos' [a-z0-9]{6}.[a-z0-9]{16}
+             + fakes.rand(8, low) + fakes.rand(8, digits))
+    text = (f"machineCertKey: {_b64(real_keys['pkcs8'])}\nmachineToken: {token}\n")
+    found = {(f.rule, f.line) for f in _scan("talenv.yaml", text)}
+    assert found == {("private-key", 1), ("generic-secret", 2)}

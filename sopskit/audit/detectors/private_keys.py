@@ -82,7 +82,13 @@ def _decoded_keys(src: Source, start: int) -> Generator[Hit, None, int]:
     m = _B64_RUN.match(src.text, start, start + _B64_MAX)
     if m is None:
         return start + 1
-    run = re.sub(r"\s|\\n", "", m.group(0))
+    body = m.group(0)
+    if "\n" in body and src.text[m.end():m.end() + 1] not in ("", "\r", "\n", '"', "'", ","):
+        # the run went on into the next line's key (`machineToken:` is base64 letters up
+        # to the colon): that line is not part of it, and the hit must not cover it
+        body = body[:body.rfind("\n")]
+    end = start + len(body)
+    run = re.sub(r"\s|\\n", "", body)
     try:
         raw = base64.b64decode(run[: len(run) // 4 * 4])
     except (binascii.Error, ValueError):
@@ -93,8 +99,8 @@ def _decoded_keys(src: Source, start: int) -> Generator[Hit, None, int]:
         # The secret is the text as written, so that a detector that saw the same value
         # (a kubeconfig's client-key-data) folds with this hit.
         yield Hit(hit.rule, line, run, f"{hit.detail} (base64-encoded)", hit.severity,
-                  last_line=src.line_of(m.end()))
-    return m.end()
+                  last_line=src.line_of(end))
+    return end
 
 
 def _pem(src: Source) -> Iterator[Hit]:
