@@ -21,23 +21,27 @@ def _files(names: Sequence[str], limit: int = 4) -> str:
 
 
 def generate(key: Key, new: str, registry: Registry) -> Step:
+    """Register the successor and keep its private part: an age key goes straight into the
+    OS keyring (`--store keyring` checks the keyring before anything is registered, so no
+    key is ever registered whose private part was lost); a PGP key into the GnuPG home."""
     clusters = " ".join(f"--cluster {quote(c)}" for c in key.clusters)
     owner = f" --owner {quote(key.owner)}" if key.owner else ""
     done = f"{new} is in the registry" if new in registry.keys else None
-    # the identity store keeps age identities; a PGP secret key goes into the GnuPG home
-    store = ("gpg --batch --import" if key.type == "pgp"
-             else f"sopskit identity add {quote(new)} --stdin")
+    base = f"sopskit keys generate {quote(new)} --type {key.type} {clusters}{owner}"
+    notes: tuple[str, ...]
+    if key.type == "pgp":
+        command = f"{base} --print-private | gpg --batch --import"
+        notes = ("the private key goes straight into your GnuPG home; keep an offline backup "
+                 "as your team's policy says",)
+    else:
+        command = f"{base} --store keyring"
+        notes = ("the private key goes straight into your OS keyring; keep an offline backup "
+                 "as your team's policy says",
+                 "no usable OS keyring (`sopskit doctor`)? the command refuses before "
+                 "registering anything: use `--private-out FILE` (a new 0600 file outside the "
+                 "repository) instead of `--store keyring`")
     return Step("generate", f"Create {new} and register it",
-                (f"sopskit keys generate {quote(new)} --type {key.type} {clusters}{owner} "
-                 f"--print-private | {store}", "sopskit config render"),
-                (f"the private key goes straight into your "
-                 f"{'GnuPG home' if key.type == 'pgp' else 'identity store (OS keyring)'}; "
-                 "keep an offline backup as your team's policy says",
-                 *(() if key.type == "pgp" else (
-                     "no usable OS keyring (`sopskit doctor`)? `identity add` would fail after "
-                     f"the registry got {new}, and the key in the pipe would be lost: run "
-                     f"`sopskit keys generate {quote(new)} ... --private-out FILE` (a new 0600 "
-                     "file outside the repository) instead",))), done=done)
+                (command, "sopskit config render"), notes, done=done)
 
 
 def secret_commands(place: SecretPlace) -> tuple[str, ...]:
@@ -56,6 +60,17 @@ def _secret_notes(place: SecretPlace, entries: list[str]) -> list[str]:
     return notes
 
 
+def _secrets_after(places: list[SecretPlace], after: Registry
+                   ) -> tuple[list[str], dict[str, list[str]]]:
+    """What `flux secret` writes for each cluster with registry `after`: notes, entries."""
+    notes: list[str] = []
+    expect: dict[str, list[str]] = {}
+    for place in places:
+        expect[place.cluster] = secret_entries(after, place.cluster)
+        notes += _secret_notes(place, expect[place.cluster])
+    return notes, expect
+
+
 def add_to_clusters(key: Key, new: str, places: list[SecretPlace], after: Registry,
                     trackings: tuple[Tracking, ...]) -> Step:
     """Regenerate each cluster's decryption Secret with the registry as it is once `new`
@@ -67,14 +82,11 @@ def add_to_clusters(key: Key, new: str, places: list[SecretPlace], after: Regist
                            "admin keys: they are regenerated once the old key is retired "
                            f"(step \"Re-encrypt the clusters' decryption Secrets without "
                            f"{key.name}\").",))
-    notes: list[str] = ["Flux tries every *.agekey (*.asc for PGP) entry of the Secret"]
+    notes, expect = _secrets_after(places, after)
+    notes.insert(0, "Flux tries every *.agekey (*.asc for PGP) entry of the Secret")
     warnings: list[str] = []
-    expect: dict[str, list[str]] = {}
     for place in places:
-        entries = secret_entries(after, place.cluster)
-        expect[place.cluster] = entries
-        notes += _secret_notes(place, entries)
-        if entry_name(key.name, key.type) not in entries:
+        if entry_name(key.name, key.type) not in expect[place.cluster]:
             needs = next((t.needs() for t in trackings if t.cluster == place.cluster),
                          "the re-keyed files")
             warnings.append(f"{key.name} is not active, so the Secret no longer holds it: "
@@ -186,12 +198,7 @@ def remove_from_clusters(key: Key, places: list[SecretPlace], after: Registry,
     patch = quote(f'[{{"op":"remove","path":"/data/{entry}"}}]')
     commands += tuple(f"kubectl --context {quote(p.cluster)} -n {quote(p.namespace)} patch "
                       f"secret {quote(p.name)} --type=json -p {patch}" for p in places)
-    notes: list[str] = []
-    expect: dict[str, list[str]] = {}
-    for place in places:
-        entries = secret_entries(after, place.cluster)
-        expect[place.cluster] = entries
-        notes += _secret_notes(place, entries)
+    notes, expect = _secrets_after(places, after)
     notes.append(f"`kubectl apply` keeps an entry it no longer sees; the patch removes {entry} "
                  "from the live Secret")
     return Step("clusters-remove", f"Remove {key.name} from the clusters' decryption Secrets",

@@ -32,9 +32,17 @@ def test_sandbox_key_runbook_pushes_main_and_keeps_the_order(tmp_path: Path) -> 
              "Roll out", "Remove flux-sandbox", "Verify", "Destroy flux-sandbox"]
     assert len(titles) == len(order)
     assert all(t.startswith(o) for t, o in zip(titles, order, strict=True)), titles
-    assert "sopskit keys generate fs2 --type age --cluster sandbox" in r.stdout
-    # the pipe into `identity add` loses the key where no keyring works: the fallback is said
-    assert "`sopskit keys generate fs2 ... --private-out FILE`" in r.stdout
+    command = next(line.split("$ ", 1)[1] for line in r.stdout.splitlines()
+                   if "$ sopskit keys generate" in line)
+    assert command == "sopskit keys generate fs2 --type age --cluster sandbox --store keyring"
+    assert "use `--private-out FILE`" in r.stdout
+    # without a usable keyring the printed command refuses before registering anything: no
+    # key can end up in the registry with its private part lost
+    before = (world.root / "keys" / "registry.yaml").read_text()
+    ran = run_cli("--repo", world.root, *shlex.split(command)[1:], env=world.env(),
+                  cwd=world.root)
+    assert ran.code != 0 and "keyring" in ran.stderr
+    assert (world.root / "keys" / "registry.yaml").read_text() == before
     assert "sopskit flux secret sandbox --out keys/flux/sandbox-sops-age.sops.yaml" in r.stdout
     assert "git push origin HEAD:main" in r.stdout and "git tag" not in r.stdout
     assert "/data/flux-sandbox.agekey" in r.stdout
