@@ -100,6 +100,10 @@ def parse(pattern: str) -> Seq:
 def _check_shape(pattern: str) -> None:
     if not pattern:
         raise GlobError("empty pattern")
+    bad = next((c for c in pattern if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    if bad is not None:  # a newline or tab would break every listing that shows the rule
+        raise GlobError(f"control character U+{ord(bad):04X} at column "
+                        f"{pattern.index(bad) + 1}")
     if pattern.startswith("/"):
         raise GlobError("must be relative to the repository root (no leading /)")
     if pattern.endswith("/"):

@@ -101,6 +101,8 @@ def test_add_inserts_validates_and_refuses_a_shadowed_rule(secrets: Path) -> Non
     nowhere = run_cli("rules", "add", "x/**", "--clusters", "sandbox", "--before", "9",
                       cwd=secrets)
     assert nowhere.code == 2 and "there is no rule 9" in nowhere.stderr
+    newline = run_cli("rules", "add", "x/\n**", "--clusters", "sandbox", cwd=secrets)
+    assert newline.code == 3 and "control character U+000A at column 3" in newline.stderr
     two = run_cli("rules", "add", "x/**", "--clusters", "sandbox", "--encrypt-all",
                   "--encrypted-regex", "^a$", cwd=secrets)
     assert two.code == 2 and "at most one crypt option" in two.stderr
