@@ -26,6 +26,7 @@ class Tree:
     _repo: Path | None = None
     _ids: dict[str, str] = field(default_factory=dict)  # not prefetched: path -> blob id
     _read: dict[str, bytes | None] = field(default_factory=dict)  # disk reads, once each
+    _children: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
 
     def is_file(self, rel: str) -> bool:
         return rel in self.files
@@ -51,17 +52,21 @@ class Tree:
         self._read[rel] = data
         return data
 
-    def walk(self, top: str) -> list[str]:
-        """Every file under directory `top` (recursive), sorted."""
-        prefix = f"{top}/" if top else ""
-        return sorted(f for f in self.files if f.startswith(prefix))
-
     def children(self, top: str) -> tuple[list[str], list[str]]:
-        """(files, directories) directly in `top`, sorted."""
-        prefix = f"{top}/" if top else ""
-        files = sorted(f for f in self.files if f.startswith(prefix) and "/" not in f[len(prefix):])
-        dirs = sorted(d for d in self.dirs if d.startswith(prefix) and "/" not in d[len(prefix):])
-        return files, dirs
+        """(files, directories) directly in `top`, sorted. Indexed once: a scan of every
+        path per directory made Flux's generated kustomization quadratic (16,000 files
+        in 4,000 directories: 80 million prefix tests)."""
+        if not self._children:
+            index: dict[str, tuple[list[str], list[str]]] = {}
+            for which, paths in ((0, self.files), (1, self.dirs)):
+                for rel in paths:
+                    index.setdefault(rel.rpartition("/")[0], ([], []))[which].append(rel)
+            for files, dirs in index.values():
+                files.sort()
+                dirs.sort()
+            self._children = index
+        files, dirs = self._children.get(top, ([], []))
+        return list(files), list(dirs)
 
 
 def _parents(files: set[str]) -> frozenset[str]:
