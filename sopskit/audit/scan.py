@@ -122,13 +122,23 @@ def merge(hits: list[Hit]) -> list[Hit]:
     """Fold a hit into a more specific hit of the same secret at the same place; the kept
     one takes the higher severity (a private key in a Secret is critical, not just high)."""
     kept: list[Hit] = []
+    # where each kept hit can match (`_same_secret`): the lines it covers, its value; so a
+    # file with thousands of values is not compared all against all
+    by_line: dict[int, list[int]] = {}
+    by_secret: dict[str, list[int]] = {}
     for hit in sorted(hits, key=lambda h: _RANK.get(h.rule, len(_RANK))):
-        for i, k in enumerate(kept):
-            if _same_secret(hit, k):
-                kept[i] = _fold(k, hit)
+        near = (sorted({*by_line.get(hit.line, ()), *by_secret.get(hit.secret, ())})
+                if hit.line is not None and hit.secret else ())
+        for i in near:
+            if _same_secret(hit, kept[i]):
+                kept[i] = _fold(kept[i], hit)
                 break
         else:
             kept.append(hit)
+            if hit.line is not None and hit.secret:
+                for line in range(hit.line, (hit.last_line or hit.line) + 1):
+                    by_line.setdefault(line, []).append(len(kept) - 1)
+                by_secret.setdefault(hit.secret, []).append(len(kept) - 1)
     return kept
 
 
