@@ -79,7 +79,12 @@ def scan_bytes(relpath: str, data: bytes, settings: ScanSettings,
         hits += sopsfiles.check(parsed, None)
     elif settings.promise.promised(relpath):
         hits.append(Hit("unencrypted-file", None, ""))
-    src = Source(relpath, data.decode("utf-8", "replace"))
+    text = data.decode("utf-8", "replace")
+    if "\r" in text and "\n" not in text:
+        # old Mac line ends: YAML (and go-yaml, so kustomize) breaks lines at a lone CR;
+        # every detector must count the same lines, or one value is two findings
+        text = text.replace("\r", "\n")
+    src = Source(relpath, text)
     hits += plaintext_hits(src)
     if secret_source is not None and parsed is None:
         hits += kubernetes.source_values(src, secret_source)

@@ -284,6 +284,10 @@ def evasions(keys: CorpusKeys, seed: int = 10) -> list[Case]:
     k8s("utf16-bom", f"apiVersion: v1\nkind: Secret\nstringData:\n  password: {pw}\n"
         .encode("utf-16"), 4, pw)
 
+    pw = v.password()  # old Mac line ends (CR only): YAML's line breaks too, one finding
+    k8s("cr-only", f"apiVersion: v1\rkind: Secret\rmetadata: {{name: s}}\rstringData:\r"
+        f"  password: {pw}\r", 5, pw)
+
     # -- Key-name heuristics across formats --------------------------------------------
     def gen(id_: str, family: str, path: str, content: str, line: int, pw: str) -> None:
         add(id_, family, f"{family}/{id_}/{path}", content, (("generic-secret", line, H),), pw)
