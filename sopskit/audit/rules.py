@@ -83,6 +83,8 @@ _TABLE: tuple[tuple[str, Category, Severity, str], ...] = (
     ("sops-parse-error", "integrity", H, "a sops file cannot be parsed"),
     ("sops-metadata-invalid", "integrity", H, "malformed or incomplete sops metadata"),
     ("sops-mac-missing", "integrity", H, "sops file without a MAC"),
+    ("sops-metadata-missing", "integrity", H,
+     "ENC[...] values in a file without sops metadata (nobody can decrypt it)"),
     ("sops-value-malformed", "integrity", H, "malformed ENC[...] value"),
     ("sops-ciphertext-at-plaintext-path", "integrity", M,
      "ENC[...] value at a path the crypt rule leaves in plaintext"),

@@ -77,6 +77,9 @@ def scan_bytes(relpath: str, data: bytes, settings: ScanSettings,
         result.flux_secret = (parsed.document is not None
                               and is_flux_decryption_secret(parsed.document))
         hits += sopsfiles.check(parsed, None)
+    elif (line := sopsfiles.orphan_ciphertext_line(data, relpath)) is not None:
+        hits.append(Hit("sops-metadata-missing", line, "", "the first ENC[...] value is on"
+                        " this line; restore the file's sops metadata from git history"))
     elif settings.promise.promised(relpath):
         hits.append(Hit("unencrypted-file", None, ""))
     text = data.decode("utf-8", "replace")

@@ -181,8 +181,11 @@ DECOYS: dict[str, Callable[[dict[str, str]], tuple[str, str]]] = {
     "age recipient and pgp fp": lambda k: (".sops.yaml", "creation_rules:\n  - path_regex: x\n"
                                            f"    age: {k['age-recipient']}\n"
                                            f"    pgp: {k['pgp-fp']}\n"),
-    "ENC values": lambda k: ("x.yaml", "password: ENC[AES256_GCM,data:abcd,iv:"
-                             + "A" * 43 + "=,tag:" + "B" * 22 + "==,type:str]\n"),
+    # a data file holding ENC[...] without metadata is an integrity finding
+    # (sops-metadata-missing, tests/audit/test_sops_checks.py); docs quoting one are not
+    "ENC values in docs": lambda k: ("x.md", "A value sops encrypted: `password: ENC[AES256_GCM,"
+                                     "data:abcd,iv:" + "A" * 43 + "=,tag:" + "B" * 22
+                                     + "==,type:str]`\n"),
     "sealed secret": lambda k: ("sealed.yaml", "apiVersion: bitnami.com/v1alpha1\n"
                                 "kind: SealedSecret\nspec:\n  encryptedData:\n"
                                 f"    password: Ag{fakes.rand(300, fakes.ALNUM + '+/')}==\n"),

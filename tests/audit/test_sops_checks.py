@@ -194,3 +194,26 @@ def test_pgp_recipient_stored_as_a_long_key_id(tmp_path: Path, gpg_home: GpgHome
     assert f"fp: {fp[-16:]}" in path.read_text()
     commit(repo)
     assert [f for f in _findings(repo) if f["category"] == "recipients"] == []
+
+
+def test_ciphertext_whose_sops_metadata_was_cut_off(tmp_path: Path) -> None:
+    """A sops file whose `sops:` block was lost (a bad merge, an editor) cannot be decrypted
+    by anyone; the audit says so where the first ENC[...] is. Code and docs that quote such
+    values are not data files and stay quiet."""
+    repo = new_repo(tmp_path / "r")
+    key = age_key()
+    path = sops_encrypt(repo, "apps/db.yaml", SECRET.format(pw="hunter2-x9"), age=[key.recipient],
+                        extra=REGEX)
+    text = path.read_text()
+    path.write_text(text[:text.index("\nsops:")] + "\n")
+    env_file = sops_encrypt(repo, "apps/app.env", "TOKEN=abc123\n", age=[key.recipient])
+    env_file.write_text("".join(line for line in env_file.read_text().splitlines(True)
+                                if not line.startswith("sops_")))
+    quoted = "password: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\n"
+    write(repo, "docs/howto.md", f"An encrypted value looks like\n\n    {quoted}")
+    write(repo, "cmd/main.go", f'const example = "{quoted.strip()}"\n')
+    commit(repo)
+    found = {(f["path"], f["rule"], f["line"]) for f in _findings(repo)}
+    # the ciphertext itself is no plaintext secret: one integrity finding per file, no other
+    assert found == {("apps/db.yaml", "sops-metadata-missing", 5),
+                     ("apps/app.env", "sops-metadata-missing", 1)}

@@ -48,6 +48,21 @@ def is_candidate(data: bytes, fmt: Format) -> bool:
     return b"sops" in data and b"lastmodified" in data and b"version" in data
 
 
+_ORPHAN_FORMATS: frozenset[Format] = frozenset({"yaml", "json", "dotenv", "ini"})
+_ENC = b"ENC[AES256_GCM,data:"
+
+
+def orphan_ciphertext_line(data: bytes, path: str) -> int | None:
+    """The line of the first sops ENC[...] value of a data file (YAML, JSON, dotenv, INI)
+    that has no sops metadata at all: its `sops:` block was cut off or deleted, so neither
+    sops nor Flux can decrypt it, and Flux would apply the ENC[...] strings as they are.
+    Source code and docs that quote such values are other formats: never reported."""
+    if detect_format(path) not in _ORPHAN_FORMATS:
+        return None
+    at = data.find(_ENC)
+    return None if at < 0 else data.count(b"\n", 0, at) + 1
+
+
 @dataclass
 class Parsed:
     """A sops file parsed (or the problem that stopped parsing)."""
