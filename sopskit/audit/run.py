@@ -217,10 +217,10 @@ def scan_paths(settings: ScanSettings, items: list[tuple[str, Path]]) -> list[Fi
 
 def _scan_disk(rel: str, path: Path, settings: ScanSettings) -> FileResult:
     try:
-        size = path.stat().st_size
-        if size > settings.max_file_size:
-            return FileResult(rel, skipped="size")
-        data = path.read_bytes()
+        with open(path, "rb") as f:  # one open: the size from the descriptor, then the bytes
+            if os.fstat(f.fileno()).st_size > settings.max_file_size:
+                return FileResult(rel, skipped="size")
+            data = f.read()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=rel) from None
     return scan_bytes(rel, data, settings)

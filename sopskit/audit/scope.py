@@ -10,6 +10,7 @@ not read at all (counted as skipped).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,11 +105,15 @@ def _from_disk(repo: Path, relpaths: list[str]) -> Scope:
     scope = Scope()
     for rel in relpaths:
         path = repo / rel
-        if path.is_symlink():
+        try:
+            mode = os.lstat(path).st_mode  # one call: a link's own mode, else the file's
+        except OSError:
+            continue  # deleted in the working tree
+        if stat.S_ISLNK(mode):
             scope.skip("symlink")
             continue
-        if not path.is_file():
-            continue  # deleted in the working tree, or a submodule
+        if not stat.S_ISREG(mode):
+            continue  # a submodule (a directory), a FIFO
         scope.disk[rel] = path
     return scope
 

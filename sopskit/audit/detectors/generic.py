@@ -86,13 +86,14 @@ def detect(src: Source) -> Iterator[Hit]:
         src = Source(src.path, unescape(text))  # `"p\\u0061ssword"`: same lines, decoded
         text = src.text
     kinds: list[tuple[int, str | None]] | None = None
-    done_until = -1
-    found = _KEYWORD.finditer(src.lower) if text.isascii() else _KEYWORD_I.finditer(text)
-    for m in found:
-        if m.start() < done_until:
-            continue
+    # One keyword per line is enough: search again from the end of the line instead of
+    # iterating over every keyword (a manifest has ~25 of them, most on lines already seen).
+    search, haystack = ((_KEYWORD.search, src.lower) if text.isascii()
+                        else (_KEYWORD_I.search, text))
+    m = search(haystack)
+    while m is not None:
         start, end = src.line_bounds(m.start())
-        done_until = end
+        m = search(haystack, end)
         if text[start:end].lstrip().startswith(_COMMENT):
             continue  # commented-out config; real tokens there are the specific detectors'
         if kinds is None:

@@ -101,7 +101,8 @@ def document_kinds(src: Source) -> list[tuple[int, str | None]]:
     if src.suffix == ".json":
         m = _JSON_KIND.search(text)
         return [(0, m.group(1) if m else None)]
-    starts = [0] + [m.end() for m in _DOC_SEP.finditer(text)]
+    # `^---` (multi-line) is tried at every position by `re`: look for the dashes first.
+    starts = [0] + ([m.end() for m in _DOC_SEP.finditer(text)] if "---" in text else [])
     out: list[tuple[int, str | None]] = []
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
@@ -111,5 +112,9 @@ def document_kinds(src: Source) -> list[tuple[int, str | None]]:
 
 
 def kind_at(kinds: list[tuple[int, str | None]], offset: int) -> str | None:
-    index = bisect.bisect_right([s for s, _ in kinds], offset) - 1
+    index = bisect.bisect_right(kinds, offset, key=_start) - 1
     return kinds[max(index, 0)][1]
+
+
+def _start(kind: tuple[int, str | None]) -> int:
+    return kind[0]
