@@ -78,6 +78,8 @@ class _Context:
 def run_audit(options: AuditOptions) -> AuditResult:
     """The audit with the baseline applied (`options.baseline`, else the repository's
     `.sopskit-baseline.json` when it exists)."""
+    if not options.repo.is_dir():  # else a mistyped --repo passed as "0 findings", exit 0
+        raise UsageError("the repository is not a directory", path=options.repo)
     collected = collect_history(options) if options.history else collect(options)
     path = options.baseline or _default_baseline(options.repo)
     new, accepted = collected.findings, list[Finding]()

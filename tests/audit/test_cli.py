@@ -108,6 +108,9 @@ def test_usage_and_operational_errors(planted: tuple[Path, list[str]]) -> None:
     bad_baseline = write(repo, "b.json", "{not json")
     res = run_cli("--repo", repo, "audit", "--baseline", bad_baseline)
     assert res.code == 3 and "baseline is not valid JSON" in res.stderr
+    # a repository that is not there is a usage error, not "0 findings" (exit 0)
+    gone = run_cli("--repo", repo / "no-such-dir", "audit")
+    assert gone.code == 2 and "the repository is not a directory" in gone.stderr
 
 
 def test_clean_repository_exits_0(tmp_path: Path) -> None:
