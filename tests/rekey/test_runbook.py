@@ -418,23 +418,6 @@ def test_runbook_says_what_the_commands_then_do(tmp_path: Path, status: str) -> 
     assert set(_plan(world).values()) == {"nothing"}
 
 
-SYNC_LAYOUT = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {{name: flux-system, namespace: flux-system}}
-spec:
-  url: ssh://git@example.invalid/fleet
-  ref: {{{ref}}}
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {{name: flux-system, namespace: flux-system}}
-spec:
-  path: ./clusters/{cluster}
-  sourceRef: {{kind: GitRepository, name: flux-system}}
-"""
-
-
 def _ks(name: str, path: str, secret: str) -> str:
     return (f"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
             f"  name: {name}\n  namespace: flux-system\nspec:\n  path: {path}\n"
@@ -447,11 +430,11 @@ def test_runbook_reads_the_flux_layout(tmp_path: Path) -> None:
     reference, a Secret path inside a Kustomization's path, and file names quoted."""
     world = make_world(tmp_path)
     layout = {
-        "clusters/sandbox/flux-system/gotk-sync.yaml": SYNC_LAYOUT.format(ref="branch: main",
+        "clusters/sandbox/flux-system/gotk-sync.yaml": GOTK.format(ref="branch: main",
                                                                    cluster="sandbox"),
         "clusters/sandbox/base.yaml": _ks("base", "./core/base", "sops-keys"),
         "clusters/sandbox/keys.yaml": _ks("keys", "./keys", "sops-keys"),
-        "clusters/production/flux-system/gotk-sync.yaml": SYNC_LAYOUT.format(
+        "clusters/production/flux-system/gotk-sync.yaml": GOTK.format(
             ref='semver: ">=1.0.0"', cluster="production"),
         "clusters/production/base.yaml": _ks("base", "./core/base", "sops-keys"),
     }
