@@ -250,9 +250,16 @@ def _unflatten_one(root: dict[str, Any], key: str, value: str) -> None:
     _set(node, steps[-1], value)
 
 
+def _shape(node: Any, step: str | int) -> None:
+    """A step into a map needs a map, into a list a list: `age__list_0=x` followed by
+    `age__list_0__map_enc=…` makes `age[0]` a string that the second key would index."""
+    if not ((isinstance(node, dict) and isinstance(step, str))
+            or (isinstance(node, list) and isinstance(step, int))):
+        raise TypeError("flattened key mixes lists, maps and values")
+
+
 def _child(node: Any, step: str | int, empty: Any) -> Any:
-    if isinstance(node, dict) == isinstance(step, int):
-        raise TypeError("flattened key mixes list and map")
+    _shape(node, step)
     if isinstance(node, dict):
         return node.setdefault(step, empty)
     while len(node) <= int(step):
@@ -263,8 +270,7 @@ def _child(node: Any, step: str | int, empty: Any) -> Any:
 
 
 def _set(node: Any, step: str | int, value: str) -> None:
-    if isinstance(node, dict) == isinstance(step, int):
-        raise TypeError("flattened key mixes list and map")
+    _shape(node, step)
     if isinstance(node, dict):
         node[step] = value
         return

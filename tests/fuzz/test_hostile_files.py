@@ -149,6 +149,12 @@ SHAPES = {
                                                    b"sops_age__list_0__list_5__list_0")),
     "huge-index.env": ("dotenv", ENV + b"sops_age__list_" + b"9" * 5000 + b"=x\n"),
     "wrong-shape.ini": ("ini", INI.replace(b"[sops]\n", b"[sops]\nage__list_0__list_5=\n")),
+    # an empty value first, then keys below it (found by `make fuzz`, seed 7, case 52328)
+    "value-then-list.env": ("dotenv", ENV.replace(b"sops_age__list_0__map_enc=",
+                                                  b"sops_age=\nsops_age__list_0__map_enc=")),
+    "value-then-map.env": ("dotenv", ENV.replace(b"sops_age__list_0__map_enc=",
+                                                 b"sops_age__list_0=\nsops_age__list_0__map_enc=")),
+    "value-then-list.ini": ("ini", INI.replace(b"[sops]\n", b"[sops]\nage =\n")),
     "metadata-scalar.yaml": ("yaml", YAML.replace(b"metadata:\n    name: app\n",
                                                   b"metadata: app\n")),
     "metadata-list.yaml": ("yaml", YAML.replace(b"metadata:\n    name: app\n",
