@@ -39,10 +39,22 @@ def test_decrypt_into_a_fifo_streams_and_keeps_the_fifo(tmp_path: Path) -> None:
 
 
 def test_decrypt_to_a_character_device(tmp_path: Path) -> None:
-    done = run_cli("decrypt", "--no-keyring", "-o", "/dev/null", SOPS_FILE,
-                   env=clean_env(KEY_ENV), timeout=120)
-    assert done.code == 0, done.stderr
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    """A pseudo-terminal of the test's own, never a shared device such as /dev/null: code
+    that replaced the device (as the unfixed one did, as root) would clobber that for the
+    whole machine; /dev/pts refuses new files, so here it can only fail."""
+    master, slave = os.openpty()
+    try:
+        device = os.ttyname(slave)
+        os.set_blocking(master, False)
+        done = run_cli("decrypt", "--no-keyring", "-o", device, SOPS_FILE,
+                       env=clean_env(KEY_ENV), timeout=120)
+        assert done.code == 0, done.stderr
+        assert stat.S_ISCHR(os.stat(device).st_mode)
+        received = os.read(master, 1 << 16)
+        assert b"stringData:" in received and b"hunter2" in received
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 def test_decrypt_refuses_to_replace_a_socket() -> None:
