@@ -19,6 +19,7 @@ from sopskit.audit.finding import Finding
 from sopskit.audit.result import AuditResult
 from sopskit.audit.scan import DEFAULT_MAX_FILE_SIZE, FileResult, ScanSettings, scan_bytes
 from sopskit.errors import InputError, SopskitError, UsageError
+from sopskit.flux.loader import holds_discovered
 from sopskit.gpg import key_expiry
 from sopskit.history import datakey, leaks
 from sopskit.identity.model import Identities
@@ -140,7 +141,7 @@ def collect(options: AuditOptions) -> Collected:
     findings += _sops_checks(ctx, files, sops_files)
     if not (options.staged or options.since):
         findings += _repo_checks(ctx)
-        findings += _delivery(ctx)
+        findings += _delivery(ctx, results)
     skipped = dict(files.skipped)
     for r in results:
         if r.skipped:
@@ -225,7 +226,9 @@ def _scan_disk(rel: str, path: Path, settings: ScanSettings) -> FileResult:
             data = f.read()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=rel) from None
-    return scan_bytes(rel, data, settings)
+    result = scan_bytes(rel, data, settings)
+    result.flux_discovery = holds_discovered(rel, data)
+    return result
 
 
 def _sops_checks(ctx: _Context, files: scope.Scope,
@@ -309,14 +312,16 @@ def _repo_checks(ctx: _Context) -> list[Finding]:
     return out
 
 
-def _delivery(ctx: _Context) -> list[Finding]:
-    """The `delivery` category: `sopskit flux check` of the working tree (issue 11)."""
+def _delivery(ctx: _Context, results: list[FileResult]) -> list[Finding]:
+    """The `delivery` category: `sopskit flux check` of the working tree (issue 11); the
+    files the scan read are not read again to find Flux objects."""
     from sopskit.flux.check import CheckOptions, flux_check
 
     if ctx.options.paths:
         return []  # a narrowed audit speaks for its paths only; delivery is repository-wide
+    known = {r.path: r.flux_discovery for r in results if r.flux_discovery is not None}
     try:
-        report = flux_check(CheckOptions(ctx.options.repo, registry=ctx.registry))
+        report = flux_check(CheckOptions(ctx.options.repo, registry=ctx.registry, known=known))
     except SopskitError as exc:
         ctx.notes.append(f"delivery not checked: {exc}")
         return []

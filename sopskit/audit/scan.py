@@ -48,6 +48,9 @@ class FileResult:
     # files this kustomization's secretGenerator reads: (path, "env" | "file")
     secret_sources: tuple[tuple[str, str], ...] = ()
     flux_secret: bool = False  # a Flux decryption Secret (`*.agekey` / `*.asc` entries)
+    # flux.loader.holds_discovered of the bytes read (None: not read from disk), so that the
+    # delivery check does not read every YAML file again
+    flux_discovery: bool | None = None
 
 
 def skip_reason(relpath: str, size: int, settings: ScanSettings) -> str | None:

@@ -4,7 +4,7 @@ revision it reconciles (`tracked`), and run the delivery checks. Library code: n
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +27,8 @@ class CheckOptions:
     clusters: tuple[str, ...] = ()
     registry: Registry | None = None
     tracked: bool = False
+    # working-tree files already read by the caller: rel -> loader.holds_discovered(...)
+    known: Mapping[str, bool] = field(default_factory=dict, hash=False)
 
 
 @dataclass
@@ -103,7 +105,7 @@ class _Run:
 def flux_check(options: CheckOptions) -> FluxReport:
     """Every selected cluster's tree and its delivery findings."""
     run = _Run(options)
-    loader = Loader(working_tree(options.repo))
+    loader = Loader(working_tree(options.repo), known=options.known)
     found = _select(_discover(loader, options.registry), options.clusters)
     reports: list[ClusterReport] = []
     findings: list[FluxFinding] = []

@@ -4,6 +4,7 @@ Flux may never apply it)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sopskit.errors import InputError
@@ -17,9 +18,18 @@ YAML_SUFFIXES = (".yaml", ".yml")
 _DISCOVERED = (b"kustomize.toolkit.fluxcd.io", b"source.toolkit.fluxcd.io", b"FluxInstance")
 
 
+def holds_discovered(rel: str, data: bytes) -> bool:
+    """Whether a file's bytes may hold an object discovery reads (the byte test of
+    `Loader.flux_candidates`; a caller that has read the file already can pass it on)."""
+    return rel.endswith(YAML_SUFFIXES) and any(n in data for n in _DISCOVERED)
+
+
 @dataclass
 class Loader:
     tree: Tree
+    # rel -> holds_discovered(rel, bytes), from a caller that read those files already
+    # (the audit's scan): flux_candidates reads only the files it does not cover
+    known: Mapping[str, bool] = field(default_factory=dict)
     _docs: dict[str, list[Doc]] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)  # file -> one-line problem
 
@@ -65,7 +75,10 @@ class Loader:
         for rel in sorted(self.tree.files):
             if not rel.endswith(YAML_SUFFIXES):
                 continue
-            data = self.tree.read(rel)
-            if data and any(n in data for n in _DISCOVERED):
+            known = self.known.get(rel)
+            if known is None:
+                data = self.tree.read(rel)
+                known = data is not None and holds_discovered(rel, data)
+            if known:
                 out.append(rel)
         return out

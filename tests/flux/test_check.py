@@ -222,8 +222,15 @@ def test_text_and_sarif_and_usage(world: tuple[Path, dict[str, AgeKey]]) -> None
 def test_audit_includes_the_delivery_category(world: tuple[Path, dict[str, AgeKey]]) -> None:
     repo, _ = world
     done = run_cli("--repo", repo, "audit", "--format", "json")
-    rules = {f["rule"] for f in json.loads(done.stdout)["findings"]}
+    findings = json.loads(done.stdout)["findings"]
+    rules = {f["rule"] for f in findings}
     assert "flux-decryption-missing" in rules and "flux-path-missing" in rules
+    # the audit hands flux the files its scan read (no second read): same findings
+    _, report = _check(repo)
+    delivery = {(f["rule"], f["path"], f["line"]) for f in findings
+                if f["category"] == "delivery"}
+    assert delivery == {(f["rule"], f["path"], f["line"])  # type: ignore[index]
+                        for f in report["findings"]}  # type: ignore[attr-defined]
 
 
 def test_clean_layout_passes(tmp_path: Path) -> None:

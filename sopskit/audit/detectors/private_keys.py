@@ -16,6 +16,7 @@ import re
 from collections.abc import Generator, Iterator
 
 from sopskit.audit.detectors import bech32
+from sopskit.audit.detectors.needles import Needles
 from sopskit.audit.detectors.source import Hit, Source
 from sopskit.audit.finding import Severity
 
@@ -44,16 +45,23 @@ _B64_MAX = 64 * 1024
 _B64_OVERLAP = 256
 
 
+# What each detector needs in the text, found in one pass (most files hold none of them).
+# The base64 headers: "LS0t" ("----", "tLS0t" holds it too), "RVkt", "S0VZL", "LUtFWS" (the
+# end of "KEY-" at each alignment).
+_B64_HEADS = ("LS0t", "RVkt", "S0VZL", "LUtFWS")
+_NEEDLES = Needles(("PRIVATE KEY", "PuTTY-User-Key-File", *_B64_HEADS))
+
+
 def detect(src: Source) -> Iterator[Hit]:
-    text = src.text
-    if "PRIVATE KEY" in text:
+    present = _NEEDLES.present(src.text)
+    if "PRIVATE KEY" in present:
         yield from _pem(src)
         yield from _pgp(src)
-    if "PuTTY-User-Key-File" in text:
+    if "PuTTY-User-Key-File" in present:
         yield from _putty(src)
     if "secret-key-" in src.lower:
         yield from _age(src)
-    if "LS0t" in text or "tLS0t" in text or "RVkt" in text or "S0VZL" in text or "LUtFWS" in text:
+    if not present.isdisjoint(_B64_HEADS):
         yield from _base64(src)
 
 
