@@ -12,11 +12,11 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, Any
 
 from sopskit.errors import BinaryError, Interrupted
 
@@ -194,16 +194,55 @@ def run_user_command(args: Sequence[str | Path], *, env: Mapping[str, str],
     before the interruption propagates, so callers' clean-ups run after it is gone.
     """
     argv = tuple(str(a) for a in args)
+    proc, caught = _start_holding_signals(argv, env, cwd)
     try:
-        proc = subprocess.Popen(argv, env=dict(env), cwd=cwd)
-    except OSError as exc:
-        raise _start_error(exc, argv[0]) from exc
-    try:
+        for signum in caught:  # arrived while the child was being started: handle it now,
+            signal.raise_signal(signum)  # with the child known, so that it is stopped
         code = proc.wait()
     except BaseException:
         _stop(proc, grace)
         raise
     return 128 - code if code < 0 else code
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _start_holding_signals(argv: tuple[str, ...], env: Mapping[str, str],
+                           cwd: Path | str | None) -> tuple[subprocess.Popen[bytes], list[int]]:
+    """Start the child with Ctrl-C, SIGTERM and SIGHUP held back until `Popen` returns: an
+    interruption raised inside `Popen` (the child already forked, no Popen object yet) would
+    leave the child running after we exit. The held signals are returned, to be handled."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        return _popen(argv, env, cwd), caught
+    previous = {sig: signal.signal(sig, lambda signum, _f: caught.append(signum))
+                for sig in _HELD}
+    try:
+        proc = _popen(argv, env, cwd)
+    except BaseException:
+        _restore(previous)
+        for signum in caught:  # the start failed: the interruption still counts
+            signal.raise_signal(signum)
+        raise
+    _restore(previous)
+    return proc, caught
+
+
+_Handler = Callable[[int, FrameType | None], Any] | int | None
+
+
+def _restore(handlers: Mapping[signal.Signals, _Handler]) -> None:
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+
+
+def _popen(argv: tuple[str, ...], env: Mapping[str, str],
+           cwd: Path | str | None) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(argv, env=dict(env), cwd=cwd)
+    except OSError as exc:
+        raise _start_error(exc, argv[0]) from exc
 
 
 def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:

@@ -103,10 +103,16 @@ def test_exec_file_removed_when_interrupted(tmp_path: Path, age: AgeKey,
     """The child signals sopskit (its parent) as Ctrl-C or a CI timeout would, then waits
     to be stopped: sopskit stops it, removes the plaintext and exits 130."""
     path = encrypted(tmp_path, age, "app.json", NESTED)
-    where = tmp_path / "where"
-    script = f'echo "$1" > {where}; kill -{signal_name} $PPID; exec sleep 60'
-    done = cli(tmp_path, age, "exec-file", "--no-fifo", path, "--", "sh", "-c", script, "sh",
-               "{}")
-    assert done.code == 130, done.stderr
-    plaintext = Path(where.read_text().strip())
-    assert plaintext.name == "app.json" and not plaintext.parent.exists()
+    where, pid = tmp_path / "where", tmp_path / "pid"
+    # the child lets go of our pipes, so the run ends when sopskit does, and the child must
+    # be gone by then: sopskit stops it before it exits (many runs: the signal may arrive
+    # while the child is still being started)
+    script = (f'echo "$1" > {where}; echo $$ > {pid}; kill -{signal_name} $PPID; '
+              'exec sleep 300 </dev/null >/dev/null 2>&1')
+    for _ in range(5):
+        done = cli(tmp_path, age, "exec-file", "--no-fifo", path, "--", "sh", "-c", script,
+                   "sh", "{}")
+        assert done.code == 130, done.stderr
+        plaintext = Path(where.read_text().strip())
+        assert plaintext.name == "app.json" and not plaintext.parent.exists()
+        assert not Path(f"/proc/{pid.read_text().strip()}").exists()  # stopped, and reaped
