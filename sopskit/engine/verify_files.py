@@ -8,7 +8,6 @@ parse is a failed report, not an exception, so one bad file never hides the othe
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from sopskit.engine import paths
 from sopskit.errors import ExitCode, SopskitError, UnsafePathError
 from sopskit.fsio import TEMP_PREFIX
 from sopskit.identity.model import Identities
-from sopskit.sopsfile.document import detect_format, looks_like_sops
+from sopskit.sopsfile.document import detect_format, looks_like_sops, orphan_ciphertext_line
 from sopskit.sopsfile.model import Format
 from sopskit.sopsfile.verify import Problem, VerifyReport, verify_bytes
 
@@ -47,15 +46,10 @@ def _is_sops(data: bytes, name: str) -> bool:
     return looks_like_sops(data, detect_format(name))
 
 
-# A whole sops ciphertext (sops-format.md 2.1). A named YAML/JSON/dotenv/INI file holding one
-# without sops metadata is a sops file that lost it (truncated, the `sops:` block deleted):
-# verify fails it, where Flux would apply the ENC[...] strings as the values.
-_CIPHERTEXT = re.compile(rb"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,"
-                         rb"tag:[A-Za-z0-9+/=]+,type:[a-z]+\]")
-
-
 def _holds_ciphertext(data: bytes, name: str) -> bool:
-    return detect_format(name) != "binary" and _CIPHERTEXT.search(data) is not None
+    """A YAML/JSON/dotenv/INI file holding a sops ciphertext without sops metadata: a sops
+    file that lost it. verify fails it (found in directories and among named files alike)."""
+    return orphan_ciphertext_line(data, detect_format(name)) is not None
 
 
 def _sops_files(repo: Path, root: Path) -> Iterator[Item]:
@@ -69,7 +63,7 @@ def _sops_files(repo: Path, root: Path) -> Iterator[Item]:
                 continue  # an interrupted sopskit's temp file, not a file of the repository
             full = os.path.join(dirpath, name)
             data = paths.read_if_small(full)
-            if data is not None and _is_sops(data, name):
+            if data is not None and (_is_sops(data, name) or _holds_ciphertext(data, name)):
                 shown = full[len(base):] if full.startswith(base) else full
                 yield shown.replace(os.sep, "/"), Path(full), data
 

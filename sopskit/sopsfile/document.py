@@ -137,6 +137,22 @@ def detect_format(path: str | Path, override: str | None = None) -> Format:
     return _EXTENSIONS.get(os.path.splitext(str(path))[1], "binary")
 
 
+# A whole sops ciphertext (sops-format.md 2.1).
+_CIPHERTEXT = re.compile(rb"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,"
+                         rb"tag:[A-Za-z0-9+/=]+,type:[a-z]+\]")
+
+
+def orphan_ciphertext_line(data: bytes, fmt: Format) -> int | None:
+    """The line of the first sops ciphertext in a YAML, JSON, dotenv or INI file that has no
+    sops metadata (the caller checked `looks_like_sops` first): a sops file that lost it, cut
+    off or deleted by hand. Nobody can decrypt it, and Flux would apply the `ENC[...]`
+    strings as the values. Other formats (source code, docs quoting a value) never count."""
+    if fmt == "binary":
+        return None
+    found = _CIPHERTEXT.search(data)
+    return None if found is None else data.count(b"\n", 0, found.start()) + 1
+
+
 def looks_like_sops(data: bytes, fmt: Format) -> bool:
     """Content test for finding sops files: does `data` have top-level sops metadata in
     store `fmt` (what sops' LoadEncryptedFile looks for), without a full parse?

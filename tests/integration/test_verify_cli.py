@@ -126,3 +126,19 @@ def test_directory_scan_finds_a_file_whose_mac_was_removed(world: World) -> None
     files = json.loads(result.stdout)["files"]
     assert sorted(f["path"] for f in files) == ["d/s.env", "d/s.json", "d/s.yaml"]
     assert all(not f["ok"] for f in files)
+
+
+def test_directory_scan_finds_a_file_whose_metadata_was_cut_off(world: World) -> None:
+    """A sops file without its `sops:` block still holds ciphertext nobody can decrypt:
+    `verify DIR` finds it by that ciphertext and fails it, as the pre-commit hook does;
+    a doc quoting an ENC[...] value is no sops file."""
+    make(world, "s/app.yaml", "kind: Secret\nstringData:\n  password: one-secret\n")
+    path = world.repo / "s" / "app.yaml"
+    text = path.read_text()
+    path.write_text(text[:text.index("\nsops:")] + "\n")
+    quoted = text.splitlines()[2].strip()
+    world.write("s/README.md", f"A value looks like `{quoted}`\n")
+    result = world.cli("verify", "--format", "json", "s")
+    assert result.code == 1, result.stdout + result.stderr
+    files = json.loads(result.stdout)["files"]
+    assert [(f["path"], f["ok"]) for f in files] == [("s/app.yaml", False)]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sopskit.audit.detectors.source import Hit
 from sopskit.errors import InputError
+from sopskit.sopsfile import document
 from sopskit.sopsfile.document import (
     NotSopsFile,
     SopsDocument,
@@ -48,19 +49,10 @@ def is_candidate(data: bytes, fmt: Format) -> bool:
     return b"sops" in data and b"lastmodified" in data and b"version" in data
 
 
-_ORPHAN_FORMATS: frozenset[Format] = frozenset({"yaml", "json", "dotenv", "ini"})
-_ENC = b"ENC[AES256_GCM,data:"
-
-
 def orphan_ciphertext_line(data: bytes, path: str) -> int | None:
-    """The line of the first sops ENC[...] value of a data file (YAML, JSON, dotenv, INI)
-    that has no sops metadata at all: its `sops:` block was cut off or deleted, so neither
-    sops nor Flux can decrypt it, and Flux would apply the ENC[...] strings as they are.
-    Source code and docs that quote such values are other formats: never reported."""
-    if detect_format(path) not in _ORPHAN_FORMATS:
-        return None
-    at = data.find(_ENC)
-    return None if at < 0 else data.count(b"\n", 0, at) + 1
+    """Where a data file without sops metadata holds its first sops ciphertext (see
+    `sopsfile.document.orphan_ciphertext_line`); None otherwise."""
+    return document.orphan_ciphertext_line(data, detect_format(path))
 
 
 @dataclass
