@@ -32,11 +32,11 @@ from __future__ import annotations
 import argparse
 import compileall
 import json
-import statistics
 import os
 import random
 import resource
 import shutil
+import statistics
 import string
 import subprocess
 import sys
