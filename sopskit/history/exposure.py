@@ -5,6 +5,8 @@ followed) that lists the key as a recipient was readable by its holder, git keep
 old ciphertexts for ever. For each value such a version held, today's working tree says:
 
 - `removed`: the file, or the value's key path, is gone;
+- a file still on disk that is no longer a sops file (decrypted in place) keeps its values
+  as `unknown`: they may be there in plaintext, not removed;
 - `unchanged`: today's ciphertext is byte-identical to one the key read (same data key,
   same value: sops keeps the IV of an unchanged value on edit, sops-format.md 3.6), or an
   identity of ours opens both versions and the values are equal (compared as digests in
@@ -185,6 +187,8 @@ def _file(repo: Path, key: KeyRef, blobs: Blobs, versions: list[reader.Version],
     committed = [v for v in exposed if v.commit != WORKTREE] or exposed
     current = blobs.doc(now.blob, now.path) if now else None
     statuses = _statuses(blobs, exposed, chain, now)
+    if now is None and any((repo / p).is_file() for p in paths):
+        statuses = dict.fromkeys(statuses, "unknown")  # decrypted in place, not gone
     return FileExposure(
         path=now.path if now else paths[-1], history_paths=tuple(paths),
         first_commit=committed[0].commit, last_commit=committed[-1].commit,

@@ -171,3 +171,17 @@ def test_unknown_key_and_revision_are_one_line(tmp_path: Path, age: AgeKey) -> N
     assert r.code != 0 and r.stderr.count("\n") == 1 and "nope" in r.stderr
     r = run_cli("--repo", repo, "exposure", age.recipient, "--format", "json")
     assert r.code == 0 and json.loads(r.stdout)["files"] == []
+
+
+def test_a_file_decrypted_in_place_is_not_removed(tmp_path: Path, age: AgeKey) -> None:
+    """Its values may now be there in plaintext: `unknown` (exit 1 when compromised)."""
+    repo = new_repo(tmp_path / "r")
+    name = "odd $(x)\nname.sops.yaml"
+    sops_encrypt(repo, name, secret(k=fakes.password()), age=[age.recipient], extra=REGEX)
+    commit(repo, "add")
+    (repo / name).write_bytes(sops_run(repo, "-d", name, key=age.secret))
+    commit(repo, "decrypted")
+    r = run_cli("--repo", repo, "exposure", age.recipient, "--format", "json",
+                "--no-keyring", "--compromised")
+    assert statuses(json.loads(r.stdout)) == {name: {"stringData.k": "unknown"}}
+    assert r.code == 1
