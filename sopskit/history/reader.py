@@ -97,6 +97,10 @@ def walk(repo: Path, *, since: str | None = None,
                                 exclude=resolve(repo, since) if since else None,
                                 skip_dirs=skip_dirs)
     history.commits = len(commits)
+    if cut := gitio.shallow_roots(repo):
+        # a shallow clone has no older commits: what a key read there cannot be seen
+        history.notes.append(f"shallow clone: history is cut at {len(cut)} commit(s), "
+                             "older versions are not read (git fetch --unshallow)")
     # newest first from git; a stable sort by time keeps git's order reversed for ties
     for c in sorted(reversed(commits), key=lambda c: c.time):
         for change in c.changes:

@@ -185,3 +185,17 @@ def test_a_file_decrypted_in_place_is_not_removed(tmp_path: Path, age: AgeKey) -
                 "--no-keyring", "--compromised")
     assert statuses(json.loads(r.stdout)) == {name: {"stringData.k": "unknown"}}
     assert r.code == 1
+
+
+def test_a_shallow_clone_says_its_history_is_cut(tmp_path: Path, age: AgeKey) -> None:
+    repo = new_repo(tmp_path / "r")
+    sops_encrypt(repo, "a.sops.yaml", secret(k=fakes.password()), age=[age.recipient],
+                 extra=REGEX)
+    commit(repo, "add")
+    git(repo, "rm", "-q", "a.sops.yaml")
+    commit(repo, "drop")
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", "shallow")
+    r = run_cli("--repo", tmp_path / "shallow", "exposure", age.recipient, "--no-keyring")
+    assert r.code == 0 and "note: shallow clone: history is cut" in r.stdout
+    r = run_cli("--repo", tmp_path / "shallow", "audit", "--history")
+    assert "shallow clone: history is cut" in r.stdout + r.stderr
