@@ -32,7 +32,8 @@ from sopskit.audit.scan import (
     skip_reason,
 )
 from sopskit.errors import SopskitError
-from sopskit.history import reader
+from sopskit.history import delta, reader
+from sopskit.history.reader import ZERO
 from sopskit.history.sopsblobs import label, parse_sops
 from sopskit.identity.model import Identities
 from sopskit.sopsfile.datakey import recover_data_key
@@ -47,6 +48,7 @@ _READ_BYTES = 64 << 20
 class HistoryScan:
     findings: list[Finding]
     blobs_scanned: int = 0
+    blobs_inherited: int = 0  # not scanned: nothing new since the version before (delta)
     commits: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -69,8 +71,13 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
     first = history.blobs()
     out = HistoryScan([], commits=history.commits, notes=list(history.notes))
     todo = _in_scope(repo, first, settings, out.skipped)
+    head = set(reader.tree(repo).values())
+    before = previous(history, {b for b, _ in todo}, head)
     seen: dict[tuple[str, str], _Seen] = {}
-    for blob, result in _scan(repo, todo, first, settings, jobs):
+    for blob, result in _scan(repo, todo, first, settings, jobs, before=before):
+        if result is None:
+            out.blobs_inherited += 1
+            continue
         if result.skipped:
             out.skipped[result.skipped] = out.skipped.get(result.skipped, 0) + 1
             continue
@@ -85,7 +92,6 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
             else:
                 seen[key] = _Seen(replace(f, commit=version.commit), {blob},
                                   result.digests.get(f.fingerprint))
-    head = set(reader.tree(repo).values())
     found = [replace(s.finding, in_tree=bool(s.blobs & head)) for s in seen.values()]
     if identities is not None and not identities.empty:  # Identities is always truthy
         found += still_in_use(repo, list(seen.values()), identities)
@@ -110,6 +116,30 @@ def _in_scope(repo: Path, first: dict[str, reader.Version], settings: ScanSettin
     return todo
 
 
+def previous(history: reader.History, in_scope: set[str], head: set[str]) -> dict[str, str]:
+    """blob -> the blob its path held just before, for the blobs that `delta.inherits` may
+    spare: the blob's oldest version follows a version of the same path (same lineage, no
+    deletion or rename between) whose blob is scanned or itself spared, and the blob is not
+    in today's tree (`in_tree` is read from the blobs that hold a value). Induction: every
+    spared blob's findings are among those of an older scanned blob of its path."""
+    last: dict[str, reader.Version] = {}
+    out: dict[str, str] = {}
+    introduced: dict[str, str] = {}  # blob -> the path it is scanned as (its oldest)
+    for v in history.versions:
+        lineage = history.lineage(v.path)
+        before = last.get(lineage)
+        last[lineage] = v
+        if v.blob == ZERO or v.blob in introduced:
+            continue
+        introduced[v.blob] = v.path
+        # the blob before must have been judged as this path: detectors read the name
+        if (before is not None and before.path == v.path and before.blob != ZERO
+                and introduced.get(before.blob) == v.path and before.blob in in_scope
+                and v.blob in in_scope and v.blob not in head):
+            out[v.blob] = before.blob
+    return out
+
+
 def _batches(todo: list[tuple[str, int]]) -> Iterator[list[str]]:
     """Blob ids in read batches of at most _READ_BATCH blobs and _READ_BYTES bytes."""
     batch: list[str] = []
@@ -125,8 +155,10 @@ def _batches(todo: list[tuple[str, int]]) -> Iterator[list[str]]:
 
 
 def _scan(repo: Path, todo: list[tuple[str, int]], first: dict[str, reader.Version],
-          settings: ScanSettings, jobs: int | None) -> Iterator[tuple[str, FileResult]]:
-    """(blob, result) for every blob, read in batches, scanned in workers when many. A
+          settings: ScanSettings, jobs: int | None, *,
+          before: dict[str, str]) -> Iterator[tuple[str, FileResult | None]]:
+    """(blob, result) for every blob, read in batches, scanned in workers when many; None
+    for a blob spared by `delta.inherits` against the blob its path held before. A
     blob of the same shape as one already scanned (same path, same bytes but for sops
     ciphertext: `shape`) takes that one's result: most versions of a sops file differ
     from the last only in ciphertext, and the detectors never read ciphertext."""
@@ -137,12 +169,19 @@ def _scan(repo: Path, todo: list[tuple[str, int]], first: dict[str, reader.Versi
     done: dict[bytes, FileResult] = {}
     try:
         for batch in _batches(todo):
-            data = gitio.read_blobs(repo, [(b, b) for b in batch])
+            olds = {before[b] for b in batch if b in before} - set(batch)
+            data = gitio.read_blobs(repo, [(b, b) for b in (*batch, *sorted(olds))])
             shapes = {b: shape(first[b].path, data[b]) for b in batch}
             fresh: dict[bytes, tuple[str, str, bytes]] = {}
+            spared: set[str] = set()
             for b in batch:
-                if shapes[b] not in done:
-                    fresh.setdefault(shapes[b], (b, first[b].path, data[b]))
+                if shapes[b] in done or shapes[b] in fresh:
+                    continue
+                if b in before and delta.inherits(first[b].path, data[before[b]], data[b],
+                                                  settings):
+                    spared.add(b)
+                else:
+                    fresh[shapes[b]] = (b, first[b].path, data[b])
             items = list(fresh.values())
             parts = ([scan_blobs(settings, items)] if pool is None
                      else pool.map(scan_blobs, [settings] * workers, _deal(items, workers)))
@@ -150,7 +189,7 @@ def _scan(repo: Path, todo: list[tuple[str, int]], first: dict[str, reader.Versi
                 for blob, result in part:
                     done[shapes[blob]] = result
             for b in batch:
-                yield b, done[shapes[b]]
+                yield b, None if b in spared else done[shapes[b]]
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

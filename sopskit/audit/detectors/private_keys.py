@@ -52,6 +52,11 @@ _B64_HEADS = ("LS0t", "RVkt", "S0VZL", "LUtFWS")
 _NEEDLES = Needles(("PRIVATE KEY", "PuTTY-User-Key-File", *_B64_HEADS))
 
 
+def may_hold(text: str) -> bool:
+    """Whether `detect` would look at `text` at all (its prefilter)."""
+    return bool(_NEEDLES.present(text)) or "secret-key-" in text.lower()
+
+
 def detect(src: Source) -> Iterator[Hit]:
     present = _NEEDLES.present(src.text)
     if "PRIVATE KEY" in present:

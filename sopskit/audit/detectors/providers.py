@@ -103,6 +103,12 @@ _NEEDLES = Needles((n for p in PATTERNS for n in (*p.needles, *p.also_needs)),
                    {p.rule: p.prefilter for p in PATTERNS if p.prefilter})
 
 
+def may_hold(text: str) -> bool:
+    """Whether `text` holds any needle or prefilter (also_needs included) of a pattern:
+    `detect` runs no regex on a text that holds none."""
+    return bool(_NEEDLES.present(text))
+
+
 def detect(src: Source) -> Iterator[Hit]:
     text = src.text
     present = _NEEDLES.present(text)
