@@ -42,6 +42,8 @@ from sopskit.sopsfile.mac import cipher_for, plain_leaves
 PARALLEL_MIN_BLOBS = 400
 _READ_BATCH = 2000  # blobs per `cat-file --batch`, and at most _READ_BYTES: bound the memory
 _READ_BYTES = 64 << 20
+# (blob, path, content, content of the blob the path held before when it may be spared)
+Item = tuple[str, str, bytes, bytes | None]
 
 
 @dataclass
@@ -172,24 +174,22 @@ def _scan(repo: Path, todo: list[tuple[str, int]], first: dict[str, reader.Versi
             olds = {before[b] for b in batch if b in before} - set(batch)
             data = gitio.read_blobs(repo, [(b, b) for b in (*batch, *sorted(olds))])
             shapes = {b: shape(first[b].path, data[b]) for b in batch}
-            fresh: dict[bytes, tuple[str, str, bytes]] = {}
-            spared: set[str] = set()
+            fresh: dict[bytes, Item] = {}
             for b in batch:
-                if shapes[b] in done or shapes[b] in fresh:
-                    continue
-                if b in before and delta.inherits(first[b].path, data[before[b]], data[b],
-                                                  settings):
-                    spared.add(b)
-                else:
-                    fresh[shapes[b]] = (b, first[b].path, data[b])
+                if shapes[b] not in done:
+                    old = data[before[b]] if b in before else None
+                    fresh.setdefault(shapes[b], (b, first[b].path, data[b], old))
             items = list(fresh.values())
             parts = ([scan_blobs(settings, items)] if pool is None
                      else pool.map(scan_blobs, [settings] * workers, _deal(items, workers)))
             for part in parts:
                 for blob, result in part:
-                    done[shapes[blob]] = result
+                    if result is not None:  # a spared shape is not remembered: a later
+                        done[shapes[blob]] = result  # blob of it is judged on its own
             for b in batch:
-                yield b, None if b in spared else done[shapes[b]]
+                # None: spared, and so is a blob of its shape in this batch (same bytes
+                # but for sops ciphertext, which a spared blob does not hold)
+                yield b, done.get(shapes[b])
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -225,8 +225,7 @@ def shape(path: str, data: bytes) -> bytes:
     return hashlib.sha256(path.encode("utf-8", "surrogateescape") + b"\0" + masked).digest()
 
 
-def _deal(items: list[tuple[str, str, bytes]],
-          workers: int) -> list[list[tuple[str, str, bytes]]]:
+def _deal(items: list[Item], workers: int) -> list[list[Item]]:
     """The batch dealt round-robin, one hand per worker: the costly blobs (those with
     findings, each new secret a ~20 ms scrypt fingerprint) come in runs (one commit adds
     a whole directory), and consecutive slices gave a whole run to one worker while the
@@ -235,9 +234,11 @@ def _deal(items: list[tuple[str, str, bytes]],
 
 
 def scan_blobs(settings: ScanSettings,
-               items: list[tuple[str, str, bytes]]) -> list[tuple[str, FileResult]]:
-    """Scan (blob, path, content) items: a worker's unit of work."""
-    return [(blob, scan_bytes(path, data, settings)) for blob, path, data in items]
+               items: list[Item]) -> list[tuple[str, FileResult | None]]:
+    """Scan (blob, path, content, content of the path's version before) items: a worker's
+    unit of work. None for a blob that `delta.inherits` spares."""
+    return [(blob, None if old is not None and delta.inherits(path, old, data, settings)
+             else scan_bytes(path, data, settings)) for blob, path, data, old in items]
 
 
 def today_values(repo: Path, identities: Identities) -> dict[str, tuple[str, str]]:

@@ -83,8 +83,9 @@ def may_judge(text: str) -> bool:
     """Whether `text` holds what `detect` reads: a keyword (a line it judges), a user name
     (`_is_user_name` clears a value equal to one nearby) or a document `kind` / `---`
     (`_BY_REFERENCE` kinds are not judged)."""
-    return (_KEYWORD_I.search(text) is not None or "user" in text.lower()
-            or "kind" in text or "---" in text)
+    lower = text.lower()
+    keyword = _KEYWORD.search(lower) if text.isascii() else _KEYWORD_I.search(text)
+    return keyword is not None or "user" in lower or "kind" in text or "---" in text
 
 
 def detect(src: Source) -> Iterator[Hit]:
