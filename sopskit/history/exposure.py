@@ -159,25 +159,28 @@ def exposure(repo: Path, key: KeyRef, *, identities: Identities | None = None,
                 if v.blob != reader.ZERO and maybe_sops(v.path)})
     lineages: dict[str, list[reader.Version]] = {}
     for v in history.versions:
-        lineages.setdefault(history.lineage(v.path), []).append(v)
+        lineages.setdefault(history.lineage(v.member), []).append(v)
     paths = history.paths_of()
     for path in reader.worktree_files(repo):  # never committed: today's version only
-        if history.lineage(path) not in paths:
+        if history.lineage(history.current(path)) not in paths:
             lineages[path], paths[path] = [], [path]
+    # today's file of a lineage is at one of its paths that no later file took over
     files = [f for name, versions in lineages.items()
-             if (f := _file(repo, key, blobs, versions, paths[name])) is not None]
+             if (f := _file(repo, key, blobs, versions, paths[name], [
+                 p for p in paths[name] if history.lineage(history.current(p)) == name]))
+             is not None]
     files.sort(key=lambda f: f.path)
     summary: dict[str, int] = {s: sum(1 for f in files for v in f.values if v.status == s)
                                for s in STATUSES}
     return Exposure(key, tuple(files), history.commits, summary, tuple(history.notes))
 
 
-def _file(repo: Path, key: KeyRef, blobs: Blobs, versions: list[reader.Version],
-          paths: list[str]) -> FileExposure | None:
+def _file(repo: Path, key: KeyRef, blobs: Blobs, versions: list[reader.Version],  # noqa: PLR0917
+          paths: list[str], held: list[str]) -> FileExposure | None:
     if not any(maybe_sops(p) for p in paths):
         return None
     chain = [v for v in versions if v.blob != reader.ZERO and blobs.doc(v.blob, v.path)]
-    now = _current(repo, blobs, paths)
+    now = _current(repo, blobs, held)
     if now is not None:
         chain.append(now)
     exposed = [v for v in chain if key.reads(_doc_recipients(blobs, v))]
@@ -187,7 +190,7 @@ def _file(repo: Path, key: KeyRef, blobs: Blobs, versions: list[reader.Version],
     committed = [v for v in exposed if v.commit != WORKTREE] or exposed
     current = blobs.doc(now.blob, now.path) if now else None
     statuses = _statuses(blobs, exposed, chain, now)
-    if now is None and any((repo / p).is_file() for p in paths):
+    if now is None and any((repo / p).is_file() for p in held):
         statuses = dict.fromkeys(statuses, "unknown")  # decrypted in place, not gone
     return FileExposure(
         path=now.path if now else paths[-1], history_paths=tuple(paths),

@@ -5,7 +5,8 @@ A commit's raw diff is against its first parent (a root commit against the empty
 merge's too, so every blob a branch or tag ever held is written by some commit, a resolved
 merge conflict (or any content made in a merge) included.
 Renames (`R` records, git's similarity detection) join paths into one lineage, so a file
-keeps its history when it is moved.
+keeps its history when it is moved; a path renamed away and later added again holds another
+file, which starts a lineage of its own.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ class Version:
     path: str
     blob: str
     renamed_from: str | None = None
+    line: str = ""  # the lineage member this version belongs to ("": the path itself)
+
+    @property
+    def member(self) -> str:
+        return self.line or self.path
 
 
 @dataclass
@@ -39,6 +45,20 @@ class History:
     commits: int = 0
     notes: list[str] = field(default_factory=list)
     _parent: dict[str, str] = field(default_factory=dict)
+    _alias: dict[str, str] = field(default_factory=dict)  # path -> its current member
+    _vacated: set[str] = field(default_factory=set)  # paths renamed away, not used since
+
+    def member(self, path: str, *, fresh: bool = False) -> str:
+        """The lineage member `path` stands for now; `fresh` (a file written at a path
+        that was renamed away) starts a new one."""
+        if fresh and path in self._vacated:
+            self._alias[path] = f"{path}\0{len(self._parent) + len(self._alias)}"
+        self._vacated.discard(path)
+        return self.current(path)
+
+    def current(self, path: str) -> str:
+        """The lineage member `path` stands for at the end of the walk."""
+        return self._alias.get(path, path)
 
     def join(self, old: str, new: str) -> None:
         a, b = self.lineage(old), self.lineage(new)
@@ -60,7 +80,7 @@ class History:
         """lineage -> its paths in the order they first appear."""
         out: dict[str, list[str]] = {}
         for v in self.versions:
-            paths = out.setdefault(self.lineage(v.path), [])
+            paths = out.setdefault(self.lineage(v.member), [])
             if v.path not in paths:
                 paths.append(v.path)
         return out
@@ -104,12 +124,15 @@ def walk(repo: Path, *, since: str | None = None,
     # newest first from git; a stable sort by time keeps git's order reversed for ties
     for c in sorted(reversed(commits), key=lambda c: c.time):
         for change in c.changes:
+            old = history.member(change.old_path) if change.status == "R" else ""
+            line = history.member(change.path, fresh=change.status in "AR")
             if change.status == "R":
-                history.versions.append(Version(c.sha, c.time, change.old_path, ZERO))
-                history.join(change.old_path, change.path)
+                history.versions.append(Version(c.sha, c.time, change.old_path, ZERO, line=old))
+                history.join(old, line)
+                history._vacated.add(change.old_path)
             history.versions.append(Version(
                 c.sha, c.time, change.path, change.new_blob,
-                renamed_from=change.old_path if change.status == "R" else None))
+                renamed_from=change.old_path if change.status == "R" else None, line=line))
     return history
 
 

@@ -199,3 +199,21 @@ def test_a_shallow_clone_says_its_history_is_cut(tmp_path: Path, age: AgeKey) ->
     assert r.code == 0 and "note: shallow clone: history is cut" in r.stdout
     r = run_cli("--repo", tmp_path / "shallow", "audit", "--history")
     assert "shallow clone: history is cut" in r.stdout + r.stderr
+
+
+def test_a_path_renamed_away_and_reused_holds_another_file(tmp_path: Path,
+                                                             age: AgeKey) -> None:
+    repo = new_repo(tmp_path / "r")
+    sops_encrypt(repo, "x.sops.yaml", secret(a=fakes.password()), age=[age.recipient],
+                 extra=REGEX)
+    commit(repo, "add")
+    git(repo, "mv", "x.sops.yaml", "y.sops.yaml")
+    commit(repo, "move")
+    sops_encrypt(repo, "x.sops.yaml", secret(c=fakes.password()), age=[age.recipient],
+                 extra=REGEX)
+    commit(repo, "another file at the old path")
+    git(repo, "rm", "-q", "y.sops.yaml")
+    commit(repo, "drop the moved file")
+    r = run_cli("--repo", repo, "exposure", age.recipient, "--format", "json", "--no-keyring")
+    assert statuses(json.loads(r.stdout)) == {"x.sops.yaml": {"stringData.c": "unchanged"},
+                                              "y.sops.yaml": {"stringData.a": "removed"}}
