@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sopskit.errors import ConfigError, InputError
+from sopskit.errors import ConfigError, InputError, UsageError
 from sopskit.history import reader
 from sopskit.recipient import Recipient
 from sopskit.registry.model import ALL_CLUSTERS, Registry
@@ -149,6 +149,18 @@ def _expected(repo: Path, path: str, registry: Registry | None, config: Path | N
     except ConfigError:
         return None
     return tuple(sorted({names.name(r) for r in rule.recipients}))
+
+
+def scope(repo: Path, path: Path, *, rev: str | None = None) -> str:
+    """A PATH argument as a repository-relative prefix; UsageError when it lies outside the
+    repository or (for the working tree) does not exist: a typo must not read as an empty,
+    clean matrix."""
+    absolute, root = Path(os.path.abspath(path)), Path(os.path.abspath(repo))
+    if absolute != root and root not in absolute.parents:
+        raise UsageError(f"{path}: not inside the repository {repo}")
+    if rev is None and not os.path.lexists(absolute):
+        raise UsageError(f"{path}: no such file or directory")
+    return absolute.relative_to(root).as_posix()
 
 
 def _wanted(path: str, prefixes: list[str]) -> bool:

@@ -8,9 +8,8 @@ from pathlib import Path
 import click
 
 from sopskit.access import html, text
-from sopskit.access.matrix import build
+from sopskit.access.matrix import build, scope
 from sopskit.cli.context import AppContext, note, pass_app
-from sopskit.engine import paths as enginepaths
 from sopskit.fsio import write_atomic
 from sopskit.registry.locate import registry_path
 from sopskit.registry.schema import load_registry
@@ -32,7 +31,7 @@ def access_cmd(app: AppContext, paths: tuple[Path, ...], rev: str | None,  # noq
     cluster: who reads it now, who should by the registry, and what is missing,
     unauthorised, retired, revoked or expired. Needs no private key."""
     reg = registry_path(app.repo, registry)
-    relative = [enginepaths.display(app.repo, p.resolve()) for p in paths]
+    relative = [scope(app.repo, p, rev=rev) for p in paths]
     matrix = build(app.repo, relative, registry=load_registry(reg) if reg else None, rev=rev)
     rendered = (json.dumps(matrix.as_dict(), indent=2) + "\n" if fmt == "json"
                 else html.render(matrix) if fmt == "html" else text.render(matrix))

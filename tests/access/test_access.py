@@ -136,3 +136,13 @@ def test_html_page_in_a_real_browser(world: World, tmp_path: Path) -> None:
 
     shot = browser.screenshot(page, tmp_path / "page.png", dark=True)
     assert shot.stat().st_size > 10_000
+
+
+def test_a_path_that_is_not_there_is_a_usage_error(tmp_path: Path) -> None:
+    """A typo must not read as an empty, clean matrix."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    for bad, said in ((repo / "no-such-dir", "no such file"),
+                      (repo / ".." / "elsewhere", "not inside the repository")):
+        r = run_cli("--repo", repo, "access", str(bad))
+        assert r.code == 2 and r.stderr.count("\n") == 1 and said in r.stderr, r.stderr
