@@ -11,7 +11,8 @@ file's `^(a+)+$` could stall a scan for minutes. Everything here runs on Google'
 (`google-re2`), which guarantees matching in time linear in the text.
 
 C++ RE2 accepts a few things Go's parser rejects; those are rejected here too so that "valid"
-means "valid to sops": `\\C` (any byte).
+means "valid to sops": `\\C` (any byte), and capture groups nested 1000 deep (Go:
+"expression nests too deeply"; sops then ignores the rule or fails).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re2
 __all__ = ["InvalidRegex", "Regex", "compile", "is_valid", "short", "try_compile"]
 
 _MEMO_LIMIT = 4096
+_MAX_HEIGHT = 1000  # Go regexp/syntax maxHeight
 _SURROGATE = _pyre.compile("[\ud800-\udfff]")
 
 
@@ -77,8 +79,23 @@ def _go_string(text: str) -> str:
 def _go_rejects(pattern: str) -> str | None:
     """What Go's regexp/syntax rejects although C++ RE2 accepts it (None: nothing)."""
     i, n = 0, len(pattern)
+    depth = 0
     while i < n:
-        if pattern[i] != "\\":
+        char = pattern[i]
+        if char == "[":
+            i = _class_end(pattern, i)
+            continue
+        if (char == "(" and not pattern.startswith("(?", i)) or pattern.startswith(
+                ("(?P<", "(?<"), i):
+            # Go's parser (regexp/syntax checkHeight) refuses a syntax tree more than
+            # _MAX_HEIGHT deep; every capture group is one level (C++ RE2 has no such limit).
+            # Counting captures only never refuses what Go accepts.
+            depth += 1
+            if depth >= _MAX_HEIGHT:
+                return "expression nests too deeply"
+        elif char == ")" and depth:
+            depth -= 1
+        if char != "\\":
             i += 1
             continue
         nxt = pattern[i + 1] if i + 1 < n else ""
@@ -90,6 +107,26 @@ def _go_rejects(pattern: str) -> str | None:
             return "invalid escape sequence: \\C"
         i += 2
     return None
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index after the character class opening at `start` (`[]a]`, `[^]a]`,
+    `[[:alpha:]]` and escapes included), or the end of the pattern if it never closes."""
+    i, n = start + 1, len(pattern)
+    if i < n and pattern[i] == "^":
+        i += 1
+    if i < n and pattern[i] == "]":
+        i += 1
+    while i < n:
+        if pattern[i] == "\\":
+            i += 2
+        elif pattern.startswith("[:", i) and (close := pattern.find(":]", i + 2)) >= 0:
+            i = close + 2
+        elif pattern[i] == "]":
+            return i + 1
+        else:
+            i += 1
+    return n
 
 
 @functools.lru_cache(maxsize=256)

@@ -36,9 +36,12 @@ VALID = [
     r"(?i)K",  # folds to the Kelvin sign in RE2
     r"\QPASS_\E",
     r"[[:^lower:]_]",
+    "(" * 999 + "pass" + ")" * 999,  # Go's deepest tree; (?:...) nesting adds no depth
+    "(?:" * 1200 + "pass" + ")" * 1200,
 ]
 # Patterns sops (Go regexp) rejects: it then ignores the rule and encrypts nothing.
-INVALID = [r"\C", "(", r"\Z", "a{1001}", r"(?=pass)", r"(pass)\1", "x**"]
+INVALID = [r"\C", "(", r"\Z", "a{1001}", r"(?=pass)", r"(pass)\1", "x**",
+           "(" * 1000 + "pass" + ")" * 1000]  # Go: "expression nests too deeply"; RE2 accepts
 
 
 def _encrypt(tmp_path: Path, age: AgeKey, *flags: str, plain: str = PLAIN) -> bytes:
