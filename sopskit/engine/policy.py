@@ -39,7 +39,7 @@ def option_recipients(age: Sequence[str], pgp: Sequence[str]) -> frozenset[Recip
     ages = [a.strip() for v in age for a in v.split(",") if a.strip()]
     pgps = [p.strip() for v in pgp for p in v.split(",") if p.strip()]
     for n, recipient in enumerate(ages, 1):
-        _check_age(recipient, _nth("--age", n, len(ages)))
+        check_age(recipient, _nth("--age", n, len(ages)))
     for n, fp in enumerate(pgps, 1):
         if not is_pgp_fingerprint(fp):
             raise UsageError(f"{_nth('--pgp', n, len(pgps))}: "
@@ -60,7 +60,7 @@ def _mistake(value: str, kind: str) -> str:
     return kind
 
 
-def _check_age(recipient: str, option: str = "--age") -> None:
+def check_age(recipient: str, option: str = "--age") -> None:
     """age X25519 (`age1...`) or ssh public keys, as sops' age/keysource.go accepts."""
     if recipient.startswith(("ssh-ed25519 ", "ssh-rsa ")):
         return

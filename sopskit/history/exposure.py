@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from sopskit.engine.policy import check_age
 from sopskit.errors import ExitCode, UsageError
 from sopskit.history import reader
 from sopskit.history.sopsblobs import MAX_SIZE, Blobs, ValueKey, label
@@ -65,6 +66,7 @@ def key_ref(text: str, registry: Registry | None) -> KeyRef:
     if sep and kind in ("age", "pgp") and rest:  # `age:age1...` as access and JSON show it
         text = rest
     if text.startswith("age1"):
+        check_age(text, "KEY")  # a typo would find nothing and exit 0
         recipient = Recipient.age(text)
     elif is_pgp_fingerprint(text):
         recipient = Recipient.pgp(text)
