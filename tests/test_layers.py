@@ -51,7 +51,26 @@ def imports(path: Path) -> list[tuple[int, str]]:
                 base = ".".join([*anchor, base] if base else anchor)
             found.append((node.lineno, base))
             found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
+        elif isinstance(node, ast.Call):
+            found += [(node.lineno, name) for name in _dynamic(node)]
     return found
+
+
+def _dynamic(call: ast.Call) -> list[str]:
+    """What a call imports or runs that `import` would show: `importlib.import_module("x")`
+    and `__import__("x")` with a literal name, and os's own ways to run a program, which
+    count as `subprocess` (only process.py runs commands)."""
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(
+        func, ast.Attribute) else ""
+    if name in ("import_module", "__import__") and call.args and isinstance(
+            call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+        return [call.args[0].value]
+    owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(
+        func.value, ast.Name) else ""
+    if owner == "os" and name.startswith(("system", "popen", "exec", "spawn", "posix_spawn")):
+        return ["subprocess"]
+    return []
 
 
 def under(name: str, prefix: str) -> bool:
@@ -82,6 +101,11 @@ def test_the_layers_hold() -> None:
     ("from sopskit.cli.main import main\n", "library code never imports the CLI"),
     ("import subprocess\n", "only sopskit.process may import subprocess"),
     ("from .. import engine\n", "sopsfile is the file-format layer"),
+    ("import importlib\nimportlib.import_module('sopskit.cli.main')\n",
+     "library code never imports the CLI"),
+    ("__import__('subprocess')\n", "only sopskit.process may import subprocess"),
+    ("import os\nos.execvp('sops', ['sops'])\n", "only sopskit.process may import subprocess"),
+    ("import os\nos.system('gpg')\n", "only sopskit.process may import subprocess"),
 ])
 def test_the_check_sees_a_violation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     source: str, expected: str) -> None:
