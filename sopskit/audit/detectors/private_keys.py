@@ -15,8 +15,7 @@ import binascii
 import re
 from collections.abc import Generator, Iterator
 
-from sopskit.audit.detectors import bech32
-from sopskit.audit.detectors.needles import Needles
+from sopskit.audit.detectors import bech32, needles
 from sopskit.audit.detectors.source import Hit, Source
 from sopskit.audit.finding import Severity
 
@@ -49,7 +48,7 @@ _B64_OVERLAP = 256
 # The base64 headers: "LS0t" ("----", "tLS0t" holds it too), "RVkt", "S0VZL", "LUtFWS" (the
 # end of "KEY-" at each alignment).
 _B64_HEADS = ("LS0t", "RVkt", "S0VZL", "LUtFWS")
-_NEEDLES = Needles(("PRIVATE KEY", "PuTTY-User-Key-File", *_B64_HEADS))
+needles.register(("PRIVATE KEY", "PuTTY-User-Key-File", *_B64_HEADS))
 
 
 def may_hold(text: str) -> bool:
@@ -58,7 +57,7 @@ def may_hold(text: str) -> bool:
 
 
 def detect(src: Source) -> Iterator[Hit]:
-    present = _NEEDLES.present(src.text)
+    present = needles.present(src)
     if "PRIVATE KEY" in present:
         yield from _pem(src)
         yield from _pgp(src)

@@ -2,9 +2,9 @@
 Stripe, npm, PyPI, Vault, JWTs, Docker config auths, kubeconfig credentials, URL passwords.
 
 Table-driven: each pattern has cheap substring `needles`, all found in one pass first
-(`needles.Needles`, an RE2 set; most files contain none, so most files never reach a
-regex), a precompiled regex whose group `group` is the secret, and an optional validator
-that rejects decoys (documentation examples, placeholders).
+(`needles.present`, one RE2 set shared with the other detectors; most files contain none,
+so most files never reach a regex), a precompiled regex whose group `group` is the secret,
+and an optional validator that rejects decoys (documentation examples, placeholders).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sopskit.audit.detectors import values
-from sopskit.audit.detectors.needles import Needles
+from sopskit.audit.detectors import needles, values
 from sopskit.audit.detectors.source import Hit, Source
 
 
@@ -99,8 +98,8 @@ PATTERNS: tuple[Pattern, ...] = (
 )
 
 
-_NEEDLES = Needles((n for p in PATTERNS for n in (*p.needles, *p.also_needs)),
-                   {p.rule: p.prefilter for p in PATTERNS if p.prefilter})
+needles.register((n for p in PATTERNS for n in (*p.needles, *p.also_needs)),
+                 {p.rule: p.prefilter for p in PATTERNS if p.prefilter})
 
 
 def may_hold(text: str) -> bool:
@@ -111,7 +110,7 @@ def may_hold(text: str) -> bool:
 
 def detect(src: Source) -> Iterator[Hit]:
     text = src.text
-    present = _NEEDLES.present(text)
+    present = needles.present(src)
     if not present:
         return
     for p in PATTERNS:

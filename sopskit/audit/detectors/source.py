@@ -32,6 +32,7 @@ class Source:
     _starts: list[int] | None = field(default=None, repr=False)
     _lookups: int = field(default=0, repr=False)
     _lower: str | None = field(default=None, repr=False)
+    present: frozenset[str] | None = field(default=None, repr=False)  # see needles.present
 
     @property
     def lower(self) -> str:
