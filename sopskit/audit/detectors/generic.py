@@ -84,7 +84,8 @@ def may_judge(text: str) -> bool:
     (`_is_user_name` clears a value equal to one nearby) or a document `kind` / `---`
     (`_BY_REFERENCE` kinds are not judged)."""
     lower = text.lower()
-    keyword = _KEYWORD.search(lower) if text.isascii() else _KEYWORD_I.search(text)
+    keyword = (_KEYWORD.search(lower.encode("ascii")) if text.isascii()
+               else _KEYWORD_I.search(text))
     return keyword is not None or "user" in lower or "kind" in text or "---" in text
 
 

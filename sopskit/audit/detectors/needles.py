@@ -50,11 +50,16 @@ def register(needles: Iterable[str], regexes: Mapping[str, str] | None = None) -
     _shared.clear()
 
 
+def shared() -> Needles:
+    """Everything registered, compiled once (again after a later `register`)."""
+    if not _shared:
+        _shared.append(Needles(_literals, _regexes))
+    return _shared[0]
+
+
 def present(src: Source) -> frozenset[str]:
     """Every registered needle (and prefilter name) that occurs in `src.text`: one pass
     over the text for all detectors, remembered on the Source."""
     if src.present is None:
-        if not _shared:
-            _shared.append(Needles(_literals, _regexes))
-        src.present = _shared[0].present(src.text)
+        src.present = shared().present(src.text)
     return src.present

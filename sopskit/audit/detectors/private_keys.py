@@ -48,12 +48,14 @@ _B64_OVERLAP = 256
 # The base64 headers: "LS0t" ("----", "tLS0t" holds it too), "RVkt", "S0VZL", "LUtFWS" (the
 # end of "KEY-" at each alignment).
 _B64_HEADS = ("LS0t", "RVkt", "S0VZL", "LUtFWS")
-needles.register(("PRIVATE KEY", "PuTTY-User-Key-File", *_B64_HEADS))
+_OWN = frozenset(("PRIVATE KEY", "PuTTY-User-Key-File", *_B64_HEADS))
+needles.register(_OWN)
 
 
 def may_hold(text: str) -> bool:
     """Whether `detect` would look at `text` at all (its prefilter)."""
-    return bool(_NEEDLES.present(text)) or "secret-key-" in text.lower()
+    return (not needles.shared().present(text).isdisjoint(_OWN)
+            or "secret-key-" in text.lower())
 
 
 def detect(src: Source) -> Iterator[Hit]:

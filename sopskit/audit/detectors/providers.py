@@ -98,14 +98,16 @@ PATTERNS: tuple[Pattern, ...] = (
 )
 
 
-needles.register((n for p in PATTERNS for n in (*p.needles, *p.also_needs)),
-                 {p.rule: p.prefilter for p in PATTERNS if p.prefilter})
+_LITERALS = frozenset(n for p in PATTERNS for n in (*p.needles, *p.also_needs))
+_PREFILTERS = {p.rule: p.prefilter for p in PATTERNS if p.prefilter}
+_OWN = _LITERALS | frozenset(_PREFILTERS)
+needles.register(_LITERALS, _PREFILTERS)
 
 
 def may_hold(text: str) -> bool:
     """Whether `text` holds any needle or prefilter (also_needs included) of a pattern:
     `detect` runs no regex on a text that holds none."""
-    return bool(_NEEDLES.present(text))
+    return not needles.shared().present(text).isdisjoint(_OWN)
 
 
 def detect(src: Source) -> Iterator[Hit]:
