@@ -22,6 +22,9 @@ def gnupghome(env: Mapping[str, str]) -> tuple[Path | None, str | None]:
         home = Path(env["HOME"]) / ".gnupg"
     else:
         return None, "PGP: neither GNUPGHOME nor HOME is set"
-    if not home.is_dir():
-        return None, f"PGP: {home} does not exist"
-    return home, None
+    if home.is_dir():
+        return home, None
+    if home.exists():  # a file or FIFO: gpg would fail on it (not "does not exist")
+        source = "GNUPGHOME " if env.get("GNUPGHOME") else ""
+        return None, f"PGP: {source}{home} is not a directory"
+    return None, f"PGP: {home} does not exist"

@@ -139,3 +139,16 @@ def test_key_cmd_failure_and_malformed_variable(tmp_path: Path) -> None:
         discover(env={**os.environ, "SOPS_AGE_KEY": "AGE-SECRET-KEY-1NOTAKEY"})
     with pytest.raises(InputError, match="identity file not found"):
         discover(env={**os.environ, "SOPS_AGE_KEY_FILE": str(tmp_path / "missing")})
+
+
+def test_gnupghome_that_is_not_a_directory_is_named_so(tmp_path: Path) -> None:
+    from sopskit.identity.gpg import gnupghome
+
+    fifo = tmp_path / "home.fifo"
+    os.mkfifo(fifo)
+    env = {"PATH": os.environ["PATH"]}
+    assert gnupghome({**env, "GNUPGHOME": str(fifo)}) == (
+        None, f"PGP: GNUPGHOME {fifo} is not a directory")
+    missing = tmp_path / "none"
+    assert gnupghome({**env, "GNUPGHOME": str(missing)}) == (
+        None, f"PGP: {missing} does not exist")
