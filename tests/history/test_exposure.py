@@ -175,12 +175,18 @@ def test_unknown_key_and_revision_are_one_line(tmp_path: Path, age: AgeKey) -> N
     assert r.code == 0 and json.loads(r.stdout)["files"] == []
 
 
+def _committed(repo: Path, rel: str, age: AgeKey, name: str) -> None:
+    """A one-value sops file for `age` at `rel`, committed."""
+    sops_encrypt(repo, rel, secret(**{name: fakes.password()}), age=[age.recipient],
+                 extra=REGEX)
+    commit(repo, f"add {rel}")
+
+
 def test_a_file_decrypted_in_place_is_not_removed(tmp_path: Path, age: AgeKey) -> None:
     """Its values may now be there in plaintext: `unknown` (exit 1 when compromised)."""
     repo = new_repo(tmp_path / "r")
     name = "odd $(x)\nname.sops.yaml"
-    sops_encrypt(repo, name, secret(k=fakes.password()), age=[age.recipient], extra=REGEX)
-    commit(repo, "add")
+    _committed(repo, name, age, "k")
     (repo / name).write_bytes(sops_run(repo, "-d", name, key=age.secret))
     commit(repo, "decrypted")
     r = run_cli("--repo", repo, "exposure", age.recipient, "--format", "json",
@@ -191,9 +197,7 @@ def test_a_file_decrypted_in_place_is_not_removed(tmp_path: Path, age: AgeKey) -
 
 def test_a_shallow_clone_says_its_history_is_cut(tmp_path: Path, age: AgeKey) -> None:
     repo = new_repo(tmp_path / "r")
-    sops_encrypt(repo, "a.sops.yaml", secret(k=fakes.password()), age=[age.recipient],
-                 extra=REGEX)
-    commit(repo, "add")
+    _committed(repo, "a.sops.yaml", age, "k")
     git(repo, "rm", "-q", "a.sops.yaml")
     commit(repo, "drop")
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", "shallow")
@@ -206,14 +210,10 @@ def test_a_shallow_clone_says_its_history_is_cut(tmp_path: Path, age: AgeKey) ->
 def test_a_path_renamed_away_and_reused_holds_another_file(tmp_path: Path,
                                                              age: AgeKey) -> None:
     repo = new_repo(tmp_path / "r")
-    sops_encrypt(repo, "x.sops.yaml", secret(a=fakes.password()), age=[age.recipient],
-                 extra=REGEX)
-    commit(repo, "add")
+    _committed(repo, "x.sops.yaml", age, "a")
     git(repo, "mv", "x.sops.yaml", "y.sops.yaml")
     commit(repo, "move")
-    sops_encrypt(repo, "x.sops.yaml", secret(c=fakes.password()), age=[age.recipient],
-                 extra=REGEX)
-    commit(repo, "another file at the old path")
+    _committed(repo, "x.sops.yaml", age, "c")  # another file at the old path
     git(repo, "rm", "-q", "y.sops.yaml")
     commit(repo, "drop the moved file")
     r = run_cli("--repo", repo, "exposure", age.recipient, "--format", "json", "--no-keyring")
