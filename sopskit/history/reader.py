@@ -109,12 +109,13 @@ def walk(repo: Path, *, since: str | None = None,
     first; with `since`, only the commits not reachable from it; none under a directory
     named in `skip_dirs` (see gitio.log_changes)."""
     history = History()
+    exclude = resolve(repo, since) if since else None  # also refused in an empty repo
     if not gitio.has_commits(repo):
         return history
     # a clone missing objects makes rename detection fatal: log_changes then walks
     # without renames (a renamed file's history starts at the rename)
     commits = gitio.log_changes(repo, all_refs=True, merges=True,
-                                exclude=resolve(repo, since) if since else None,
+                                exclude=exclude,
                                 skip_dirs=skip_dirs)
     history.commits = len(commits)
     if cut := gitio.shallow_roots(repo):

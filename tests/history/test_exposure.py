@@ -167,6 +167,8 @@ def test_unknown_key_and_revision_are_one_line(tmp_path: Path, age: AgeKey) -> N
     assert r.code == 2 and r.stderr.count("\n") == 1 and "nobody" in r.stderr
     r = run_cli("--repo", repo, "exposure", age.recipient[:-1])  # a typo finds nothing
     assert r.code == 2 and "KEY: not an age recipient" in r.stderr
+    r = run_cli("--repo", repo, "exposure", age.recipient, "--since", "nope")  # no commits
+    assert r.code == 3 and "unknown revision 'nope'" in r.stderr
     write(repo, "a.txt", "x")
     commit(repo)
     r = run_cli("--repo", repo, "exposure", age.recipient, "--since", "nope")
