@@ -47,6 +47,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _commit(temp: Path, target: Path, keep_mode: bool, new_mode: int | None) -> None:
+    _refuse_special(target)
     try:
         old: os.stat_result | None = target.stat() if keep_mode else None
     except FileNotFoundError:
@@ -58,6 +59,19 @@ def _commit(temp: Path, target: Path, keep_mode: bool, new_mode: int | None) -> 
         os.chmod(temp, mode)  # after chown, which clears set-id bits
     os.replace(temp, target)
     fsync_dir(target.parent)
+
+
+def _refuse_special(target: Path) -> None:
+    """A rename never replaces a FIFO, device or socket: `-o /dev/null` run as root would
+    leave a regular file where every program expects the device (sops writes in place, so
+    it never does this). A symlink is replaced as a link; what it points to is untouched."""
+    try:
+        mode = target.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise InputError("is not a regular file (a FIFO, socket or device): not replaced",
+                         path=target)
 
 
 def _keep_owner(temp: Path, target: Path, old: os.stat_result) -> None:

@@ -79,7 +79,7 @@ def encrypt_cmd(app: AppContext, files: tuple[Path, ...], in_place: bool,  # noq
     sops = sops_for(app, identities)
     for file in files:
         source = paths.target(app.repo, file)
-        dest = source if in_place else (paths.target(app.repo, output) if output else None)
+        dest = source if in_place else (paths.output_target(app.repo, output) if output else None)
         _encrypt_one(app, source, dest, decide(app.repo, source, age=age, pgp=pgp), sops=sops,
                      identities=identities, allow_no_encrypted=allow_no_encrypted)
 

@@ -17,7 +17,7 @@ from sopskit import gpg
 from sopskit.engine import paths, write_check
 from sopskit.engine.policy import Policy
 from sopskit.errors import InputError, UsageError, VerificationError
-from sopskit.fsio import replace_verified
+from sopskit.fsio import is_stream, replace_verified, write_to_stream
 from sopskit.identity.model import Identities
 from sopskit.sops.config import CreationRule
 from sopskit.sops.runner import Sops
@@ -88,10 +88,12 @@ def _encrypt(source: Path, policy: Policy, *, repo: Path, sops: Sops, identities
                           groups=(policy.rule.key_groups, policy.rule.shamir_threshold),
                           crypt=(policy.rule.crypt_rule, policy.rule.mac_only_encrypted),
                           some_encrypted=not allow_no_encrypted)
-    if output is None:
+    if output is None or is_stream(output):  # a FIFO or device is written, never replaced
         done = write_check.check_bytes(ciphertext, path=shown, fmt=fmt, identities=identities,
                                  expect=expect)
-        return Encrypted(shown, ciphertext, None, done.mac_checked)
+        if output is not None and not write_to_stream(output, ciphertext):
+            raise InputError("is no longer a FIFO or device: not written", path=output)
+        return Encrypted(shown, ciphertext, output, done.mac_checked)
     result: list[write_check.Checked] = []
 
     def verify(temp: Path) -> None:

@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 from sopskit.errors import InputError
+from sopskit.fsio import is_stream
 from sopskit.repo import display, target
 
 __all__ = ["MAX_INPUT_BYTES", "display", "read_if_small", "read_input", "target"]
@@ -73,3 +74,11 @@ def _read_error(exc: OSError, shown: str) -> InputError:
     if isinstance(exc, PermissionError):
         return InputError("permission denied", path=shown)
     return InputError(f"cannot read file ({exc.strerror})", path=shown)
+
+
+def output_target(repo: Path, output: Path) -> Path:
+    """Where `-o OUTPUT` writes: a FIFO or character device as given (`/dev/stdout`
+    resolves to a `pipe:[…]` name that is no path; a stream is written, never replaced),
+    anything else checked like any target in the repository (`repo.target`)."""
+    absolute = output.absolute()
+    return absolute if is_stream(absolute) else target(repo, output)

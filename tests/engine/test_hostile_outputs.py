@@ -126,3 +126,36 @@ def test_replacing_someone_elses_file_is_refused_and_leaves_it_unchanged() -> No
         for p in where.iterdir():
             p.unlink()
         where.rmdir()
+
+
+def test_encrypt_to_a_character_device_streams(tmp_path: Path, age: AgeKey) -> None:
+    """`encrypt -o DEVICE` (as `-o /dev/null` as root) replaced the device with a file;
+    on the test's own pty (/dev/pts refuses new files) the old code can only fail."""
+    plain = tmp_path / "app.yaml"
+    plain.write_text("token: tok-secret-42\n")
+    master, slave = os.openpty()
+    try:
+        device = os.ttyname(slave)
+        os.set_blocking(master, False)
+        done = run_cli("encrypt", "--no-keyring", "--age", age.recipient, "-o", device, plain,
+                       env=clean_env({"SOPS_AGE_KEY": age.secret}), cwd=tmp_path, timeout=120)
+        assert done.code == 0, done.stderr
+        assert stat.S_ISCHR(os.stat(device).st_mode)
+        received = os.read(master, 1 << 16)
+        assert b"token: ENC[AES256_GCM" in received and b"tok-secret-42" not in received
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_no_atomic_write_replaces_a_fifo(tmp_path: Path) -> None:
+    """The one rename of every write (registry, .sops.yaml, `-o` targets) refuses a FIFO."""
+    from sopskit.errors import InputError
+    from sopskit.fsio import write_atomic
+
+    fifo = tmp_path / "registry.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        write_atomic(fifo, "keys: {}\n")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["registry.yaml"]
