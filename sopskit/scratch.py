@@ -107,6 +107,8 @@ def _running_sopskit(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except OverflowError:
+        return True  # no process has such a pid: no run of ours made it, keep
     except PermissionError:
         return True  # someone else's process now: not ours to judge, keep
     cmdline = Path(f"/proc/{pid}/cmdline")
