@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sopskit.access.matrix import CELL_STATES, Matrix, cell
+from sopskit.review.render import printable
 
 SYMBOL = {state: symbol for state, symbol, _ in CELL_STATES}
 
@@ -14,7 +15,8 @@ def render(matrix: Matrix) -> str:
     width = len(str(len(matrix.keys)))
     for n, c in enumerate(matrix.keys, start=1):
         clusters = ",".join(c.clusters) or "-"
-        lines.append(f"  k{n:<{width}}  {c.name}  [{clusters}]  {c.status}")
+        lines.append(f"  k{n:<{width}}  {printable(c.name)}  [{printable(clusters)}]  "
+                     f"{c.status}")
     lines.append("")
     header = " ".join(f"k{n:<{width}}" for n in range(1, len(matrix.keys) + 1))
     lines.append(f"{'':<{width + 1}}  {header}  file")
@@ -22,11 +24,11 @@ def render(matrix: Matrix) -> str:
     for row in matrix.files:
         if row.directory != directory:
             directory = row.directory
-            lines.append(f"{directory}/")
+            lines.append(f"{printable(directory)}/")
         cells = " ".join(f"{SYMBOL[cell(matrix, row, c)]:<{width + 1}}" for c in matrix.keys)
         problems = matrix.problems(row)
         flag = f"  ({problems} problem{'s' if problems != 1 else ''})" if problems else ""
-        lines.append(f"{'':<{width + 1}}  {cells}  {row.path.rpartition('/')[2]}{flag}")
+        lines.append(f"{'':<{width + 1}}  {cells}  {printable(row.path.rpartition('/')[2])}{flag}")
     lines += ["", "  ".join(f"{symbol} {state}" for state, symbol, _ in CELL_STATES)]
     total = sum(matrix.problems(r) for r in matrix.files)
     lines.append(f"{total} problem cell(s) in "

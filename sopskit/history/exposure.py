@@ -192,14 +192,15 @@ def _file(repo: Path, key: KeyRef, blobs: Blobs, versions: list[reader.Version],
     committed = [v for v in exposed if v.commit != WORKTREE] or exposed
     current = blobs.doc(now.blob, now.path) if now else None
     statuses = _statuses(blobs, exposed, chain, now)
-    if now is None and any((repo / p).is_file() for p in held):
+    decrypted = now is None and any((repo / p).is_file() for p in held)
+    if decrypted:
         statuses = dict.fromkeys(statuses, "unknown")  # decrypted in place, not gone
     return FileExposure(
         path=now.path if now else paths[-1], history_paths=tuple(paths),
         first_commit=committed[0].commit, last_commit=committed[-1].commit,
         readable_now=current is not None and key.reads(current.metadata.recipients),
         values=tuple(ValueExposure(label(k), s) for k, s in sorted(statuses.items())),
-        exists=now is not None)
+        exists=now is not None or decrypted)
 
 
 def _doc_recipients(blobs: Blobs, v: reader.Version) -> frozenset[Recipient]:

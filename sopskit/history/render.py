@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sopskit.history.exposure import STATUSES, Exposure
+from sopskit.review.render import printable
 
 
 def exposure_text(result: Exposure) -> str:
@@ -14,11 +15,11 @@ def exposure_text(result: Exposure) -> str:
         where = "" if f.exists else " (gone)"
         moved = [p for p in f.history_paths if p != f.path]
         lines.append("")
-        lines.append(f"{f.path}{where}  first {f.first_commit[:12]}  last "
+        lines.append(f"{printable(f.path)}{where}  first {f.first_commit[:12]}  last "
                      f"{f.last_commit[:12]}  readable now: {'yes' if f.readable_now else 'no'}")
         if moved:
-            lines.append(f"  also at: {', '.join(moved)}")
-        lines += [f"  {v.status:<9}  {v.key_path}" for v in f.values]
+            lines.append(f"  also at: {printable(', '.join(moved))}")
+        lines += [f"  {v.status:<9}  {printable(v.key_path)}" for v in f.values]
     totals = ", ".join(f"{result.summary.get(s, 0)} {s}" for s in STATUSES)
     lines += ["", f"values: {totals}", *(f"note: {n}" for n in result.notes)]
     if result.live():

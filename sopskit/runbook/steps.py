@@ -10,6 +10,7 @@ from sopskit.engine.rekey.plan import Plan
 from sopskit.flux.decryption_secret import admin_keys, entry_name
 from sopskit.history.exposure import FileExposure, ValueExposure
 from sopskit.registry.model import ALL_CLUSTERS, Key, Registry
+from sopskit.review.render import printable
 from sopskit.runbook.model import Step, Tracking
 from sopskit.runbook.places import SecretPlace
 from sopskit.runbook.simulate import secret_entries
@@ -230,7 +231,7 @@ def change_values(key: Key, live: list[tuple[FileExposure, list[ValueExposure]]]
              f"{key.name} opens. Change each value below at its source (database password, "
              "API token, certificate), then store the new value:"]
     for f, values in live:
-        notes += [f"{f.path}: {v.key_path} ({v.status})" for v in values]
+        notes += [f"{printable(f.path)}: {printable(v.key_path)} ({v.status})" for v in values]
     if not live:
         notes = [f"no value {key.name} could read in any commit is still in use: nothing "
                  "to change"]

@@ -189,12 +189,16 @@ def test_a_file_decrypted_in_place_is_not_removed(tmp_path: Path, age: AgeKey) -
     repo = new_repo(tmp_path / "r")
     name = "odd $(x)\nname.sops.yaml"
     _committed(repo, name, age, "k")
+    shown = "odd $(x)\\nname.sops.yaml"  # a newline in a name must not forge a line
+    assert shown in run_cli("--repo", repo, "access").stdout
     (repo / name).write_bytes(sops_run(repo, "-d", name, key=age.secret))
     commit(repo, "decrypted")
     r = run_cli("--repo", repo, "exposure", age.recipient, "--format", "json",
                 "--no-keyring", "--compromised")
     assert statuses(json.loads(r.stdout)) == {name: {"stringData.k": "unknown"}}
     assert r.code == 1
+    r = run_cli("--repo", repo, "exposure", age.recipient, "--no-keyring")
+    assert f"\n{shown}  first " in r.stdout and "\nname.sops.yaml" not in r.stdout
 
 
 def test_a_shallow_clone_says_its_history_is_cut(tmp_path: Path, age: AgeKey) -> None:
