@@ -59,7 +59,7 @@ def _identities(repo: Path, identities: IdentitiesArg) -> Identities:
         return discover_for_repo(repo)
     from sopskit.identity.discover import from_key_files
 
-    if isinstance(identities, str | os.PathLike):
+    if isinstance(identities, str | bytes | os.PathLike):
         raise UsageError("identities= takes a list of key files, not one path")
     return from_key_files([_path(p) for p in identities])
 

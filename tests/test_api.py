@@ -134,6 +134,10 @@ def test_explicit_identities_replace_discovery(repo: tuple[Path, AgeKey, AgeKey]
     strict = sopskit.verify(path, require_mac=True)
     assert not strict.ok and strict.problems
     assert sopskit.verify(path, identities=[str(flux_keys)]).mac_checked
+    for one in (str(flux_keys), flux_keys, bytes(flux_keys)):  # one path, not a list of them
+        with pytest.raises(sopskit.SopskitError, match="a list of key files") as info:
+            sopskit.decrypt(path, identities=one)  # type: ignore[arg-type]
+        assert info.value.exit_code == 2
 
 
 def test_explicit_recipients_dotenv_and_binary(repo: tuple[Path, AgeKey, AgeKey]) -> None:
