@@ -110,11 +110,12 @@ def walk(repo: Path, *, since: str | None = None,
     named in `skip_dirs` (see gitio.log_changes)."""
     history = History()
     exclude = resolve(repo, since) if since else None  # also refused in an empty repo
-    if not gitio.has_commits(repo):
+    start = _start(repo)
+    if start is None:
         return history
     # a clone missing objects makes rename detection fatal: log_changes then walks
     # without renames (a renamed file's history starts at the rename)
-    commits = gitio.log_changes(repo, all_refs=True, merges=True,
+    commits = gitio.log_changes(repo, rev=start, all_refs=True, merges=True,
                                 exclude=exclude,
                                 skip_dirs=skip_dirs)
     history.commits = len(commits)
@@ -135,6 +136,29 @@ def walk(repo: Path, *, since: str | None = None,
                 c.sha, c.time, change.path, change.new_blob,
                 renamed_from=change.old_path if change.status == "R" else None, line=line))
     return history
+
+
+def _start(repo: Path) -> str | None:
+    """A commit to start the walk of all refs from: HEAD, or on an unborn branch
+    (`git checkout --orphan`) any ref, so the other branches are still read; None without
+    any commit. A ref or HEAD naming a commit git cannot read is a damaged repository,
+    never an empty history."""
+    if gitio.has_commits(repo):
+        return "HEAD"
+    try:
+        refs = gitio.git(repo, "for-each-ref", "--format=%(refname)").decode().split()
+    except InputError:
+        return None  # not a git repository: no history
+    for ref in refs:
+        if gitio.has_commits(repo, ref):
+            return ref
+    try:
+        broken = refs[0] if refs else gitio.git(repo, "rev-parse", "--quiet", "--verify",
+                                                "HEAD").decode().strip()
+    except InputError:
+        return None  # unborn HEAD, no refs: no commits yet
+    raise InputError(f"{broken} names a commit git cannot read (damaged repository)",
+                     path=repo)
 
 
 def tree(repo: Path, rev: str = "HEAD") -> dict[str, str]:

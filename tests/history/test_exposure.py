@@ -225,3 +225,17 @@ def test_a_path_renamed_away_and_reused_holds_another_file(tmp_path: Path,
     r = run_cli("--repo", repo, "exposure", age.recipient, "--format", "json", "--no-keyring")
     assert statuses(json.loads(r.stdout)) == {"x.sops.yaml": {"stringData.c": "unchanged"},
                                               "y.sops.yaml": {"stringData.a": "removed"}}
+
+
+def test_an_orphan_branch_still_walks_the_others_and_damage_is_an_error(
+        tmp_path: Path, age: AgeKey) -> None:
+    repo = new_repo(tmp_path / "r")
+    _committed(repo, "a.sops.yaml", age, "k")
+    git(repo, "checkout", "-q", "--orphan", "fresh")  # HEAD unborn, main holds the history
+    git(repo, "rm", "-rqf", ".")
+    r = run_cli("--repo", repo, "exposure", age.recipient, "--format", "json", "--no-keyring")
+    assert statuses(json.loads(r.stdout)) == {"a.sops.yaml": {"stringData.k": "removed"}}
+    head = git(repo, "rev-parse", "main").strip()
+    (repo / ".git/objects" / head[:2] / head[2:]).unlink()  # the branch's commit is lost
+    r = run_cli("--repo", repo, "exposure", age.recipient, "--no-keyring")
+    assert r.code == 3 and r.stderr.count("\n") == 1 and "damaged repository" in r.stderr
