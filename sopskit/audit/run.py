@@ -123,8 +123,7 @@ def collect_history(options: AuditOptions) -> Collected:
     settings = ScanSettings(_load_registry(ctx), options.max_file_size)
     got = leaks.scan_history(options.repo, settings, since=options.since,
                              identities=options.identities, jobs=options.jobs)
-    notes = [f"history: {got.commits} commit(s), {got.blobs_scanned} blob(s) scanned, "
-             f"{got.blobs_inherited} spared (no new line a detector reads)", *ctx.notes,
+    notes = [f"history: {got.commits} commit(s), {got.blobs_scanned} blob(s) scanned", *ctx.notes,
              *got.notes]
     return Collected(got.findings, got.blobs_scanned, got.skipped, notes)
 

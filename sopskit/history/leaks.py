@@ -32,8 +32,7 @@ from sopskit.audit.scan import (
     skip_reason,
 )
 from sopskit.errors import SopskitError
-from sopskit.history import delta, reader
-from sopskit.history.reader import ZERO
+from sopskit.history import reader
 from sopskit.history.sopsblobs import label, parse_sops
 from sopskit.identity.model import Identities
 from sopskit.sopsfile.datakey import recover_data_key
@@ -42,15 +41,12 @@ from sopskit.sopsfile.mac import cipher_for, plain_leaves
 PARALLEL_MIN_BLOBS = 400
 _READ_BATCH = 2000  # blobs per `cat-file --batch`, and at most _READ_BYTES: bound the memory
 _READ_BYTES = 64 << 20
-# (blob, path, content, content of the blob the path held before when it may be spared)
-Item = tuple[str, str, bytes, bytes | None]
 
 
 @dataclass
 class HistoryScan:
     findings: list[Finding]
     blobs_scanned: int = 0
-    blobs_inherited: int = 0  # not scanned: nothing new since the version before (delta)
     commits: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -73,13 +69,8 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
     first = history.blobs()
     out = HistoryScan([], commits=history.commits, notes=list(history.notes))
     todo = _in_scope(repo, first, settings, out.skipped)
-    head = set(reader.tree(repo).values())
-    before = previous(history, {b for b, _ in todo}, head)
     seen: dict[tuple[str, str], _Seen] = {}
-    for blob, result in _scan(repo, todo, first, settings, jobs, before=before):
-        if result is None:
-            out.blobs_inherited += 1
-            continue
+    for blob, result in _scan(repo, todo, first, settings, jobs):
         if result.skipped:
             out.skipped[result.skipped] = out.skipped.get(result.skipped, 0) + 1
             continue
@@ -94,6 +85,7 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
             else:
                 seen[key] = _Seen(replace(f, commit=version.commit), {blob},
                                   result.digests.get(f.fingerprint))
+    head = set(reader.tree(repo).values())
     found = [replace(s.finding, in_tree=bool(s.blobs & head)) for s in seen.values()]
     if identities is not None and not identities.empty:  # Identities is always truthy
         found += still_in_use(repo, list(seen.values()), identities)
@@ -118,30 +110,6 @@ def _in_scope(repo: Path, first: dict[str, reader.Version], settings: ScanSettin
     return todo
 
 
-def previous(history: reader.History, in_scope: set[str], head: set[str]) -> dict[str, str]:
-    """blob -> the blob its path held just before, for the blobs that `delta.inherits` may
-    spare: the blob's oldest version follows a version of the same path (same lineage, no
-    deletion or rename between) whose blob is scanned or itself spared, and the blob is not
-    in today's tree (`in_tree` is read from the blobs that hold a value). Induction: every
-    spared blob's findings are among those of an older scanned blob of its path."""
-    last: dict[str, reader.Version] = {}
-    out: dict[str, str] = {}
-    introduced: dict[str, str] = {}  # blob -> the path it is scanned as (its oldest)
-    for v in history.versions:
-        lineage = history.lineage(v.path)
-        before = last.get(lineage)
-        last[lineage] = v
-        if v.blob == ZERO or v.blob in introduced:
-            continue
-        introduced[v.blob] = v.path
-        # the blob before must have been judged as this path: detectors read the name
-        if (before is not None and before.path == v.path and before.blob != ZERO
-                and introduced.get(before.blob) == v.path and before.blob in in_scope
-                and v.blob in in_scope and v.blob not in head):
-            out[v.blob] = before.blob
-    return out
-
-
 def _batches(todo: list[tuple[str, int]]) -> Iterator[list[str]]:
     """Blob ids in read batches of at most _READ_BATCH blobs and _READ_BYTES bytes."""
     batch: list[str] = []
@@ -157,10 +125,8 @@ def _batches(todo: list[tuple[str, int]]) -> Iterator[list[str]]:
 
 
 def _scan(repo: Path, todo: list[tuple[str, int]], first: dict[str, reader.Version],
-          settings: ScanSettings, jobs: int | None, *,
-          before: dict[str, str]) -> Iterator[tuple[str, FileResult | None]]:
-    """(blob, result) for every blob, read in batches, scanned in workers when many; None
-    for a blob spared by `delta.inherits` against the blob its path held before. A
+          settings: ScanSettings, jobs: int | None) -> Iterator[tuple[str, FileResult]]:
+    """(blob, result) for every blob, read in batches, scanned in workers when many. A
     blob of the same shape as one already scanned (same path, same bytes but for sops
     ciphertext: `shape`) takes that one's result: most versions of a sops file differ
     from the last only in ciphertext, and the detectors never read ciphertext."""
@@ -171,25 +137,20 @@ def _scan(repo: Path, todo: list[tuple[str, int]], first: dict[str, reader.Versi
     done: dict[bytes, FileResult] = {}
     try:
         for batch in _batches(todo):
-            olds = {before[b] for b in batch if b in before} - set(batch)
-            data = gitio.read_blobs(repo, [(b, b) for b in (*batch, *sorted(olds))])
+            data = gitio.read_blobs(repo, [(b, b) for b in batch])
             shapes = {b: shape(first[b].path, data[b]) for b in batch}
-            fresh: dict[bytes, Item] = {}
+            fresh: dict[bytes, tuple[str, str, bytes]] = {}
             for b in batch:
                 if shapes[b] not in done:
-                    old = data[before[b]] if b in before else None
-                    fresh.setdefault(shapes[b], (b, first[b].path, data[b], old))
+                    fresh.setdefault(shapes[b], (b, first[b].path, data[b]))
             items = list(fresh.values())
             parts = ([scan_blobs(settings, items)] if pool is None
                      else pool.map(scan_blobs, [settings] * workers, _deal(items, workers)))
             for part in parts:
                 for blob, result in part:
-                    if result is not None:  # a spared shape is not remembered: a later
-                        done[shapes[blob]] = result  # blob of it is judged on its own
+                    done[shapes[blob]] = result
             for b in batch:
-                # None: spared, and so is a blob of its shape in this batch (same bytes
-                # but for sops ciphertext, which a spared blob does not hold)
-                yield b, done.get(shapes[b])
+                yield b, done[shapes[b]]
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -225,7 +186,8 @@ def shape(path: str, data: bytes) -> bytes:
     return hashlib.sha256(path.encode("utf-8", "surrogateescape") + b"\0" + masked).digest()
 
 
-def _deal(items: list[Item], workers: int) -> list[list[Item]]:
+def _deal(items: list[tuple[str, str, bytes]],
+          workers: int) -> list[list[tuple[str, str, bytes]]]:
     """The batch dealt round-robin, one hand per worker: the costly blobs (those with
     findings, each new secret a ~20 ms scrypt fingerprint) come in runs (one commit adds
     a whole directory), and consecutive slices gave a whole run to one worker while the
@@ -234,11 +196,9 @@ def _deal(items: list[Item], workers: int) -> list[list[Item]]:
 
 
 def scan_blobs(settings: ScanSettings,
-               items: list[Item]) -> list[tuple[str, FileResult | None]]:
-    """Scan (blob, path, content, content of the path's version before) items: a worker's
-    unit of work. None for a blob that `delta.inherits` spares."""
-    return [(blob, None if old is not None and delta.inherits(path, old, data, settings)
-             else scan_bytes(path, data, settings)) for blob, path, data, old in items]
+               items: list[tuple[str, str, bytes]]) -> list[tuple[str, FileResult]]:
+    """Scan (blob, path, content) items: a worker's unit of work."""
+    return [(blob, scan_bytes(path, data, settings)) for blob, path, data in items]
 
 
 def today_values(repo: Path, identities: Identities) -> dict[str, tuple[str, str]]:

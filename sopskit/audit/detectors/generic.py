@@ -79,16 +79,6 @@ def is_secret_key(key: str) -> bool:
     return not norm.endswith(("bypass", "compass", "surpass", "keypass"))
 
 
-def may_judge(text: str) -> bool:
-    """Whether `text` holds what `detect` reads: a keyword (a line it judges), a user name
-    (`_is_user_name` clears a value equal to one nearby) or a document `kind` / `---`
-    (`_BY_REFERENCE` kinds are not judged)."""
-    lower = text.lower()
-    keyword = (_KEYWORD.search(lower.encode("ascii")) if text.isascii()
-               else _KEYWORD_I.search(text))
-    return keyword is not None or "user" in lower or "kind" in text or "---" in text
-
-
 def detect(src: Source) -> Iterator[Hit]:
     text = src.text
     kind = filekind.classify(src.path, text)

@@ -52,12 +52,6 @@ _OWN = frozenset(("PRIVATE KEY", "PuTTY-User-Key-File", *_B64_HEADS))
 needles.register(_OWN)
 
 
-def may_hold(text: str) -> bool:
-    """Whether `detect` would look at `text` at all (its prefilter)."""
-    return (not needles.shared().present(text).isdisjoint(_OWN)
-            or "secret-key-" in text.lower())
-
-
 def detect(src: Source) -> Iterator[Hit]:
     present = needles.present(src)
     if "PRIVATE KEY" in present:

@@ -104,12 +104,6 @@ _OWN = _LITERALS | frozenset(_PREFILTERS)
 needles.register(_LITERALS, _PREFILTERS)
 
 
-def may_hold(text: str) -> bool:
-    """Whether `text` holds any needle or prefilter (also_needs included) of a pattern:
-    `detect` runs no regex on a text that holds none."""
-    return not needles.shared().present(text).isdisjoint(_OWN)
-
-
 def detect(src: Source) -> Iterator[Hit]:
     text = src.text
     present = needles.present(src)
