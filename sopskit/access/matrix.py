@@ -10,6 +10,7 @@ readers are always today's registry or `.sops.yaml`.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -155,12 +156,19 @@ def scope(repo: Path, path: Path, *, rev: str | None = None) -> str:
     """A PATH argument as a repository-relative prefix; UsageError when it lies outside the
     repository or (for the working tree) does not exist: a typo must not read as an empty,
     clean matrix."""
-    absolute, root = Path(os.path.abspath(path)), Path(os.path.abspath(repo))
-    if absolute != root and root not in absolute.parents:
+    absolute = Path(os.path.abspath(path))
+    # the repository or the path may be named through a symlink (cwd, --repo)
+    roots = (Path(os.path.abspath(repo)), Path(os.path.realpath(repo)))
+    forms = (absolute, Path(os.path.realpath(absolute.parent)) / absolute.name,
+             Path(os.path.realpath(absolute)))
+    inside = [form.relative_to(root).as_posix()
+              for form, root in itertools.product(forms, roots)
+              if form == root or root in form.parents]
+    if not inside:
         raise UsageError(f"{path}: not inside the repository {repo}")
     if rev is None and not os.path.lexists(absolute):
         raise UsageError(f"{path}: no such file or directory")
-    return absolute.relative_to(root).as_posix()
+    return inside[0]
 
 
 def _wanted(path: str, prefixes: list[str]) -> bool:

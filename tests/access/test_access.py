@@ -146,3 +146,6 @@ def test_a_path_that_is_not_there_is_a_usage_error(tmp_path: Path) -> None:
                       (repo / ".." / "elsewhere", "not inside the repository")):
         r = run_cli("--repo", repo, "access", str(bad))
         assert r.code == 2 and r.stderr.count("\n") == 1 and said in r.stderr, r.stderr
+    (repo / "sub").mkdir()
+    (tmp_path / "link").symlink_to(repo)  # the repository named through a symlink
+    assert run_cli("--repo", repo, "access", str(tmp_path / "link" / "sub")).code == 0
