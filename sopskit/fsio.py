@@ -69,7 +69,7 @@ def _refuse_special(target: Path) -> None:
         mode = target.lstat().st_mode
     except FileNotFoundError:
         return
-    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
         raise InputError("is not a regular file (a FIFO, socket or device): not replaced",
                          path=target)
 
