@@ -99,6 +99,7 @@ class FileExposure:
     readable_now: bool
     values: tuple[ValueExposure, ...]
     exists: bool = True
+    plaintext: bool = False  # on disk but no longer a sops file (decrypted in place)
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ def _file(repo: Path, key: KeyRef, blobs: Blobs, versions: list[reader.Version],
         first_commit=committed[0].commit, last_commit=committed[-1].commit,
         readable_now=current is not None and key.reads(current.metadata.recipients),
         values=tuple(ValueExposure(label(k), s) for k, s in sorted(statuses.items())),
-        exists=now is not None or decrypted)
+        exists=now is not None or decrypted, plaintext=decrypted)
 
 
 def _doc_recipients(blobs: Blobs, v: reader.Version) -> frozenset[Recipient]:

@@ -12,7 +12,7 @@ def exposure_text(result: Exposure) -> str:
              f"{len(result.files)} file(s) in {result.commits} commit(s) of all branches "
              "and tags"]
     for f in result.files:
-        where = "" if f.exists else " (gone)"
+        where = " (no longer a sops file)" if f.plaintext else "" if f.exists else " (gone)"
         moved = [p for p in f.history_paths if p != f.path]
         lines.append("")
         lines.append(f"{printable(f.path)}{where}  first {f.first_commit[:12]}  last "

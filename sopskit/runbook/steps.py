@@ -224,6 +224,12 @@ def destroy(key: Key, end_status: str) -> Step:
                  "trail",))
 
 
+def _store(f: FileExposure) -> str:
+    """The command that stores a file's new values: a file decrypted in place is edited
+    as plaintext, then encrypted again."""
+    return f"sopskit {'encrypt -i' if f.plaintext else 'edit'} {quote(f.path)}"
+
+
 def change_values(key: Key, live: list[tuple[FileExposure, list[ValueExposure]]]) -> Step:
     """The values `key` could read in any commit that may still be today's (`exposure`:
     unchanged or unknown), grouped by file, with the command that stores a new value."""
@@ -236,7 +242,7 @@ def change_values(key: Key, live: list[tuple[FileExposure, list[ValueExposure]]]
         notes = [f"no value {key.name} could read in any commit is still in use: nothing "
                  "to change"]
     return Step("change-values", f"{key.name} is revoked (leaked or its holder left): change "
-                "the values themselves", tuple(f"sopskit edit {quote(f.path)}" for f, _ in live),
+                "the values themselves", tuple(_store(f) for f, _ in live),
                 tuple(notes), expect={"values": {f.path: [v.key_path for v in values]
                                                  for f, values in live}})
 

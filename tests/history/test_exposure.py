@@ -198,7 +198,19 @@ def test_a_file_decrypted_in_place_is_not_removed(tmp_path: Path, age: AgeKey) -
     assert statuses(json.loads(r.stdout)) == {name: {"stringData.k": "unknown"}}
     assert r.code == 1
     r = run_cli("--repo", repo, "exposure", age.recipient, "--no-keyring")
-    assert f"\n{shown}  first " in r.stdout and "\nname.sops.yaml" not in r.stdout
+    assert f"\n{shown} (no longer a sops file)  first " in r.stdout
+    assert "\nname.sops.yaml" not in r.stdout
+    fresh = age_key()
+    write(repo, "keys/registry.yaml", "\n".join([
+        "version: 1", "clusters:", "  c: {description: x}", "keys:",
+        "  leaked:", "    type: age", f"    recipient: {age.recipient}",
+        "    clusters: [c]", "    status: revoked",
+        "  fresh:", "    type: age", f"    recipient: {fresh.recipient}",
+        "    clusters: [c]", "rules:", '  - path: "**"', "    clusters: [c]", ""]))
+    r = run_cli("--repo", repo, "runbook", "rotate-key", "leaked", "--to", "fresh",
+                "--no-keyring")
+    first = r.stdout.split("\n2. ")[0]
+    assert "$ sopskit encrypt -i 'odd $(x)" in first and "sopskit edit" not in first
 
 
 def test_a_shallow_clone_says_its_history_is_cut(tmp_path: Path, age: AgeKey) -> None:
