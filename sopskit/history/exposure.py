@@ -54,7 +54,11 @@ class KeyRef:
         if self.recipient.type not in ("age", "pgp"):
             return self.recipient in recipients
         probe = Key(self.name, self.recipient.type, self.recipient, ())
-        return any(probe.is_recipient(r) for r in recipients)
+        mine = self.recipient.id
+        # KEY given as a 16-hex long id matches a file that stores the fingerprint too
+        return any(probe.is_recipient(r) or (r.type == "pgp" == self.recipient.type
+                                             and len(mine) == 16 and r.id.endswith(mine))
+                   for r in recipients)
 
 
 def key_ref(text: str, registry: Registry | None) -> KeyRef:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.audit import fakes
 from tests.audit.repos import commit, new_repo, sops_encrypt, sops_run, write
-from tests.helpers import AgeKey, age_key, git, run_cli, run_sops
+from tests.helpers import UPSTREAM_FPS, AgeKey, GpgHome, age_key, git, run_cli, run_sops
 
 REGEX = ("--encrypted-regex", "^(data|stringData)$")
 
@@ -251,3 +251,16 @@ def test_an_orphan_branch_still_walks_the_others_and_damage_is_an_error(
     (repo / ".git/objects" / head[:2] / head[2:]).unlink()  # the branch's commit is lost
     r = run_cli("--repo", repo, "exposure", age.recipient, "--no-keyring")
     assert r.code == 3 and r.stderr.count("\n") == 1 and "damaged repository" in r.stderr
+
+
+def test_a_pgp_key_given_by_its_long_id(tmp_path: Path, upstream_gpg: GpgHome) -> None:
+    """sops stores the fingerprint; KEY may be the 16-hex long id (README)."""
+    repo = new_repo(tmp_path / "r")
+    write(repo, "s.sops.yaml", "k: vvvvvvvv\n")
+    done = run_sops("-e", "-i", "--pgp", UPSTREAM_FPS[0], "s.sops.yaml",
+                    env={"GNUPGHOME": str(upstream_gpg.path)}, cwd=repo)
+    assert done.returncode == 0, done.stderr.decode()
+    commit(repo, "pgp")
+    for key in (UPSTREAM_FPS[0], UPSTREAM_FPS[0][-16:]):
+        r = run_cli("--repo", repo, "exposure", key, "--format", "json", "--no-keyring")
+        assert statuses(json.loads(r.stdout)) == {"s.sops.yaml": {"k": "unchanged"}}, key
