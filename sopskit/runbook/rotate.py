@@ -15,6 +15,7 @@ computed with the registry as it will be at that step (`simulate`).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from sopskit.engine.rekey.plan import Plan
@@ -67,6 +68,27 @@ def _key(registry: Registry, name: str) -> Key:
     return key
 
 
+@dataclass(frozen=True)
+class _Future:
+    """The registry and the rekey plans as they will be at the two re-key steps."""
+
+    added: Registry  # after "generate": the successor registered
+    retired: Registry  # after "retire"/"revoke"
+    plan_added: Plan
+    plan_retired: Plan
+    first_removes: dict[str, str]  # files the first re-key already takes the key out of
+    left: dict[str, str]  # files only the second re-key takes it out of
+
+
+def _future(repo: Path, registry: Registry, key: Key, new_name: str, end: Status) -> _Future:
+    added = simulate.with_keys(registry, simulate.stand_in(key, new_name, registry))
+    retired = simulate.with_status(added, key.name, end)
+    plan_added, plan_retired = simulate.plan(repo, added), simulate.plan(repo, retired)
+    first = _removes(plan_added, key)
+    left = {p: a for p, a in _removes(plan_retired, key).items() if p not in first}
+    return _Future(added, retired, plan_added, plan_retired, first, left)
+
+
 def rotate_key_runbook(repo: Path, registry: Registry, name: str,
                        new: str | None = None, *,
                        identities: Identities | None = None) -> Runbook:
@@ -76,41 +98,35 @@ def rotate_key_runbook(repo: Path, registry: Registry, name: str,
     new_name = new or default_new_name(name)
     _check_new_name(new_name, name)
     end: Status = "revoked" if key.status == "revoked" else "retired"
-    successor = simulate.stand_in(key, new_name, registry)
-    added = simulate.with_keys(registry, successor)  # after "generate"
-    retired = simulate.with_status(added, name, end)  # after "retire"
-    plan_added, plan_retired = simulate.plan(repo, added), simulate.plan(repo, retired)
-    first_removes = _removes(plan_added, key)
-    left = {p: a for p, a in _removes(plan_retired, key).items() if p not in first_removes}
+    future = _future(repo, registry, key, new_name, end)
     clusters = _clusters_of(registry, key)
     trackings = trackings_of(repo, registry, clusters)
     every = trackings_of(repo, registry, tuple(registry.clusters))
     places = read_places(repo, registry)
     secret_places = [places.secret(c) for c in clusters]
-    readable = sorted({*first_removes, *left})
-    shared = group_by_readers(places, registry, readable)
-    known_new = registry.keys.get(new_name)
+    shared = group_by_readers(places, registry, sorted({*future.first_removes, *future.left}))
+    took_out = f" (this also takes {name} out)" if future.first_removes else ""
     book: list[Step] = [
         steps.generate(key, new_name, registry),
-        steps.add_to_clusters(key, new_name, secret_places, added, trackings),
-        steps.rekey("rekey-add", f"Re-key the files for {new_name}"
-                    + (f" (this also takes {name} out)" if first_removes else ""), plan_added),
+        steps.add_to_clusters(key, new_name, secret_places, future.added, trackings),
+        steps.rekey("rekey-add", f"Re-key the files for {new_name}{took_out}",
+                    future.plan_added),
         steps.commit("commit-add", f"keys: add {new_name} (replaces {name})"
-                     + (f", {name} {end}: data keys rotated" if first_removes else "")),
+                     + (f", {name} {end}: data keys rotated" if future.first_removes else "")),
         steps.roll_out("roll-out-add", trackings, f"files readable by {new_name}", shared,
-                        every),
+                       every),
         steps.retire(key, end)]
-    if left:
+    if future.left:
         book += [steps.rekey("rekey-remove", f"Re-key without {name}: new data keys",
-                             plan_retired, only=left),
+                             future.plan_retired, only=future.left),
                  steps.commit("commit-remove", f"keys: {name} {end}, data keys rotated"),
                  steps.roll_out("roll-out-remove", trackings, f"files without {name}", shared,
                                 every)]
-    warnings = tag_warnings(repo, key, known_new, trackings)
-    book += [steps.remove_from_clusters(key, secret_places, retired, warnings),
+    warnings = tag_warnings(repo, key, registry.keys.get(new_name), trackings)
+    book += [steps.remove_from_clusters(key, secret_places, future.retired, warnings),
              steps.verify(trackings), steps.destroy(key, end)]
     if key.status == "revoked":
         ref = KeyRef(key.name, key.recipient, key.effective_status(today_utc()))
-        book.insert(0, steps.change_values(key, exposure(repo, ref,
-                                                         identities=identities).live()))
+        live = exposure(repo, ref, identities=identities).live()
+        book.insert(0, steps.change_values(key, live))
     return Runbook(name, new_name, key.effective_status(today_utc()), trackings, tuple(book))
