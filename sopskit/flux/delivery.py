@@ -185,7 +185,8 @@ def outliers(loader: Loader, cluster: Cluster) -> Iterator[FluxFinding]:
     """flux-recipient-outlier (no registry): a file lacking a recipient that every other
     sops file of the cluster has (needs three files: two others to agree)."""
     files = _decrypted_files(loader, cluster)
-    found = {rel: r for rel in files if (r := recipients_of(loader, rel)) is not None}
+    found = _same_spelling({rel: r for rel in files
+                            if (r := recipients_of(loader, rel)) is not None})
     if len(found) < 3:
         return
     counts = Counter(r for rs in found.values() for r in rs)
@@ -197,6 +198,21 @@ def outliers(loader: Loader, cluster: Cluster) -> Iterator[FluxFinding]:
                               None, f"lacks {', '.join(lacking)}, a recipient of every "
                               f"other sops file {cluster.name} applies; re-encrypt it for "
                               "the cluster's key (`sops updatekeys`)")
+
+
+def _same_spelling(found: dict[str, frozenset[Recipient]]) -> dict[str, frozenset[Recipient]]:
+    """One spelling per PGP key: sops stores a PGP recipient as it was typed, so one file may
+    name a key by its 16-hex long key id and another by the full fingerprint. A long id
+    becomes the one fingerprint of the cluster's files that ends with it."""
+    full = {r.id for rs in found.values() for r in rs if r.type == "pgp" and len(r.id) == 40}
+
+    def spelled(r: Recipient) -> Recipient:
+        if r.type != "pgp" or len(r.id) != 16:
+            return r
+        matches = [fp for fp in full if fp.endswith(r.id.upper())]
+        return Recipient("pgp", matches[0]) if len(matches) == 1 else r
+
+    return {rel: frozenset(spelled(r) for r in rs) for rel, rs in found.items()}
 
 
 def secret_refs(cluster: Cluster, provided: list[DecryptionSecret]) -> Iterator[FluxFinding]:

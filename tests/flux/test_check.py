@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import AgeKey, age_key, git, git_repo, run_cli, run_sops
+from tests.helpers import AgeKey, GpgHome, age_key, git, git_repo, run_cli, run_sops
 from tests.rekey.test_plan import KMS_ARN, _add_kms_stanza
 
 SYNC = """\
@@ -341,3 +341,33 @@ def test_no_key_is_needed_for_what_flux_does_not_decrypt(tmp_path: Path) -> None
     _, report = _check(repo, "--registry", str(repo.parent / "registry.yaml"))
     assert _found(report) == {("flux-sops-not-secret", "dev", "apps/settings.sops.yaml"),
                               ("flux-key-missing", "dev", "apps/db.sops.yaml")}
+
+
+def test_a_pgp_key_named_by_its_long_id_is_no_outlier(tmp_path: Path, gpg_home: GpgHome) -> None:
+    """sops stores a PGP recipient as typed: one file naming the cluster's PGP key by its
+    16-hex long key id and the others by the full fingerprint all hold the same key."""
+    fp = gpg_home.fp  # type: ignore[attr-defined]
+    repo = git_repo(tmp_path / "r")
+    for rel, text in {
+        "clusters/dev/flux-system/gotk-sync.yaml": SYNC.format(ref="branch: main",
+                                                               cluster="dev"),
+        "clusters/dev/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\n",
+        "clusters/dev/apps.yaml": ks("apps", "./apps"),
+    }.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    (repo / "apps").mkdir()
+    for name, spelled in (("a", fp), ("b", fp), ("c", fp[-16:])):
+        path = repo / "apps" / f"{name}.sops.yaml"
+        path.write_text(SECRET.format(name=name, entry="password"))
+        done = run_sops("encrypt", "--pgp", spelled, "--encrypted-regex",
+                        "^(data|stringData)$", str(path),
+                        env={"GNUPGHOME": str(gpg_home.path)})
+        assert done.returncode == 0, done.stderr
+        path.write_bytes(done.stdout)
+    assert f"fp: {fp[-16:]}" in (repo / "apps/c.sops.yaml").read_text()
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "pgp")
+    code, report = _check(repo)
+    assert [f["rule"] for f in report["findings"]] == [], report["findings"]  # type: ignore
+    assert code == 0
