@@ -1,5 +1,5 @@
-"""The suite needs nothing outside the repository (a user's clone has no ../shared): no test
-source names the team's shared directory or an absolute workspace path; data a test needs
+"""The suite needs nothing outside the repository (a user's clone has no team directory beside
+it): no test source names the shared directory or an absolute workspace path; data a test needs
 lives in tests/vectors/ with its licence note."""
 
 from __future__ import annotations
