@@ -8,17 +8,20 @@ damaged file) reads everything again: the cache can make a run faster, never dif
 
 The file (`sopskit/history-v1.log` in the git directory, `git rev-parse --git-path`) holds
 the commits in git's own `log -z --raw` shape, so the one parser reads both. A cache that
-cannot be written (read-only clone) is simply not written.
+cannot be written (read-only clone) is simply not written. The header names HEAD and the
+shallow boundary: `git fetch --unshallow` or `--deepen` leaves HEAD where it was but adds
+history, so a cache made before it holds a cut history and is read again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zlib
 from pathlib import Path
 
 from sopskit.errors import InputError
-from sopskit.gitio import Commit, git, has_commits, log_changes, parse_log
+from sopskit.gitio import Commit, git, has_commits, log_changes, parse_log, shallow_roots
 
 CACHE_NAME = "sopskit/history-v1.log"
 _MAGIC = b"sopskit-history-v1 "
@@ -29,16 +32,26 @@ def head_history(repo: Path) -> list[Commit]:
     if not has_commits(repo):
         return []
     head = git(repo, "rev-parse", "--verify", "HEAD").decode().strip()
+    state = f"{head} {_shallow_state(repo)}"
     path = _cache_path(repo)
-    old_head, cached = _read(path)
-    if old_head == head:
+    old_state, cached = _read(path)
+    if old_state == state:
         return cached
-    if old_head and _is_ancestor(repo, old_head, head):
+    old_head, _, old_shallow = old_state.partition(" ")
+    if old_head and old_shallow == _shallow_state(repo) and _is_ancestor(repo, old_head, head):
         commits = log_changes(repo, exclude=old_head) + cached
     else:
         commits = log_changes(repo)
-    _write(path, head, commits)
+    _write(path, state, commits)
     return commits
+
+
+def _shallow_state(repo: Path) -> str:
+    """A short digest of the shallow clone's boundary ("full" for a full clone)."""
+    roots = shallow_roots(repo)
+    if not roots:
+        return "full"
+    return hashlib.sha256(" ".join(sorted(roots)).encode()).hexdigest()[:16]
 
 
 def _cache_path(repo: Path) -> Path:
@@ -62,10 +75,16 @@ def _read(path: Path) -> tuple[str, list[Commit]]:
     header, _, body = data.partition(b"\n")
     if not header.startswith(_MAGIC):
         return "", []
-    head = header[len(_MAGIC):].decode("ascii", "replace").strip()
-    if len(head) != 40:
+    state = header[len(_MAGIC):].decode("ascii", "replace").strip()
+    if len(state.partition(" ")[0]) not in (40, 64) or not body:
         return "", []
-    return head, parse_log(body.decode("utf-8", "surrogateescape"))
+    try:
+        commits = parse_log(body.decode("utf-8", "surrogateescape"))
+    except ValueError:  # a damaged body: read the history again
+        return "", []
+    if not commits or state.partition(" ")[0] != commits[0].sha:
+        return "", []
+    return state, commits
 
 
 def render(commits: list[Commit]) -> str:

@@ -42,3 +42,29 @@ def test_rewritten_history_and_a_damaged_cache_read_everything_again(tmp_path: P
     assert head_history(repo) == log_changes(repo)
     (repo / ".git" / CACHE_NAME).write_bytes(b"not a cache")
     assert head_history(repo) == log_changes(repo)
+
+
+def test_a_cache_made_in_a_shallow_clone_is_not_used_after_unshallow(tmp_path: Path) -> None:
+    origin = _repo(tmp_path)
+    for n in range(3):
+        write(origin, "b.txt", f"{n}\n" * 40)
+        commit(origin, f"edit {n}")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(clone))
+    assert len(head_history(clone)) == 1  # the cache now holds the cut history
+    git(clone, "fetch", "-q", "--unshallow")  # HEAD is the same commit
+    assert head_history(clone) == log_changes(clone)
+    assert len(head_history(clone)) == 5
+
+
+def test_a_cache_with_a_garbled_body_is_read_again_not_a_crash(tmp_path: Path) -> None:
+    import zlib
+
+    repo = _repo(tmp_path)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    cache = repo / ".git" / CACHE_NAME
+    head_history(repo)
+    cache.write_bytes(zlib.compress(f"sopskit-history-v1 {head}\n\x01{head} notatime".encode()))
+    assert head_history(repo) == log_changes(repo)
+    cache.write_bytes(zlib.compress(f"sopskit-history-v1 {head}\n".encode()))  # no commits
+    assert head_history(repo) == log_changes(repo)
