@@ -386,6 +386,9 @@ def _to_rule(raw: dict[str, Any], config: Path, index: int) -> CreationRule:
         groups = (_group(raw, split_age=True),)
     if not any(groups):
         raise ConfigError(f"creation rule {index} names no keys", path=config)
+    if not all(groups):  # sops: "Could not generate data key: [empty key group provided]"
+        raise ConfigError(f"creation rule {index} has an empty key group (sops refuses it)",
+                          path=config)
     return CreationRule(groups, _crypt_rule(raw, config, index),
                         _mac_only(raw, config, index), _threshold(raw, config, index),
                         source=where)

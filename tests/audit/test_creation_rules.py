@@ -188,3 +188,22 @@ def test_rekey_and_audit_read_the_same_nested_config(tmp_path: Path) -> None:
     actions = {f["path"]: f["action"] for f in plan["files"]}
     assert actions["kubernetes/clusters/production/ok.sops.yaml"] == "nothing"
     assert actions["kubernetes/clusters/production/db.sops.yaml"] == "updatekeys"
+
+
+def test_a_rule_with_an_empty_key_group_is_one_sops_cannot_use(tmp_path: Path) -> None:
+    """sops refuses a rule with an empty key group ("empty key group provided"), so a file
+    under it has no usable rule: no-rule, not a key-groups drift against that group."""
+    admin, flux = age_key(), age_key()
+    repo = new_repo(tmp_path / "r")
+    write(repo, ".sops.yaml", _config(admin, flux))
+    _encrypt(repo, "apps/a.sops.yaml", "token: abc\n")
+    write(repo, ".sops.yaml", "creation_rules:\n  - key_groups:\n"
+          f"      - age: [{admin.recipient}]\n      - {{}}\n")
+    write(repo, "apps/b.yaml", "token: abc\n")
+    refused = run_sops("-e", "apps/b.yaml", env={}, cwd=repo)
+    assert refused.returncode != 0 and b"empty key group" in refused.stderr
+    (repo / "apps/b.yaml").unlink()
+    commit(repo)
+    found = _findings(repo)
+    assert _rules(found) == [("apps/a.sops.yaml", "no-rule")]
+    assert "empty key group" in found[0][2]
