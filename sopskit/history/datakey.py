@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sopskit.errors import NoIdentityError, SopskitError
-from sopskit.gitio import ZERO, Commit, read_blobs, shallow_roots
+from sopskit.gitio import ZERO, Commit, git, read_blobs, shallow_roots
 from sopskit.history.logcache import head_history
 from sopskit.identity.model import Identities
 from sopskit.sopsfile.datakey import recover_data_key
@@ -80,10 +80,33 @@ class Step:
     new_blob: str
 
 
-def lineages(commits: list[Commit], paths: list[str]) -> dict[str, list[Step]]:
+def lineages(commits: list[Commit], paths: list[str],
+             tips: dict[str, str] | None = None) -> dict[str, list[Step]]:
     """path -> the changes of that file, newest first, followed through renames back to the
-    commit that added it. `commits` newest first (as `log_changes` gives them)."""
+    commit that added it. `commits` newest first (as `log_changes` gives them).
+
+    `tips`: path -> its blob at HEAD. A lineage then follows the content: a change counts
+    only when it made the version the lineage holds at that point (its `new_blob`), which
+    leaves out a side branch's change a merge did not take (`git merge -s ours`) and keeps
+    one it did take, whatever the commit dates (git log lists merged branches by date, and
+    the cache puts new commits first). A lineage the content cannot be followed through (a
+    merge that resolved a conflict made a blob no commit lists) is read as before, by name
+    alone."""
+    found = _follow(commits, paths, tips or {})
+    broken = [p for p in paths if tips and p in tips and not _complete(found[p])]
+    if broken:
+        found.update(_follow(commits, broken, {}))
+    return found
+
+
+def _complete(steps: list[Step]) -> bool:
+    return bool(steps) and (steps[-1].status == "A" or steps[-1].old_blob == ZERO)
+
+
+def _follow(commits: list[Commit], paths: list[str],
+            tips: dict[str, str]) -> dict[str, list[Step]]:
     out: dict[str, list[Step]] = {p: [] for p in paths}
+    expect: dict[str, str | None] = {p: tips.get(p) for p in paths}
     wanted: dict[str, list[str]] = {}
     for p in paths:
         wanted.setdefault(p, []).append(p)
@@ -95,15 +118,33 @@ def lineages(commits: list[Commit], paths: list[str]) -> dict[str, list[Step]]:
             heads = wanted.get(ch.path)
             if not heads or ch.status == "D":
                 continue
-            for head in heads:
+            taken = [h for h in heads if expect[h] in (None, ch.new_blob)]
+            for head in taken:
                 out[head].append(Step(commit.sha, commit.time, ch.status, ch.path,
                                       ch.old_blob, ch.new_blob))
-            if ch.status in "ARC":
-                moves.append((ch.path, ch.old_path if ch.status in "RC" else "", heads))
+                if expect[head] is not None:
+                    expect[head] = ch.old_blob
+            if taken and ch.status in "ARC":
+                moves.append((ch.path, ch.old_path if ch.status in "RC" else "", taken))
         for name, before, heads in moves:  # after the commit: its own adds are not old names
-            wanted.pop(name, None)
+            rest = [h for h in wanted.get(name, []) if h not in heads]
+            if rest:
+                wanted[name] = rest
+            else:
+                wanted.pop(name, None)
             if before:
                 wanted.setdefault(before, []).extend(heads)
+    return out
+
+
+def head_blobs(repo: Path) -> dict[str, str]:
+    """path -> blob id of every file in HEAD's tree (one `git ls-tree -r -z`)."""
+    out: dict[str, str] = {}
+    for entry in git(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD").split(b"\0"):
+        meta, tab, name = entry.partition(b"\t")
+        fields = meta.split()
+        if tab and len(fields) == 3 and fields[1] == b"blob":
+            out[name.decode("utf-8", "surrogateescape")] = fields[2].decode("ascii")
     return out
 
 
@@ -195,7 +236,8 @@ def key_ages(repo: Path, paths: list[str], identities: Identities | None,
     """path -> when its data key last changed, for the committed sops files among `paths`
     (`commits`: the history already read by the caller, newest first)."""
     history = commits if commits is not None else head_history(repo)
-    chains = {p: s for p, s in lineages(history, paths).items() if s}
+    tips = head_blobs(repo) if history else {}
+    chains = {p: s for p, s in lineages(history, paths, tips).items() if s}
     if not chains:
         return {}
     shallow = shallow_roots(repo)

@@ -1,0 +1,68 @@
+"""Data-key ages across branches and merges (real git, real sops): the age is that of the
+data key the file at HEAD holds, whichever branch made it, and the history cache does not
+change the answer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sopskit.history.logcache import CACHE_NAME
+from tests.audit import fakes
+from tests.audit.repos import commit, new_repo, sops_encrypt, sops_run
+from tests.helpers import AgeKey, git, run_cli
+
+DOC = "kind: Secret\nstringData:\n  a: {a}\n"
+REGEX = ("--encrypted-regex", "^(data|stringData)$")
+
+
+def _ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _stale(repo: Path, days: int) -> list[str]:
+    res = run_cli("--repo", repo, "audit", "--format", "json", "--no-keyring",
+                  "--max-data-key-age", str(days))
+    return [f["message"] for f in json.loads(res.stdout)["findings"]
+            if f["rule"] == "data-key-stale"]
+
+
+def _merge(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "merge", "-q", "--no-edit", *args, "side"], cwd=repo, check=True,
+                   capture_output=True, timeout=60)
+
+
+def _branches(tmp_path: Path, age: AgeKey) -> Path:
+    """main: added 800 days ago, rotated 300 days ago; side (forked at the add): rotated
+    500 days ago."""
+    repo = new_repo(tmp_path / "r")
+    path = sops_encrypt(repo, "s.sops.yaml", DOC.format(a=fakes.password()),
+                        age=[age.recipient], extra=REGEX)
+    commit(repo, "add", date=_ago(800))
+    main = git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", "side")
+    path.write_bytes(sops_run(repo, "rotate", str(path), key=age.secret))
+    commit(repo, "rotate on side", date=_ago(500))
+    git(repo, "checkout", "-q", main)
+    path.write_bytes(sops_run(repo, "rotate", str(path), key=age.secret))
+    commit(repo, "rotate on main", date=_ago(300))
+    return repo
+
+
+def test_a_merge_keeping_main_s_key_with_and_without_the_cache(tmp_path: Path,
+                                                              age: AgeKey) -> None:
+    repo = _branches(tmp_path, age)
+    assert _stale(repo, 400) == []  # the cache now holds main's history
+    _merge(repo, "-s", "ours")
+    assert _stale(repo, 400) == []  # the side branch's older key is not the file's
+    (repo / ".git" / CACHE_NAME).unlink()
+    assert _stale(repo, 400) == []
+
+
+def test_a_merge_taking_the_side_branch_s_key(tmp_path: Path, age: AgeKey) -> None:
+    repo = _branches(tmp_path, age)
+    _merge(repo, "-X", "theirs")
+    found = _stale(repo, 400)  # the file holds side's key, made 500 days ago
+    assert len(found) == 1 and "500 days ago" in found[0]
