@@ -355,7 +355,22 @@ def _load_rules(config: Path) -> list[dict[str, Any]]:
         raise ConfigError("sops config has no creation_rules", path=config)
     if not all(isinstance(r, dict) for r in rules):
         raise ConfigError("every creation rule must be a mapping", path=config)
+    for index, rule in enumerate(rules):
+        _check_group_lists(rule, config, index)
     return rules
+
+
+def _check_group_lists(rule: dict[str, Any], config: Path, index: int) -> None:
+    """Inside `key_groups`, sops reads `age` and `pgp` as YAML lists only: a plain string
+    there makes the whole file unreadable to sops ("cannot unmarshal !!str into []string"),
+    not just that rule."""
+    groups = rule.get("key_groups")
+    for number, group in enumerate(groups if isinstance(groups, list) else []):
+        for kind in ("age", "pgp"):
+            value = group.get(kind) if isinstance(group, dict) else None
+            if value is not None and not isinstance(value, list):
+                raise ConfigError(f"creation rule {index}: key_groups[{number}].{kind} must be "
+                                  "a list (sops cannot read this config)", path=config)
 
 
 def _config_rule(raw: dict[str, Any], config: Path, index: int) -> ConfigRule:
@@ -389,9 +404,14 @@ def _to_rule(raw: dict[str, Any], config: Path, index: int) -> CreationRule:
     if not all(groups):  # sops: "Could not generate data key: [empty key group provided]"
         raise ConfigError(f"creation rule {index} has an empty key group (sops refuses it)",
                           path=config)
+    threshold = _threshold(raw, config, index)
+    if threshold and len(groups) > 1 and threshold > len(groups):
+        # sops: "could not split data key into parts for Shamir: parts cannot be less than
+        # threshold"
+        raise ConfigError(f"creation rule {index}: shamir_threshold {threshold} is more than "
+                          f"its {len(groups)} key groups (sops refuses it)", path=config)
     return CreationRule(groups, _crypt_rule(raw, config, index),
-                        _mac_only(raw, config, index), _threshold(raw, config, index),
-                        source=where)
+                        _mac_only(raw, config, index), threshold, source=where)
 
 
 def _threshold(raw: dict[str, Any], config: Path, index: int) -> int | None:

@@ -207,3 +207,33 @@ def test_a_rule_with_an_empty_key_group_is_one_sops_cannot_use(tmp_path: Path) -
     found = _findings(repo)
     assert _rules(found) == [("apps/a.sops.yaml", "no-rule")]
     assert "empty key group" in found[0][2]
+
+
+def test_rules_real_sops_refuses_are_not_compared_with(tmp_path: Path) -> None:
+    """A Shamir threshold above the number of key groups (sops cannot split the data key)
+    makes the rule unusable; an `age` string inside key_groups makes the whole config
+    unreadable to sops."""
+    admin, flux = age_key(), age_key()
+    repo = new_repo(tmp_path / "r")
+    write(repo, ".sops.yaml", _config(admin, flux))
+    _encrypt(repo, "apps/a.sops.yaml", "token: abc\n")
+    write(repo, ".sops.yaml", "creation_rules:\n  - shamir_threshold: 3\n    key_groups:\n"
+          f"      - age: [{admin.recipient}]\n      - age: [{flux.recipient}]\n")
+    write(repo, "apps/b.yaml", "token: abc\n")
+    refused = run_sops("-e", "apps/b.yaml", env={}, cwd=repo)
+    assert refused.returncode != 0 and b"Shamir" in refused.stderr
+    (repo / "apps/b.yaml").unlink()
+    commit(repo)
+    found = _findings(repo)
+    assert _rules(found) == [("apps/a.sops.yaml", "no-rule")]
+    assert "shamir_threshold 3" in found[0][2]
+
+    write(repo, ".sops.yaml", f"creation_rules:\n  - key_groups:\n      - age: {admin.recipient}\n")
+    write(repo, "apps/b.yaml", "token: abc\n")
+    refused = run_sops("-e", "apps/b.yaml", env={}, cwd=repo)
+    assert refused.returncode != 0 and b"cannot unmarshal" in refused.stderr
+    (repo / "apps/b.yaml").unlink()
+    commit(repo)
+    found = _findings(repo)
+    assert _rules(found) == [(".sops.yaml", "sops-config-invalid")]
+    assert "key_groups[0].age must be a list" in found[0][2]
