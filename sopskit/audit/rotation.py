@@ -31,6 +31,19 @@ def stale(ages: dict[str, KeyAge], *, max_days: int, now: datetime) -> Iterator[
                       subject_fingerprint(r.id, path, age.commit))
 
 
+def lower_bounds(ages: dict[str, KeyAge], *, max_days: int, now: datetime) -> str | None:
+    """A note when history ends before some data keys were made (a shallow clone, e.g.
+    CI's `fetch-depth: 1`) and those files look young enough: their real age is unknown,
+    and a silent pass would read as "not stale"."""
+    cut = [a for a in ages.values() if a.at_least and a.days(now) <= max_days]
+    if not cut:
+        return None
+    least = min(a.days(now) for a in cut)
+    return (f"data-key age of {len(cut)} sops file(s) unknown: this shallow clone's history "
+            f"starts after their data key was made (ages are at least {least} days); run "
+            "`git fetch --unshallow` to check them")
+
+
 def expiry(name: str, expires: date, *, path: str, line: int | None, today: date,
            warning_days: int, source: str = "registry") -> Finding | None:
     """A finding for a key that has expired or expires within `warning_days`."""

@@ -296,6 +296,8 @@ def _rotation(ctx: _Context, paths: list[str]) -> list[Finding]:
     if not paths:
         return []
     ages = datakey.key_ages(ctx.options.repo, paths, ctx.options.identities)
+    cut = rotation.lower_bounds(ages, max_days=ctx.options.max_data_key_age, now=ctx.now)
+    ctx.notes.extend([cut] if cut else [])
     return list(rotation.stale(ages, max_days=ctx.options.max_data_key_age, now=ctx.now))
 
 

@@ -66,3 +66,21 @@ def test_a_merge_taking_the_side_branch_s_key(tmp_path: Path, age: AgeKey) -> No
     _merge(repo, "-X", "theirs")
     found = _stale(repo, 400)  # the file holds side's key, made 500 days ago
     assert len(found) == 1 and "500 days ago" in found[0]
+
+
+def test_a_shallow_clone_says_the_ages_it_cannot_know(tmp_path: Path, age: AgeKey) -> None:
+    """CI checks out one commit: the file looks added there; the audit must not pass it
+    silently as a fresh data key."""
+    repo = new_repo(tmp_path / "r")
+    path = sops_encrypt(repo, "s.sops.yaml", DOC.format(a=fakes.password()),
+                        age=[age.recipient], extra=REGEX)
+    commit(repo, "add", date=_ago(800))
+    sops_run(repo, "set", str(path), '["stringData"]["a"]', json.dumps(fakes.password()),
+             key=age.secret)
+    commit(repo, "set", date=_ago(10))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    res = run_cli("--repo", clone, "audit", "--no-keyring", "--max-data-key-age", "400")
+    assert "data-key age of 1 sops file(s) unknown: this shallow clone" in res.stdout + res.stderr
+    git(clone, "fetch", "-q", "--unshallow")
+    assert len(_stale(clone, 400)) == 1 and "800 days ago" in _stale(clone, 400)[0]
