@@ -22,13 +22,13 @@ Adding the file (or encrypting a plaintext version) is where its first data key 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sopskit.errors import NoIdentityError, SopskitError
-from sopskit.gitio import ZERO, Commit, git, read_blobs, shallow_roots
+from sopskit.gitio import ZERO, Commit, FileChange, blob_sizes, git, read_blobs, shallow_roots
 from sopskit.history.logcache import head_history
 from sopskit.identity.model import Identities
 from sopskit.sopsfile.datakey import recover_data_key
@@ -36,6 +36,7 @@ from sopskit.sopsfile.document import detect_format, parse
 
 EXACT, INFERRED = "exact", "inferred"
 _FIRST_WINDOW = 4  # changes per file read in the first blob batch; doubled each round
+_PAIR_MAX = 4 << 20  # a deleted blob larger than this is no renamed sops file: not read
 
 # Every ciphertext a sops file holds, whatever its store: ENC[...] values (the MAC included)
 # and the armored wrapped data keys (YAML block scalars, JSON/dotenv/INI `\n` escapes).
@@ -80,8 +81,12 @@ class Step:
     new_blob: str
 
 
-def lineages(commits: list[Commit], paths: list[str],
-             tips: dict[str, str] | None = None) -> dict[str, list[Step]]:
+# (commit, an added file) -> the file deleted in that commit it was renamed from, or None
+Pairing = Callable[[Commit, FileChange], FileChange | None]
+
+
+def lineages(commits: list[Commit], paths: list[str], tips: dict[str, str] | None = None,
+             pair: Pairing | None = None) -> dict[str, list[Step]]:
     """path -> the changes of that file, newest first, followed through renames back to the
     commit that added it. `commits` newest first (as `log_changes` gives them).
 
@@ -91,11 +96,15 @@ def lineages(commits: list[Commit], paths: list[str],
     one it did take, whatever the commit dates (git log lists merged branches by date, and
     the cache puts new commits first). A lineage the content cannot be followed through (a
     merge that resolved a conflict made a blob no commit lists) is read as before, by name
-    alone."""
-    found = _follow(commits, paths, tips or {})
+    alone.
+
+    `pair`: a rename git did not see (`git mv` and `sops updatekeys` in one commit leave
+    too little text in common for `-M`: an add and a delete) is followed when `pair` names
+    the deleted file the added one came from."""
+    found = _follow(commits, paths, tips or {}, pair)
     broken = [p for p in paths if tips and p in tips and not _complete(found[p])]
     if broken:
-        found.update(_follow(commits, broken, {}))
+        found.update(_follow(commits, broken, {}, pair))
     return found
 
 
@@ -103,8 +112,8 @@ def _complete(steps: list[Step]) -> bool:
     return bool(steps) and (steps[-1].status == "A" or steps[-1].old_blob == ZERO)
 
 
-def _follow(commits: list[Commit], paths: list[str],
-            tips: dict[str, str]) -> dict[str, list[Step]]:
+def _follow(commits: list[Commit], paths: list[str], tips: dict[str, str],
+            pair: Pairing | None) -> dict[str, list[Step]]:
     out: dict[str, list[Step]] = {p: [] for p in paths}
     expect: dict[str, str | None] = {p: tips.get(p) for p in paths}
     wanted: dict[str, list[str]] = {}
@@ -114,11 +123,14 @@ def _follow(commits: list[Commit], paths: list[str],
         if not wanted:
             break
         moves: list[tuple[str, str, list[str]]] = []
-        for ch in commit.changes:
-            heads = wanted.get(ch.path)
-            if not heads or ch.status == "D":
+        for listed in commit.changes:
+            heads = wanted.get(listed.path)
+            if not heads or listed.status == "D":
                 continue
-            taken = [h for h in heads if expect[h] in (None, ch.new_blob)]
+            taken = [h for h in heads if expect[h] in (None, listed.new_blob)]
+            source = pair(commit, listed) if taken and pair and listed.status == "A" else None
+            ch = listed if source is None else FileChange(  # an unseen rename, as R
+                "R", source.path, listed.path, source.old_blob, listed.new_blob)
             for head in taken:
                 out[head].append(Step(commit.sha, commit.time, ch.status, ch.path,
                                       ch.old_blob, ch.new_blob))
@@ -171,6 +183,18 @@ class _Versions:
     def fetch(self, ids: set[str]) -> None:
         missing = sorted(i for i in ids if i not in self.data and i != ZERO)
         self.data.update(read_blobs(self.repo, [(i, i) for i in missing]))
+
+    def renamed_from(self, commit: Commit, added: FileChange) -> FileChange | None:
+        """The file deleted in `commit` that `added` shares ciphertext with: the same sops
+        file under a new name (its data key kept), which git did not pair."""
+        gone = [c for c in commit.changes if c.status == "D" and c.old_blob != ZERO]
+        if not gone:
+            return None
+        sizes = blob_sizes(self.repo, [c.old_blob for c in gone if c.old_blob not in self.data])
+        gone = [c for c in gone if c.old_blob in self.data or sizes.get(c.old_blob, 0) <= _PAIR_MAX]
+        self.fetch({added.new_blob, *(c.old_blob for c in gone)})
+        mine = self.ciphertexts(added.new_blob)
+        return next((c for c in gone if mine & self.ciphertexts(c.old_blob)), None)
 
     def ciphertexts(self, blob: str) -> frozenset[bytes]:
         if blob not in self._texts:
@@ -237,11 +261,12 @@ def key_ages(repo: Path, paths: list[str], identities: Identities | None,
     (`commits`: the history already read by the caller, newest first)."""
     history = commits if commits is not None else head_history(repo)
     tips = head_blobs(repo) if history else {}
-    chains = {p: s for p, s in lineages(history, paths, tips).items() if s}
+    versions = _Versions(repo, identities)
+    chains = {p: s for p, s in lineages(history, paths, tips, versions.renamed_from).items()
+              if s}
     if not chains:
         return {}
     shallow = shallow_roots(repo)
-    versions = _Versions(repo, identities)
     found: dict[str, KeyAge] = {}
     deciders = {p: _decide(versions, s, p, shallow) for p, s in chains.items()}
     start, window = 0, _FIRST_WINDOW

@@ -1,6 +1,6 @@
-"""Data-key ages across branches and merges (real git, real sops): the age is that of the
-data key the file at HEAD holds, whichever branch made it, and the history cache does not
-change the answer."""
+"""Data-key ages across branches, merges, shallow clones and renames git does not see (real
+git, real sops): the age is that of the data key the file at HEAD holds, whichever branch
+made it, and the history cache does not change the answer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from sopskit.history.logcache import CACHE_NAME
 from tests.audit import fakes
 from tests.audit.repos import commit, new_repo, sops_encrypt, sops_run
-from tests.helpers import AgeKey, git, run_cli
+from tests.helpers import AgeKey, age_key, git, run_cli, run_sops
 
 DOC = "kind: Secret\nstringData:\n  a: {a}\n"
 REGEX = ("--encrypted-regex", "^(data|stringData)$")
@@ -84,3 +84,26 @@ def test_a_shallow_clone_says_the_ages_it_cannot_know(tmp_path: Path, age: AgeKe
     assert "data-key age of 1 sops file(s) unknown: this shallow clone" in res.stdout + res.stderr
     git(clone, "fetch", "-q", "--unshallow")
     assert len(_stale(clone, 400)) == 1 and "800 days ago" in _stale(clone, 400)[0]
+
+
+def test_git_mv_and_updatekeys_in_one_commit_keep_the_age(tmp_path: Path, age: AgeKey) -> None:
+    """Moving a secret under another rule and running `sops updatekeys` in the same commit:
+    every wrapped key changes, so git sees a delete and an add; the data key is the old one
+    (the values and MAC are unchanged)."""
+    repo = new_repo(tmp_path / "r")
+    sops_encrypt(repo, "old/s.sops.yaml", DOC.format(a=fakes.password()),
+                 age=[age.recipient], extra=REGEX)
+    commit(repo, "add", date=_ago(800))
+    git(repo, "mv", "old", "new")
+    other = age_key()
+    config = tmp_path / "moved.yaml"
+    config.write_text(f"creation_rules:\n  - age: {age.recipient},{other.recipient}\n")
+    done = run_sops("--config", config, "updatekeys", "-y", "new/s.sops.yaml",
+                    env={"SOPS_AGE_KEY": age.secret}, cwd=repo)
+    assert done.returncode == 0, done.stderr.decode()
+    commit(repo, "move and updatekeys", date=_ago(10))
+    statuses = git(repo, "show", "--format=", "--name-status", "-M", "HEAD").split()
+    assert "D" in statuses and "A" in statuses  # git did not pair them
+    found = _stale(repo, 400)
+    assert len(found) == 1 and "800 days ago" in found[0]
+    assert "called old/s.sops.yaml then" in found[0]
