@@ -107,3 +107,22 @@ def test_git_mv_and_updatekeys_in_one_commit_keep_the_age(tmp_path: Path, age: A
     found = _stale(repo, 400)
     assert len(found) == 1 and "800 days ago" in found[0]
     assert "called old/s.sops.yaml then" in found[0]
+
+
+def test_rekey_in_a_shallow_clone_says_the_age_is_unknown(tmp_path: Path, age: AgeKey) -> None:
+    repo = new_repo(tmp_path / "r")
+    (repo / ".sops.yaml").write_text("creation_rules:\n  - encrypted_regex: ^(data|stringData)$\n"
+                                     f"    age: {age.recipient}\n")
+    path = sops_encrypt(repo, "s.sops.yaml", DOC.format(a=fakes.password()),
+                        age=[age.recipient], extra=REGEX)
+    commit(repo, "add", date=_ago(800))
+    sops_run(repo, "set", str(path), '["stringData"]["a"]', json.dumps(fakes.password()),
+             key=age.secret)
+    commit(repo, "set", date=_ago(10))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    res = run_cli("--repo", clone, "rekey", "--no-keyring", "--max-data-key-age", "400")
+    assert "data-key age unknown (at least 10 days: this shallow clone" in res.stdout
+    git(clone, "fetch", "-q", "--unshallow")
+    res = run_cli("--repo", clone, "rekey", "--no-keyring", "--max-data-key-age", "400")
+    assert "data key 800 days old (> 400" in res.stdout

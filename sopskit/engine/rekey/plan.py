@@ -270,11 +270,25 @@ def plan_file(found: Found, desired: Desired, mode: RotateMode, *,
         return FilePlan(found.shown, found.format, "error", reasons=(found.error,))
     try:
         doc = parse(found.data, path=found.shown, fmt=found.format)
-        return plan_document(doc, found.data, desired, mode,
-                             rotate_anyway=rotation_reason(mode, age, max_age_days))
+        fp = plan_document(doc, found.data, desired, mode,
+                           rotate_anyway=rotation_reason(mode, age, max_age_days))
     except SopskitError as exc:
         return FilePlan(found.shown, found.format, "error", reasons=(exc.message,),
                         digest=digest(found.data))
+    unknown = _unknown_age(mode, age, max_age_days)
+    return dataclasses.replace(fp, reasons=(*fp.reasons, unknown)) if unknown else fp
+
+
+def _unknown_age(mode: RotateMode, age: KeyAge | None, max_age_days: int) -> str | None:
+    """A shallow clone's history starts after the data key was made: its age is only a lower
+    bound, so not rotating it is no verdict (CI's depth-1 checkout)."""
+    if mode != "auto" or age is None or not age.at_least:
+        return None
+    days = age.days(datetime.now(UTC))
+    if days > max_age_days:
+        return None
+    return (f"data-key age unknown (at least {days} days: this shallow clone's history starts "
+            "later); run `git fetch --unshallow` to check it")
 
 
 def make_plan(repo: Path, paths: Iterable[Path], desired: Desired,
