@@ -245,14 +245,30 @@ def _then(step: Step, head: str) -> str:
 
 def _decide(versions: _Versions, steps: list[Step], head: str,
             shallow: frozenset[str]) -> Iterator[KeyAge | None]:
-    """For each step in turn: the age when this step decides it, else None."""
-    for step in steps:
+    """For each step in turn: the age when this step decides it, else None.
+
+    A step that brings back an earlier version (`git revert` of a rotation, a checkout of an
+    old file) makes no key: the walk goes on from where that version was made."""
+    i = 0
+    while i < len(steps):
+        step = steps[i]
+        versions.fetch({step.old_blob, step.new_blob})  # after a jump: not in the batch
         if step.status == "A" or step.old_blob == ZERO:
             yield _added(versions, step, head, shallow)
             return
         made = _made_here(versions, step, head)
-        yield None if made is None else KeyAge(head, step.commit, step.time, made[0], made[1],
-                                               False, _then(step, head))
+        if made is None:
+            yield None
+            i += 1
+            continue
+        back = next((j for j in range(i + 1, len(steps))
+                     if steps[j].new_blob == step.new_blob), None)
+        if back is None:
+            yield KeyAge(head, step.commit, step.time, made[0], made[1], False,
+                         _then(step, head))
+            return
+        yield None
+        i = back
 
 
 def key_ages(repo: Path, paths: list[str], identities: Identities | None,

@@ -126,3 +126,16 @@ def test_rekey_in_a_shallow_clone_says_the_age_is_unknown(tmp_path: Path, age: A
     git(clone, "fetch", "-q", "--unshallow")
     res = run_cli("--repo", clone, "rekey", "--no-keyring", "--max-data-key-age", "400")
     assert "data key 800 days old (> 400" in res.stdout
+
+
+def test_a_reverted_rotation_brings_the_old_key_back(tmp_path: Path, age: AgeKey) -> None:
+    repo = new_repo(tmp_path / "r")
+    path = sops_encrypt(repo, "s.sops.yaml", DOC.format(a=fakes.password()),
+                        age=[age.recipient], extra=REGEX)
+    commit(repo, "add", date=_ago(800))
+    path.write_bytes(sops_run(repo, "rotate", str(path), key=age.secret))
+    rotation = commit(repo, "rotate", date=_ago(20))
+    subprocess.run(["git", "revert", "--no-edit", rotation], cwd=repo, check=True,
+                   capture_output=True, timeout=60)
+    found = _stale(repo, 400)  # the file holds the key made 800 days ago again
+    assert len(found) == 1 and "800 days ago" in found[0]
