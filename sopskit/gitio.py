@@ -61,9 +61,12 @@ def merge_file(cwd: Path, current: Path, base: Path, other: Path,
     return done.returncode
 
 
-def read_blobs(repo: Path, wanted: list[tuple[str, str]]) -> dict[str, bytes]:
+def read_blobs(repo: Path, wanted: list[tuple[str, str]], *,
+               missing_ok: bool = False) -> dict[str, bytes]:
     """name -> content for (name, blob id) pairs, in one `git cat-file --batch` asked by
-    blob id (a name with a newline or in another encoding cannot shift the answers)."""
+    blob id (a name with a newline or in another encoding cannot shift the answers). With
+    `missing_ok` a blob the object store lacks (a partial or damaged clone) is left out
+    instead of failing the whole read."""
     if not wanted:
         return {}
     out = git(repo, "cat-file", "--batch", input="".join(f"{b}\n" for _, b in wanted).encode())
@@ -72,6 +75,9 @@ def read_blobs(repo: Path, wanted: list[tuple[str, str]]) -> dict[str, bytes]:
     for name, _ in wanted:
         header_end = out.index(b"\n", pos)
         header = out[pos:header_end].split()
+        if len(header) == 2 and header[1] == b"missing" and missing_ok:
+            pos = header_end + 1
+            continue
         if len(header) != 3:
             raise InputError("git cat-file: blob missing from the object store", path=name)
         size = int(header[2])

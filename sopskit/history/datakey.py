@@ -182,7 +182,9 @@ class _Versions:
 
     def fetch(self, ids: set[str]) -> None:
         missing = sorted(i for i in ids if i not in self.data and i != ZERO)
-        self.data.update(read_blobs(self.repo, [(i, i) for i in missing]))
+        # a clone may lack old blobs (partial or damaged): such a version shares no
+        # ciphertext with anything, so the age is decided without it, never an error
+        self.data.update(read_blobs(self.repo, [(i, i) for i in missing], missing_ok=True))
 
     def renamed_from(self, commit: Commit, added: FileChange) -> FileChange | None:
         """The file deleted in `commit` that `added` shares ciphertext with: the same sops
