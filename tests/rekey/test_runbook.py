@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sopskit import git_tags, yamlio
+from tests.flux.test_check import SYNC
 from tests.helpers import GpgHome, git, run_cli, run_sops
 from tests.rekey.world import World, make_world
 
@@ -220,26 +221,11 @@ def test_flux_secret_out_under_a_file_is_one_line(tmp_path: Path) -> None:
     assert (world.root / "afile").read_text() == "x"
 
 
-GOTK = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {{name: flux-system, namespace: flux-system}}
-spec: {{url: "ssh://git@example.invalid/x", ref: {{{ref}}}}}
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {{name: flux-system, namespace: flux-system}}
-spec:
-  path: ./clusters/{cluster}
-  sourceRef: {{kind: GitRepository, name: flux-system}}
-"""
-
-
 def flux_layout(world: World, refs: dict[str, str]) -> None:
     for cluster, ref in refs.items():
         base = world.root / "clusters" / cluster / "flux-system"
         base.mkdir(parents=True, exist_ok=True)
-        (base / "gotk-sync.yaml").write_text(GOTK.format(ref=ref, cluster=cluster))
+        (base / "gotk-sync.yaml").write_text(SYNC.format(ref=ref, cluster=cluster))
         (base / "kustomization.yaml").write_text("resources: [gotk-sync.yaml]\n")
     apps = world.root / "clusters/sandbox/apps.yaml"
     apps.write_text("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
@@ -430,11 +416,11 @@ def test_runbook_reads_the_flux_layout(tmp_path: Path) -> None:
     reference, a Secret path inside a Kustomization's path, and file names quoted."""
     world = make_world(tmp_path)
     layout = {
-        "clusters/sandbox/flux-system/gotk-sync.yaml": GOTK.format(ref="branch: main",
+        "clusters/sandbox/flux-system/gotk-sync.yaml": SYNC.format(ref="branch: main",
                                                                    cluster="sandbox"),
         "clusters/sandbox/base.yaml": _ks("base", "./core/base", "sops-keys"),
         "clusters/sandbox/keys.yaml": _ks("keys", "./keys", "sops-keys"),
-        "clusters/production/flux-system/gotk-sync.yaml": GOTK.format(
+        "clusters/production/flux-system/gotk-sync.yaml": SYNC.format(
             ref='semver: ">=1.0.0"', cluster="production"),
         "clusters/production/base.yaml": _ks("base", "./core/base", "sops-keys"),
     }
