@@ -13,16 +13,8 @@ import pytest
 
 from sopskit.review.resolve import stages
 from tests.helpers import AgeKey, age_key, clean_env, run_cli, run_sops
+from tests.review.test_diff import SECRET
 
-SECRET = """\
-apiVersion: v1
-kind: Secret
-metadata:
-    name: db
-stringData:
-    USER: admin-user-1
-    PASSWORD: first-pass-1
-"""
 VALUES = ("admin-user-1", "first-pass-1", "ours-pass-2", "theirs-pass-3", "theirs-token-4")
 
 
