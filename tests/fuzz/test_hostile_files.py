@@ -65,6 +65,12 @@ def test_verify_and_audit_cli_on_every_hostile_file(hostile_dir: Path) -> None:
     audit = run_cli("audit", *files, env=_key_env(), cwd=hostile_dir, timeout=120)
     _one_clean_line(audit.stderr)
     assert audit.code in (0, 1)
+    # each file verify failed is a finding of the audit, under its own name; the one that
+    # verifies is silent; all of them were scanned (none dropped as unreadable)
+    assert audit.code == 1, audit.stdout
+    named = {line for line in audit.stdout.splitlines() if line in HOSTILE}
+    assert named == failed, audit.stdout
+    assert f"in {len(HOSTILE)} files scanned" in audit.stdout, audit.stdout
 
 
 @pytest.mark.parametrize("name", sorted(set(HOSTILE) - {"surrogate-recipient.json"}))
