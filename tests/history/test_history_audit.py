@@ -108,6 +108,9 @@ def test_history_refuses_paths_and_empty_repo_is_clean(tmp_path: Path, repo: Rep
     empty = new_repo(tmp_path / "empty")
     r = run_cli("--repo", empty, "audit", "--history", "--no-keyring")
     assert r.code == 0, r.stderr
+    # the history pass ran (and found nothing to read), not skipped
+    assert "note: history: 0 commit(s), 0 blob(s) scanned" in r.stdout, r.stdout
+    assert r.stdout.endswith("0 findings in 0 files scanned\n"), r.stdout
 
 
 def test_history_finds_what_the_tree_audit_found_on_the_evasion_corpus(tmp_path: Path) -> None:
