@@ -23,7 +23,8 @@ from sopskit.errors import UsageError
 from sopskit.registry.glob import Glob, GlobError
 from sopskit.registry.model import Registry, Rule
 from sopskit.registry.resolve import recipients_of_rule, sops_format
-from sopskit.registry.usage import repo_files, sops_documents
+from sopskit.registry.usage import MAX_SCAN_BYTES, repo_files
+from sopskit.sopsfile.document import detect_format, looks_like_sops
 
 
 @dataclass(frozen=True)
@@ -72,17 +73,24 @@ class Coverage:
 
 
 def secret_files(repo: Path, registry: Registry) -> list[str]:
-    """Repository-relative paths of sops files and of files promised to be encrypted."""
-    found = {rel for rel, _doc in sops_documents(repo)}
-    root = repo.resolve()
+    """Repository-relative paths of sops files (by content, a damaged one included) and of
+    files promised to be encrypted, from one walk of the repository."""
+    found = []
     for path in repo_files(repo):
-        try:
-            rel = path.resolve().relative_to(root).as_posix()
-        except (OSError, ValueError):
-            continue
-        if registry.promises_encrypted(rel):
-            found.add(rel)
+        rel = path.relative_to(repo).as_posix()
+        if registry.promises_encrypted(rel) or _holds_sops(path):
+            found.append(rel)
     return sorted(found)
+
+
+def _holds_sops(path: Path) -> bool:
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_SCAN_BYTES:
+            return False
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return looks_like_sops(data, detect_format(path))
 
 
 def coverage(registry: Registry, files: Iterable[str]) -> Coverage:
