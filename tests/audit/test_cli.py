@@ -79,6 +79,12 @@ def test_sarif_is_valid_against_the_official_schema(planted: tuple[Path, list[st
     jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(doc)
     run = doc["runs"][0]
     rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    # the same three findings as the JSON report (an empty results list is schema-valid too)
+    assert res.code == 1
+    assert sorted((r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                   r["ruleId"]) for r in run["results"]) == [
+        ("apps/db/secret.yaml", "k8s-secret-plaintext"),
+        ("apps/web/values.yaml", "generic-secret"), ("ci/env", "github-token")]
     for result in run["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
         assert len(result["partialFingerprints"]["sopskitFingerprint/v1"]) == 32
