@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sopskit.errors import UsageError
-from sopskit.registry.glob import Glob, GlobError
+from sopskit.registry.glob import Glob, GlobError, shown
 from sopskit.registry.model import Registry, Rule
 from sopskit.registry.resolve import recipients_of_rule, sops_format
 from sopskit.registry.usage import MAX_SCAN_BYTES, repo_files
@@ -149,12 +149,13 @@ def expand_targets(repo: Path, registry: Registry, args: Iterable[str],
     secrets: list[str] | None = None
     for arg in args:
         path = Path(arg)
-        if path.is_dir():
+        kind = _kind(path)
+        if kind == "dir":
             secrets = secrets if secrets is not None else secret_files(repo, registry)
             base = relpath(arg)
             prefix = "" if base in ("", ".") else base.rstrip("/") + "/"
             found = [f for f in secrets if f.startswith(prefix)]
-        elif not path.exists() and _GLOB_CHARS & set(arg):
+        elif kind == "none" and _GLOB_CHARS & set(arg):
             found = _glob_files(repo, arg)
         else:
             found = [relpath(arg)]
@@ -164,11 +165,19 @@ def expand_targets(repo: Path, registry: Registry, args: Iterable[str],
     return Targets(tuple(dict.fromkeys(files)), tuple(empty))
 
 
+def _kind(path: Path) -> str:
+    """"dir", "file" or "none"; a name the system cannot even look up (too long) is none."""
+    try:
+        return "dir" if path.is_dir() else "file" if path.exists() else "none"
+    except OSError:
+        return "none"
+
+
 def _glob_files(repo: Path, pattern: str) -> list[str]:
     try:
         glob = Glob.compile(pattern)
     except GlobError as exc:
-        raise UsageError(f"{pattern!r} is not a valid glob: {exc}") from None
+        raise UsageError(f"{shown(pattern)} is not a valid glob: {exc}") from None
     root = repo.resolve()
     out = []
     for path in repo_files(repo):

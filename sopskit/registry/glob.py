@@ -19,6 +19,12 @@ from functools import cached_property
 from sopskit import regex as re2go
 
 MAX_ALTERNATIVES = 256
+MAX_BRACE_DEPTH = 32  # the parser recurses per level; no real rule nests braces this deep
+
+
+def shown(pattern: str, limit: int = 80) -> str:
+    """A pattern for a one-line message: quoted, cut after `limit` characters."""
+    return repr(pattern if len(pattern) <= limit else pattern[:limit] + "…")
 
 
 class GlobError(ValueError):
@@ -100,6 +106,18 @@ def parse(pattern: str) -> Seq:
 def _check_shape(pattern: str) -> None:
     if not pattern:
         raise GlobError("empty pattern")
+    depth = deepest = 0
+    escaped = False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in "{}":
+            depth += 1 if ch == "{" else -1
+            deepest = max(deepest, depth)
+    if deepest > MAX_BRACE_DEPTH:
+        raise GlobError(f"braces nested more than {MAX_BRACE_DEPTH} deep")
     bad = next((c for c in pattern if ord(c) < 0x20 or ord(c) == 0x7F), None)
     if bad is not None:  # a newline or tab would break every listing that shows the rule
         raise GlobError(f"control character U+{ord(bad):04X} at column "

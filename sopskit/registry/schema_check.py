@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sopskit.registry import fields
-from sopskit.registry.glob import Glob, GlobError
+from sopskit.registry.glob import Glob, GlobError, shown
 from sopskit.registry.model import (
     ALL_CLUSTERS,
 )
@@ -122,7 +122,7 @@ def _glob(pattern: str) -> Glob:
     try:
         return Glob.compile(pattern)
     except GlobError as exc:
-        raise ValueError(f"invalid glob {pattern!r}: {exc}") from None
+        raise ValueError(f"invalid glob {shown(pattern)}: {exc}") from None
 
 
 def _opt_str(raw: Mapping[Any, Any], key: str) -> str | None:

@@ -146,3 +146,20 @@ def test_init_reports_secret_directories_no_rule_covers(tmp_path: Path) -> None:
     assert ("services/db/: 1 secret file(s) match no rule (e.g. services/db/creds.sops.yaml);"
             " add one: sopskit rules add 'services/db/**' --clusters NAME[,NAME]") in done.stderr
     assert "clusters/sandbox/:" not in done.stderr
+
+
+def test_hostile_globs_are_one_line_usage_errors(secrets: Path) -> None:
+    """A name too long for the system, braces nested thousands deep, an unclosed class:
+    one short line and exit 2 (recipients) or 3 (the registry stays as it was), never exit 4."""
+    deep = "{" * 3000 + "a" + "}" * 3000
+    for pattern in (deep, "[" * 500):
+        done = run_cli("recipients", pattern, cwd=secrets)
+        assert done.code == 2, done.stderr
+        assert len(done.stderr) < 300 and "not a valid glob" in done.stderr
+    long_name = run_cli("recipients", "x" * 20000 + "*", cwd=secrets)
+    assert long_name.code in (0, 1), long_name.stderr
+    before = (secrets / REG).read_text()
+    refused = run_cli("rules", "add", deep, "--clusters", "sandbox", cwd=secrets)
+    assert refused.code == 3 and "braces nested more than 32 deep" in refused.stderr
+    assert len(refused.stderr) < 600
+    assert (secrets / REG).read_text() == before
