@@ -46,7 +46,11 @@ class Repo:
         r = run_cli("--repo", self.repo, "audit", "--history", "--format", "json",
                     "--no-keyring", *args)
         assert r.code in (0, 1), r.stderr
-        return r.code, json.loads(r.stdout)
+        data = json.loads(r.stdout)
+        if "--fail-on" not in args:  # exit 1 exactly when a finding reaches the default (high)
+            assert r.code == int(any(f["severity"] in ("critical", "high")
+                                     for f in data["findings"])), data["findings"]
+        return r.code, data
 
 
 @pytest.fixture
