@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import re
 import shutil
@@ -35,6 +36,22 @@ from sopskit.recipient import normalise_fingerprint
 GPG_TIMEOUT = 60.0
 MIN_VERSION = (2, 2)
 Pinentry = Literal["agent", "error", "loopback"]
+
+
+class _OnlyWarnings(logging.Filter):
+    """python-gnupg logs what gpg prints at DEBUG (`chunk: ...` of stdout: an unwrapped
+    sops data key, an exported secret key; `export_keys result[:100]`): an application that
+    embeds sopskit with DEBUG logging would get key material in its log. Its warnings carry
+    gpg status lines only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+if not any(isinstance(f, _OnlyWarnings) for f in gnupg.logger.filters):
+    # a filter on the logger itself: dropped where it is made, whatever level or handler
+    # the application gives it or the root logger
+    gnupg.logger.addFilter(_OnlyWarnings())
 
 
 class _TimedGPG(gnupg.GPG):  # type: ignore[misc]

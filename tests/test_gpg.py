@@ -3,6 +3,7 @@ importing them, a generated key, the secret keys of a home, and a sops data key 
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -62,3 +63,25 @@ def test_export_secret_only_from_a_home_that_has_it(upstream_gpg: GpgHome,
     empty.mkdir(mode=0o700)
     assert gpg.export_secret(empty, UPSTREAM_FPS[0]) is None
     assert gpg.secret_fingerprints(empty) == frozenset()
+
+
+def test_python_gnupg_debug_logging_never_carries_key_material(
+        upstream_gpg: GpgHome, caplog: pytest.LogCaptureFixture) -> None:
+    """python-gnupg logs what gpg prints at DEBUG ('chunk: ...', 'export_keys result'):
+    an application that embeds sopskit with DEBUG logging must not get a data key or a
+    secret key in its log."""
+    caplog.set_level(logging.DEBUG)
+    text = (UPSTREAM / "example.yaml").read_text()
+    start = text.index("-----BEGIN PGP MESSAGE-----")
+    end = text.index("-----END PGP MESSAGE-----") + len("-----END PGP MESSAGE-----")
+    message = "\n".join(line.strip() for line in text[start:end].splitlines()) + "\n"
+    key = gpg.decrypt(upstream_gpg.path, message.encode())
+    exported = gpg.export_secret(upstream_gpg.path, UPSTREAM_FPS[0])
+    made = gpg.generate("bot <bot@example.invalid>")
+    assert key is not None and exported is not None
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    body = next(ln for ln in exported.splitlines()[1:] if ln and ":" not in ln)
+    made_body = next(ln for ln in made.secret_armor.splitlines()[1:] if ln and ":" not in ln)
+    for planted in (repr(key)[2:-1], key.hex(), body[:40], made_body[:40],
+                    "PRIVATE KEY BLOCK"):
+        assert planted not in logged
