@@ -135,7 +135,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Age
 def _check(repo: Path, *args: str) -> tuple[int, dict[str, object]]:
     done = run_cli("--repo", repo, "flux", "check", "--format", "json", *args)
     assert done.code in (0, 1), done.stderr
-    return done.code, json.loads(done.stdout)
+    report = json.loads(done.stdout)
+    assert done.code == int(bool(report["findings"])), report["findings"]  # 1 exactly with findings
+    return done.code, report
 
 
 def _found(report: dict[str, object]) -> set[tuple[str, str, str]]:
