@@ -68,3 +68,27 @@ def test_a_cache_with_a_garbled_body_is_read_again_not_a_crash(tmp_path: Path) -
     assert head_history(repo) == log_changes(repo)
     cache.write_bytes(zlib.compress(f"sopskit-history-v1 {head}\n".encode()))  # no commits
     assert head_history(repo) == log_changes(repo)
+
+
+def test_a_hit_is_read_from_the_cache_and_growth_reads_only_the_new_commits(
+        tmp_path: Path) -> None:
+    """Proof the cache is used (equal answers alone pass with no cache at all): a marked copy
+    of it (every commit time shifted) comes back as is on a hit, and after a new commit the
+    marked commits are kept and only the new one is read from git."""
+    import zlib
+    from dataclasses import replace
+
+    from sopskit.history.logcache import render
+
+    repo = _repo(tmp_path)
+    first = head_history(repo)
+    cache = repo / ".git" / CACHE_NAME
+    header = zlib.decompress(cache.read_bytes()).partition(b"\n")[0]
+    marked = [replace(c, time=c.time - 1000) for c in first]
+    assert marked != first
+    cache.write_bytes(zlib.compress(header + b"\n" + render(marked).encode()))
+    assert head_history(repo) == marked
+    write(repo, "b.txt", "two\n" * 40)
+    commit(repo, "edit b")
+    grown = head_history(repo)
+    assert grown[1:] == marked and grown[0] == log_changes(repo)[0]
