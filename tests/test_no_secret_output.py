@@ -90,3 +90,20 @@ def test_every_error_redacts_key_material(age: AgeKey) -> None:
     assert redact("AGE-SECRET-KEY-PQ-1QQQQ and age1abc") == \
         "<an age private key, not shown> and age1abc"
     assert os.environ.get("SOPS_AGE_KEY") is None
+
+
+def test_a_value_given_as_sops_set_takes_it_is_not_echoed(tmp_path: Path, age: AgeKey) -> None:
+    """`sops set FILE PATH VALUE` takes the value as an argument; `sopskit set` does not,
+    and click's "Got unexpected extra argument (VALUE)" would print the secret."""
+    plain = tmp_path / "app.env"
+    plain.write_text("A=1\n")
+    assert run_cli("encrypt", "-i", "--age", age.recipient, plain, cwd=tmp_path).code == 0
+    value = "Zq8vT3xLm9pRw2Yk-planted"
+    for args in (("set", plain, '["B"]', f'"{value}"'), ("unset", plain, '["A"]', value),
+                 ("decrypt", plain, value)):
+        done = run_cli(*args, cwd=tmp_path)
+        assert done.code == 2, done.stderr
+        assert value not in done.stderr + done.stdout
+        assert "unexpected extra argument" in done.stderr
+    assert "--value-stdin" in run_cli("set", plain, '["B"]', value, cwd=tmp_path).stderr
+    assert value not in plain.read_text()

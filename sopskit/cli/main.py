@@ -55,6 +55,19 @@ def refuse_private_key_arguments(args: list[str]) -> None:
                          "key file (--identity FILE); the value is not shown")
 
 
+# click's "Got unexpected extra argument (ARG ...)" quotes the arguments: after
+# `sops set FILE PATH VALUE` habits the extra one is a secret value
+_EXTRA_ARGUMENTS = "Got unexpected extra argument"
+
+
+def _extra_arguments(exc: click.UsageError) -> str:
+    """The mistake without the arguments (any may be a value)."""
+    name = exc.ctx.command.name if exc.ctx is not None else None
+    hint = ("; the value is read from --value-stdin, --value or a prompt, not from an "
+            "argument (sops set takes it as one)" if name == "set" else "")
+    return f"unexpected extra arguments (not shown: one may be a value){hint}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI and map every outcome to the exit-code table."""
     # A closed terminal (SIGHUP) or a CI timeout (SIGTERM) is handled like Ctrl-C, so every
@@ -79,7 +92,11 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         # click quotes the offending value ("'AGE-SECRET-KEY-1…' is not one of …")
         message = exc.format_message()
-        if redact(message) != message:
+        if isinstance(exc, click.UsageError) and message.startswith(_EXTRA_ARGUMENTS):
+            if exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True)
+            click.echo(f"sopskit: error: {_extra_arguments(exc)}", err=True)
+        elif redact(message) != message:
             click.echo(f"sopskit: error: {redact(message)}", err=True)
         else:
             exc.show()
