@@ -40,6 +40,9 @@ def _findings(repo: Path) -> list[tuple[str, str, str]]:
     res = run_cli("--repo", repo, "audit", "--format", "json", "--no-keyring",
                   "--max-data-key-age", "100000")
     doc = json.loads(res.stdout)
+    # exit 1 exactly when a finding reaches the default --fail-on high (the verdict CI reads)
+    assert res.code == int(any(f["severity"] in ("critical", "high") for f in doc["findings"])), \
+        (res.code, res.stderr)
     return sorted((f["path"], f["rule"], f["message"]) for f in doc["findings"])
 
 
