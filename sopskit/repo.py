@@ -27,16 +27,25 @@ def find_repo_root(start: Path) -> Path:
     return here
 
 
+def resolved(path: Path) -> Path:
+    """`path.resolve()`, with a loop of symbolic links as UnsafePathError (pathlib raises a
+    bare RuntimeError for it)."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise UnsafePathError("a loop of symbolic links", path=path) from None
+
+
 def inside(repo: Path, path: Path) -> Path:
     """`path` resolved (following symlinks); refuse it when it leaves `repo`."""
-    resolved = path.resolve()
+    resolved_path = resolved(path)
     root = repo.resolve()
-    if resolved != root and root not in resolved.parents:
+    if resolved_path != root and root not in resolved_path.parents:
         raise UnsafePathError(
             "path resolves outside the repository (symlink or ..); refusing to touch it",
             path=path,
         )
-    return resolved
+    return resolved_path
 
 
 def relative_posix(repo: Path, path: Path) -> str:
@@ -47,7 +56,7 @@ def relative_posix(repo: Path, path: Path) -> str:
 def is_inside(repo: Path, path: Path) -> bool:
     """Whether `path` (its directory resolved, the last component as named) lies in `repo`:
     true for a new file's name too."""
-    root, where = repo.resolve(), path.absolute().parent.resolve() / path.name
+    root, where = repo.resolve(), resolved(path.absolute().parent) / path.name
     return root == where or root in where.parents
 
 
@@ -58,7 +67,7 @@ def target(repo: Path, path: Path) -> Path:
     roots = {repo.absolute(), repo.resolve()}
     if any(r == absolute or r in absolute.parents for r in roots):
         return inside(repo, absolute)
-    return absolute.resolve()
+    return resolved(absolute)
 
 
 def display(repo: Path, path: Path) -> str:

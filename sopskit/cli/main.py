@@ -105,6 +105,11 @@ def main(argv: list[str] | None = None) -> None:
         # stdout closed early (e.g. `| head`): not an error worth a traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(int(ExitCode.OK))
+    except OSError as exc:
+        # the file system refused a path the library did not expect to fail (a name too long
+        # for the system, a loop of symlinks): the tool could not do its job, so exit 3
+        click.echo(f"sopskit: error: {os_error_line(exc)}", err=True)
+        sys.exit(int(ExitCode.OPERATIONAL))
     except Exception as exc:  # a bug: one line, no traceback (it could hold values)
         click.echo(f"sopskit: internal error ({type(exc).__name__}); please report it with"
                    " the command you ran", err=True)
@@ -112,3 +117,12 @@ def main(argv: list[str] | None = None) -> None:
             raise
         sys.exit(int(ExitCode.INTERNAL))
     sys.exit(int(code) if isinstance(code, int) else 0)
+
+
+def os_error_line(exc: OSError, limit: int = 80) -> str:
+    """`NAME: reason` for an OSError, the name cut after `limit` characters and redacted."""
+    name = str(exc.filename) if exc.filename is not None else ""
+    if len(name) > limit:
+        name = name[:limit] + "…"
+    reason = exc.strerror or type(exc).__name__
+    return redact(f"{name}: {reason}" if name else reason)
