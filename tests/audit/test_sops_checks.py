@@ -56,7 +56,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Age
 def _findings(repo: Path, *args: str) -> list[dict]:
     res = run_cli("--repo", repo, "audit", "--format", "json", *args)
     assert res.code in (0, 1), res.stderr
-    return json.loads(res.stdout)["findings"]
+    found: list[dict] = json.loads(res.stdout)["findings"]
+    if "--fail-on" not in args:
+        assert res.code == int(any(f["severity"] in ("critical", "high") for f in found)), \
+            (res.code, res.stderr)  # exit 1 exactly when a finding reaches --fail-on (default high)
+    return found
 
 
 def test_recipients_against_the_registry(world: tuple[Path, dict[str, AgeKey], str]) -> None:
