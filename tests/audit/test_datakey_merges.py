@@ -25,8 +25,11 @@ def _ago(days: int) -> str:
 def _stale(repo: Path, days: int) -> list[str]:
     res = run_cli("--repo", repo, "audit", "--format", "json", "--no-keyring",
                   "--max-data-key-age", str(days))
-    return [f["message"] for f in json.loads(res.stdout)["findings"]
-            if f["rule"] == "data-key-stale"]
+    everything = json.loads(res.stdout)["findings"]
+    # exit 1 exactly when a finding reaches the default --fail-on high (the verdict CI reads)
+    assert res.code == int(any(f["severity"] in ("critical", "high") for f in everything)), \
+        (res.code, res.stderr)
+    return [f["message"] for f in everything if f["rule"] == "data-key-stale"]
 
 
 def _merge(repo: Path, *args: str) -> None:
