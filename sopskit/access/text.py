@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sopskit.access.matrix import CELL_STATES, Matrix, cell
-from sopskit.review.render import printable
+from sopskit.printable import printable
 
 SYMBOL = {state: symbol for state, symbol, _ in CELL_STATES}
 

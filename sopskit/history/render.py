@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sopskit.history.exposure import STATUSES, Exposure
-from sopskit.review.render import printable
+from sopskit.printable import printable
 
 
 def exposure_text(result: Exposure) -> str:

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import asdict
 
+from sopskit.printable import printable
 from sopskit.review.diff import FileDiff, ValueChange
 
 _SIGN = {"added": "+", "removed": "-", "changed": "~", "re-encrypted": "=", "unknown": "?"}
@@ -60,14 +61,6 @@ def _title(diff: FileDiff) -> str:
     if diff.status == "renamed":
         return f"{diff.old_path} -> {diff.path} (renamed)"
     return f"{diff.path} ({diff.status})"
-
-
-def printable(text: str) -> str:
-    """A name for one line of a terminal or CI log: a newline or escape sequence in a key
-    or file name (the committer chose it) must not forge or hide report lines."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
 
 
 def text(diffs: list[FileDiff]) -> str:

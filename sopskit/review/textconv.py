@@ -16,8 +16,8 @@ import hashlib
 from sopskit.audit.fingerprint import secret_fingerprint
 from sopskit.errors import NoIdentityError, SopskitError
 from sopskit.identity.model import Identities
+from sopskit.printable import printable
 from sopskit.review.diff import FP_LENGTH, FP_RULE, leaf_paths
-from sopskit.review.render import printable
 from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.decrypt import decrypt_document, plain_tree
 from sopskit.sopsfile.document import SopsDocument, detect_format, parse

@@ -9,8 +9,8 @@ from shlex import quote
 from sopskit.engine.rekey.plan import Plan
 from sopskit.flux.decryption_secret import admin_keys, entry_name
 from sopskit.history.exposure import FileExposure, ValueExposure
+from sopskit.printable import printable
 from sopskit.registry.model import ALL_CLUSTERS, Key, Registry
-from sopskit.review.render import printable
 from sopskit.runbook.model import Step, Tracking
 from sopskit.runbook.places import SecretPlace
 from sopskit.runbook.simulate import secret_entries

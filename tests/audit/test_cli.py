@@ -136,3 +136,13 @@ def test_baseline_help_shows_its_own_usage(tmp_path: Path) -> None:
             f"Usage: sopskit audit baseline {sub} [OPTIONS] [PATHS]..."
     res = run_cli("--repo", tmp_path, "audit", "baseline", "update", "--bogus")
     assert res.code == 2 and "Usage: sopskit audit baseline update [OPTIONS]" in res.stderr
+
+
+def test_a_file_name_cannot_forge_report_lines(tmp_path: Path) -> None:
+    """A committer picks file names: a newline in one stays on the finding's own line."""
+    repo = new_repo(tmp_path / "r")
+    write(repo, "a\nFAKE  0 findings.yaml", "kind: Secret\nstringData:\n  password: Zr8kQ2mW9xLp4Tn7q\n")
+    done = run_cli("--repo", repo, "audit")
+    assert done.code == 1
+    assert "a\\nFAKE  0 findings.yaml" in done.stdout.splitlines()
+    assert not any(line.startswith("FAKE") for line in done.stdout.splitlines())

@@ -6,6 +6,7 @@ from itertools import groupby
 
 from sopskit.audit.finding import Finding, Severity
 from sopskit.audit.result import AuditResult
+from sopskit.printable import printable
 
 _COLOURS = {Severity.CRITICAL: "\x1b[1;35m", Severity.HIGH: "\x1b[1;31m",
             Severity.MEDIUM: "\x1b[33m", Severity.LOW: "\x1b[36m"}
@@ -15,10 +16,10 @@ _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
 def render(result: AuditResult, *, colour: bool = False) -> str:
     lines: list[str] = []
     for path, group in groupby(result.findings, key=lambda f: f.path):
-        lines.append(_paint(path, _BOLD, colour))
+        lines.append(_paint(printable(path), _BOLD, colour))
         lines.extend(_finding(f, colour) for f in group)
         lines.append("")
-    lines.extend(f"note: {n}" for n in result.notes)
+    lines.extend(f"note: {printable(n)}" for n in result.notes)
     lines.append(summary(result))
     return "\n".join(lines) + "\n"
 
@@ -29,7 +30,7 @@ def _finding(f: Finding, colour: bool) -> str:
     when = ""
     if f.commit is not None:
         when = f" [commit {f.commit[:12]}, {'still in' if f.in_tree else 'gone from'} the tree]"
-    return f"  {where}  {sev} {f.rule}: {f.message}{when}"
+    return f"  {where}  {sev} {f.rule}: {printable(f.message)}{when}"
 
 
 def _paint(text: str, code: str, colour: bool) -> str:
