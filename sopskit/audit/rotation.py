@@ -33,15 +33,17 @@ def stale(ages: dict[str, KeyAge], *, max_days: int, now: datetime) -> Iterator[
 
 def lower_bounds(ages: dict[str, KeyAge], *, max_days: int, now: datetime) -> str | None:
     """A note when history ends before some data keys were made (a shallow clone, e.g.
-    CI's `fetch-depth: 1`) and those files look young enough: their real age is unknown,
-    and a silent pass would read as "not stale"."""
+    CI's `fetch-depth: 1`, or old versions missing from the object store) and those files
+    look young enough: their real age is unknown, and a silent pass would read as "not
+    stale"."""
     cut = [a for a in ages.values() if a.at_least and a.days(now) <= max_days]
     if not cut:
         return None
     least = min(a.days(now) for a in cut)
-    return (f"data-key age of {len(cut)} sops file(s) unknown: this shallow clone's history "
-            f"starts after their data key was made (ages are at least {least} days); run "
-            "`git fetch --unshallow` to check them")
+    return (f"data-key age of {len(cut)} sops file(s) unknown: this clone's history is "
+            f"incomplete before their data key was made (shallow, or objects missing; ages "
+            f"are at least {least} days); run `git fetch --unshallow` (or re-clone) to check "
+            "them")
 
 
 def expiry(name: str, expires: date, *, path: str, line: int | None, today: date,

@@ -179,6 +179,8 @@ class _Versions:
         self.data: dict[str, bytes] = {}
         self._texts: dict[str, frozenset[bytes]] = {}
         self._keys: dict[str, bytes | None] = {}
+        # commits whose deleted files could not be read: an add there may be a move of one
+        self.unreadable_deletes: set[str] = set()
 
     def fetch(self, ids: set[str]) -> None:
         missing = sorted(i for i in ids if i not in self.data and i != ZERO)
@@ -195,6 +197,8 @@ class _Versions:
         sizes = blob_sizes(self.repo, [c.old_blob for c in gone if c.old_blob not in self.data])
         gone = [c for c in gone if c.old_blob in self.data or sizes.get(c.old_blob, 0) <= _PAIR_MAX]
         self.fetch({added.new_blob, *(c.old_blob for c in gone)})
+        if any(c.old_blob not in self.data for c in gone):
+            self.unreadable_deletes.add(commit.sha)
         mine = self.ciphertexts(added.new_blob)
         return next((c for c in gone if mine & self.ciphertexts(c.old_blob)), None)
 
@@ -237,6 +241,10 @@ def _added(versions: _Versions, step: Step, head: str, shallow: frozenset[str]) 
     if step.commit in shallow:
         return KeyAge(head, step.commit, step.time, method,
                       "the history of this shallow clone starts here", True, _then(step, head))
+    if step.commit in versions.unreadable_deletes:
+        return KeyAge(head, step.commit, step.time, method, "added where a file whose version "
+                      "is missing from the object store was deleted (perhaps this one, moved)",
+                      True, _then(step, head))
     return KeyAge(head, step.commit, step.time, method, "the file was added here", False,
                   _then(step, head))
 
@@ -257,6 +265,12 @@ def _decide(versions: _Versions, steps: list[Step], head: str,
         versions.fetch({step.old_blob, step.new_blob})  # after a jump: not in the batch
         if step.status == "A" or step.old_blob == ZERO:
             yield _added(versions, step, head, shallow)
+            return
+        if step.old_blob != ZERO and step.old_blob not in versions.data:
+            # the version before is gone from this clone (pruned, damaged): whether the key
+            # changed here cannot be told, and it is at least as old as this step
+            yield KeyAge(head, step.commit, step.time, INFERRED, "the version before is "
+                         "missing from this clone's object store", True, _then(step, head))
             return
         made = _made_here(versions, step, head)
         if made is None:

@@ -84,7 +84,7 @@ def test_a_shallow_clone_says_the_ages_it_cannot_know(tmp_path: Path, age: AgeKe
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
     res = run_cli("--repo", clone, "audit", "--no-keyring", "--max-data-key-age", "400")
-    assert "data-key age of 1 sops file(s) unknown: this shallow clone" in res.stdout + res.stderr
+    assert "data-key age of 1 sops file(s) unknown: this clone's history is incomplete" in res.stdout + res.stderr
     git(clone, "fetch", "-q", "--unshallow")
     assert len(_stale(clone, 400)) == 1 and "800 days ago" in _stale(clone, 400)[0]
 
