@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,8 +54,15 @@ def run(
     timeout: float = DEFAULT_TIMEOUT,
     cwd: Path | str | None = None,
     max_output: int | None = None,
+    spool: bool = False,
 ) -> Completed:
     """Run `args` to completion with exactly `env`, capturing stdout and stderr.
+
+    `spool`: stdout goes to an unlinked temporary file, read once the child is done. For a
+    large output written in many small pieces (`git log` flushes after every commit) this
+    spares a wake-up of ours per piece (a third of `git log --all --raw`'s wall time on a
+    history of 10,000 commits). Never for output that may hold a secret value: the file is
+    on disk while the child runs.
 
     Raises BinaryError when the program is missing, does not finish within `timeout`, or
     (with `max_output`) prints more than that many bytes on stdout or stderr: the child and
@@ -62,11 +70,26 @@ def run(
     amount of memory.
     """
     argv = tuple(str(a) for a in args)
+    if spool:
+        if max_output is not None:
+            raise ValueError("spool and max_output do not go together")
+        with tempfile.TemporaryFile() as sink:
+            done = _run(argv, env=env, input=input, timeout=timeout, cwd=cwd, max_output=None,
+                        sink=sink)
+            sink.seek(0)
+            return Completed(argv, done.returncode, sink.read(), done.stderr)
+    return _run(argv, env=env, input=input, timeout=timeout, cwd=cwd, max_output=max_output,
+                sink=None)
+
+
+def _run(argv: tuple[str, ...], *, env: Mapping[str, str], input: bytes | None,
+         timeout: float, cwd: Path | str | None, max_output: int | None,
+         sink: IO[bytes] | None) -> Completed:
     try:
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=sink if sink is not None else subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=dict(env),
             cwd=cwd,
