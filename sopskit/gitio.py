@@ -18,15 +18,15 @@ from sopskit.errors import InputError
 GIT_TIMEOUT = 120.0
 
 
-def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
+def git(repo: Path, *args: str, input: bytes | None = None, spool: bool = False) -> bytes:
     """Run git in `repo`; stdout. A failure is an InputError naming the command (git's
     first stderr line: paths and revisions, never file content); a missing git binary is
-    the BinaryError of process.run."""
+    the BinaryError of process.run. `spool`: see process.run (never for blob contents)."""
     env = process.base_env({"GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C",
                             **{k: os.environ[k] for k in ("HOME", "GIT_CONFIG_GLOBAL")
                                if k in os.environ}})
     done = process.run(["git", "-C", str(repo), *args], env=env, input=input,
-                       timeout=GIT_TIMEOUT)
+                       timeout=GIT_TIMEOUT, spool=spool)
     if done.returncode != 0:
         raise InputError(f"git {_subcommand(args)} failed: {_first_error(done.stderr)}"
                          f"{'' if done.stderr.strip() else done.returncode}", path=repo)
@@ -120,28 +120,60 @@ def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs
     brings in is listed by the commits merged; `merges`: a merge lists its changes against
     its first parent, so content made in the merge itself (a resolved conflict, an "evil
     merge") is seen too; `skip_dirs`: no file under a directory of one of these names, at
-    any depth (git leaves them out: a vendored tree can be most of a history's changes).
+    any depth, and no commit that changed nothing else.
     An empty repository gives []."""
     if not has_commits(repo, rev):
         return []
     args = ("--format=%x01%H %ct", *(["--diff-merges=first-parent"] if merges else []),
-            # a pathspec turns on history simplification, which hides a side branch whose
-            # merge left the paths as they were (a secret added, then removed, then merged)
-            *(["--full-history"] if skip_dirs else []),
             *(["--all"] if all_refs else []), "--end-of-options", rev,
-            *([f"^{exclude}"] if exclude else []), "--",
-            *(f":(exclude,glob)**/{_glob_literal(d)}/**" for d in sorted(skip_dirs)))
+            *([f"^{exclude}"] if exclude else []))
+    text = _log(repo, renames, args)
+    if skip_dirs and sum(text.count(f"{d}/".encode()) for d in skip_dirs) > _SKIP_BY_GIT:
+        # A vendored tree can be most of a history's changes (getsops/sops: 50 MB of log,
+        # 300,000 vendored changes): then git leaves them out. Not by default: a pathspec
+        # on every commit costs more than the whole log of a repository without one.
+        # A pathspec turns on history simplification, which hides a side branch whose
+        # merge left the paths as they were (a secret added, then removed, then merged).
+        text = _log(repo, renames, ("--full-history", *args, "--",
+                                    *(f":(exclude,glob)**/{_glob_literal(d)}/**"
+                                      for d in sorted(skip_dirs))))
+    commits = parse_log(text.decode("utf-8", "surrogateescape"))
+    return _without(commits, skip_dirs) if skip_dirs else commits
+
+
+_SKIP_BY_GIT = 20_000  # vendored changes in a log worth a second, filtered, `git log`
+
+
+def _log(repo: Path, renames: bool, args: tuple[str, ...]) -> bytes:
     try:
-        text = git(repo, "-c", "diff.renameLimit=5000", "log", "-z", "--raw", "--no-abbrev",
-                   "--root", "-M" if renames else "--no-renames", *args)
+        return git(repo, "-c", "diff.renameLimit=5000", "log", "-z", "--raw", "--no-abbrev",
+                   "--root", "-M" if renames else "--no-renames", *args, spool=True)
     except InputError:
         if not renames:
             raise
         # Rename detection reads blobs; a clone missing some (pruned, partial, damaged)
         # makes `git log -M` fatal. The history without renames is still true, only less
         # complete: a renamed file then starts its history at the rename.
-        text = git(repo, "log", "-z", "--raw", "--no-abbrev", "--root", "--no-renames", *args)
-    return parse_log(text.decode("utf-8", "surrogateescape"))
+        return git(repo, "log", "-z", "--raw", "--no-abbrev", "--root", "--no-renames", *args,
+                   spool=True)
+
+
+def _without(commits: list[Commit], skip_dirs: frozenset[str]) -> list[Commit]:
+    """The commits without their changes under a directory named in `skip_dirs` (a file
+    renamed out of one is added); a commit left with no change is left out (as a pathspec
+    makes git do)."""
+    out = []
+    for c in commits:
+        kept = tuple(ch if not _under(ch.old_path, skip_dirs)
+                     else FileChange("A", ch.path, ch.path, ZERO, ch.new_blob)
+                     for ch in c.changes if not _under(ch.path, skip_dirs))
+        if kept:
+            out.append(c if kept == c.changes else Commit(c.sha, c.time, kept))
+    return out
+
+
+def _under(path: str, dirs: frozenset[str]) -> bool:
+    return "/" in path and not dirs.isdisjoint(path.split("/")[:-1])
 
 
 def _glob_literal(name: str) -> str:

@@ -103,11 +103,12 @@ def resolve(repo: Path, rev: str) -> str:
         raise InputError(f"unknown revision {rev!r}", path=repo) from None
 
 
-def walk(repo: Path, *, since: str | None = None,
-         skip_dirs: frozenset[str] = frozenset()) -> History:
+def walk(repo: Path, *, since: str | None = None, skip_dirs: frozenset[str] = frozenset(),
+         renames: bool = True) -> History:
     """Every version written by the commits reachable from any ref (and HEAD), oldest
     first; with `since`, only the commits not reachable from it; none under a directory
-    named in `skip_dirs` (see gitio.log_changes)."""
+    named in `skip_dirs` (see gitio.log_changes). Without `renames` a move is a delete and
+    an add (cheaper: lineages are then cut at moves, which reading blobs does not need)."""
     history = History()
     exclude = resolve(repo, since) if since else None  # also refused in an empty repo
     start = _start(repo)
@@ -116,8 +117,7 @@ def walk(repo: Path, *, since: str | None = None,
     # a clone missing objects makes rename detection fatal: log_changes then walks
     # without renames (a renamed file's history starts at the rename)
     commits = gitio.log_changes(repo, rev=start, all_refs=True, merges=True,
-                                exclude=exclude,
-                                skip_dirs=skip_dirs)
+                                exclude=exclude, skip_dirs=skip_dirs, renames=renames)
     history.commits = len(commits)
     if cut := gitio.shallow_roots(repo):
         # a shallow clone has no older commits: what a key read there cannot be seen

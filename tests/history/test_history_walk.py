@@ -1,0 +1,91 @@
+"""The history walk of `audit --history`: vendored trees left out the same way whether git
+or sopskit filters them, no renames needed for the commit that introduced each blob, and
+the same findings from one process or several."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sopskit import gitio
+from sopskit.audit.scan import VENDORED, ScanSettings
+from sopskit.history import leaks, reader
+from tests.audit import fakes
+from tests.audit.repos import commit, new_repo, write
+from tests.helpers import git
+
+
+def _history(tmp_path: Path) -> Path:
+    repo = new_repo(tmp_path / "h")
+    write(repo, "apps/a/values.yaml", "db:\n  host: a\n")
+    write(repo, "vendor/dep/config.env", f"GITHUB_TOKEN={fakes.github()}\n")
+    write(repo, "lib/node_modules/x/index.js", "module.exports = 1\n")
+    commit(repo, "base with vendored trees")
+    write(repo, "vendor/dep/more.txt", "only vendored\n")
+    commit(repo, "vendored only")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "empty")
+    for folder in ("config", "apps/b"):
+        (repo / folder).mkdir(parents=True)
+    git(repo, "mv", "vendor/dep/config.env", "config/dep.env")  # out of vendor: an add
+    git(repo, "mv", "apps/a/values.yaml", "apps/b/values.yaml")  # a plain rename
+    commit(repo, "moves")
+    git(repo, "checkout", "-q", "-b", "side")
+    write(repo, "apps/b/values.yaml", f"db:\n  host: b\n  password: {fakes.password()}\n")
+    write(repo, "vendor/dep/side.txt", "side\n")
+    commit(repo, "side edit")
+    git(repo, "checkout", "-q", "main")
+    write(repo, "README.md", "main moves\n")
+    commit(repo, "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge side", "side")
+    return repo
+
+
+@pytest.mark.parametrize("renames", [True, False])
+def test_vendored_trees_left_out_alike_by_git_or_by_us(tmp_path: Path, renames: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _history(tmp_path)
+    ours = gitio.log_changes(repo, all_refs=True, merges=True, renames=renames,
+                             skip_dirs=VENDORED)
+    monkeypatch.setattr(gitio, "_SKIP_BY_GIT", -1)  # a pathspec for git, as for a large tree
+    by_git = gitio.log_changes(repo, all_refs=True, merges=True, renames=renames,
+                               skip_dirs=VENDORED)
+    assert ours == by_git
+    paths = {(ch.status, ch.old_path, ch.path) for c in ours for ch in c.changes}
+    assert not any("vendor/" in p or "node_modules/" in p for _, _, p in paths)
+    assert ("A", "config/dep.env", "config/dep.env") in paths  # moved out of vendor/
+    assert (("R", "apps/a/values.yaml", "apps/b/values.yaml") in paths) == renames
+    # the empty commit and the vendored-only one list nothing, as with a pathspec
+    assert len(ours) == len(gitio.log_changes(repo, all_refs=True, merges=True)) - 2
+
+
+def test_first_versions_need_no_renames(tmp_path: Path) -> None:
+    repo = _history(tmp_path)
+    (repo / "apps/c").mkdir()
+    git(repo, "mv", "apps/b/values.yaml", "apps/c/values.yaml")
+    write(repo, "apps/c/values.yaml", "db:\n  host: c\n")  # renamed and changed
+    commit(repo, "move and edit")
+
+    def first(renames: bool) -> dict[str, tuple[str, str]]:
+        walked = reader.walk(repo, skip_dirs=VENDORED, renames=renames)
+        return {b: (v.commit, v.path) for b, v in walked.blobs().items()}
+
+    assert first(False) == first(True)
+    assert len(first(False)) >= 5
+
+
+def test_workers_find_what_one_process_finds(tmp_path: Path) -> None:
+    from tests.audit.evasions import write_corpus
+
+    repo = new_repo(tmp_path / "corpus")
+    write_corpus(repo)
+    commit(repo, "corpus")
+    write(repo, "apps/extra.env", f"API_TOKEN={fakes.github()}\n")
+    commit(repo, "one more")
+    git(repo, "rm", "-rq", "apps")
+    commit(repo, "some gone")
+    one = leaks.scan_history(repo, ScanSettings(), jobs=1)
+    many = leaks.scan_history(repo, ScanSettings(), jobs=2)
+    assert one.findings == many.findings and len(one.findings) > 50
+    assert (one.blobs_scanned, one.skipped) == (many.blobs_scanned, many.skipped)
+    assert {f.in_tree for f in one.findings} == {True, False}
