@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from sopskit.audit import allow
@@ -62,9 +63,12 @@ def skip_reason(relpath: str, size: int, settings: ScanSettings) -> str | None:
 
 
 def scan_bytes(relpath: str, data: bytes, settings: ScanSettings,
-               secret_source: str | None = None) -> FileResult:
+               secret_source: str | None = None, *, located: str | None = None) -> FileResult:
     """Every check of one file's content (no git, no keys). `secret_source` ("env" or
-    "file"): a kustomize secretGenerator reads this file, so each value is a Secret's."""
+    "file"): a kustomize secretGenerator reads this file, so each value is a Secret's.
+    `located` (a commit, for `audit --history`): a value's fingerprint is that of its
+    place (`located`, the path, the rule, the line and its rank there), not of the value,
+    and costs no scrypt; `digests` still tell equal values apart."""
     reason = skip_reason(relpath, len(data), settings)
     data = _utf16_as_utf8(data)
     if reason is None and b"\x00" in data[:8192]:
@@ -95,13 +99,22 @@ def scan_bytes(relpath: str, data: bytes, settings: ScanSettings,
     if secret_source is not None and parsed is None:
         hits += kubernetes.source_values(src, secret_source)
     result.secret_sources = kubernetes.generator_sources(src)
-    merged = merge(hits)
-    result.findings = to_findings(src, merged)
-    kept = {f.fingerprint for f in result.findings}
-    for hit in merged:
-        if hit.secret and (fp := finding(relpath, hit).fingerprint) in kept:
-            result.digests[fp] = secret_digest(hit.secret)
+    kept = allowed(src, merge(hits))
+    result.findings = [finding(relpath, hit, located=located, rank=rank)
+                       for hit, rank in _ranked(kept)]
+    for hit, f in zip(kept, result.findings, strict=True):
+        if hit.secret:
+            result.digests[f.fingerprint] = secret_digest(hit.secret)
     return result
+
+
+def _ranked(hits: list[Hit]) -> Iterator[tuple[Hit, int]]:
+    """Each hit with its rank among the hits of its rule on its line (0, 1, ...)."""
+    seen: dict[tuple[str, int | None], int] = {}
+    for hit in hits:
+        rank = seen.get((hit.rule, hit.line), 0)
+        seen[(hit.rule, hit.line)] = rank + 1
+        yield hit, rank
 
 
 def _utf16_as_utf8(data: bytes) -> bytes:
@@ -180,22 +193,23 @@ def _same_secret(hit: Hit, kept: Hit) -> bool:
     return hit.secret in kept.secret or kept.secret in hit.secret
 
 
-def to_findings(src: Source, hits: list[Hit]) -> list[Finding]:
-    lines: list[str] | None = None
-    out = []
-    for hit in hits:
-        if hit.line is not None and "sopskit:" in src.text:
-            lines = lines if lines is not None else src.text.split("\n")
-            if allow.is_allowed(lines, hit.line, hit.rule):
-                continue
-        out.append(finding(src.path, hit))
-    return out
+def allowed(src: Source, hits: list[Hit]) -> list[Hit]:
+    """The hits that no inline allow (`# sopskit: allow RULE`) covers."""
+    if "sopskit:" not in src.text:
+        return hits
+    lines = src.text.split("\n")
+    return [hit for hit in hits
+            if hit.line is None or not allow.is_allowed(lines, hit.line, hit.rule)]
 
 
-def finding(path: str, hit: Hit) -> Finding:
+def finding(path: str, hit: Hit, *, located: str | None = None, rank: int = 0) -> Finding:
     r = rule(hit.rule)
-    fp = (secret_fingerprint(r.id, hit.secret) if hit.secret
-          else subject_fingerprint(r.id, path, hit.detail))
+    if not hit.secret:
+        fp = subject_fingerprint(r.id, path, hit.detail)
+    elif located is not None:
+        fp = subject_fingerprint(r.id, located, path, str(hit.line), str(rank))
+    else:
+        fp = secret_fingerprint(r.id, hit.secret)
     message = r.message(hit.detail) if hit.detail else r.title
     return Finding(path, hit.line, r.id, r.category, hit.severity or r.severity, message, fp)
 

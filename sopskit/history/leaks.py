@@ -6,6 +6,12 @@ many blobs hold it: the first commit (oldest) that introduced it and the path th
 whether a blob of today's tree (HEAD) still holds it. With a key that opens today's sops
 files, a historic plaintext value that is today's value of an encrypted secret is
 `plaintext-still-in-use`: rotating the file's keys does not hide what a clone can read.
+
+Fingerprints: a value today's tree holds keeps the tree audit's (scrypt of the value), so
+one baseline entry covers both audits; a value only history holds is fingerprinted by the
+place that leaked it (`scan_bytes(located=commit)`: rule, commit, path, line, rank), which
+reveals nothing of the value and costs no scrypt (docs/rules.md, "Fingerprints"). Values are
+told apart in memory by their SHA-256 (`FileResult.digests`), never shown or stored.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import multiprocessing
 import os
 import re
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,6 +45,8 @@ from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.mac import cipher_for, plain_leaves
 
 PARALLEL_MIN_BLOBS = 400
+_PARTS_PER_WORKER = 4
+_ITEM_COST = 2048  # bytes a blob "weighs" beyond its size when dealing (its fixed cost)
 _READ_BATCH = 2000  # blobs per `cat-file --batch`, and at most _READ_BYTES: bound the memory
 _READ_BYTES = 64 << 20
 
@@ -57,38 +65,69 @@ class _Seen:
     finding: Finding
     blobs: set[str]
     digest: str | None
+    oldest: str  # the blob of the oldest commit found to hold the value
+    in_tree: str | None = None  # the value's fingerprint, when today's tree holds it
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A blob to scan. `commit`: the oldest commit that wrote it, when today's tree does
+    not hold it: a value found only there is fingerprinted by that place (see the module
+    docstring); None for a blob of today's tree, fingerprinted as the tree audit does."""
+
+    blob: str
+    path: str  # where the oldest commit that wrote the blob put it
+    size: int
+    commit: str | None
+
+
+@dataclass
+class _Part:
+    """What a worker found in its blobs: only the blobs with findings come back."""
+
+    scanned: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    found: list[tuple[str, list[Finding], dict[str, str]]] = field(default_factory=list)
 
 
 def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None,
                  identities: Identities | None = None, jobs: int | None = None) -> HistoryScan:
     """One finding per plaintext value ever committed (inline allows applied, no
     baseline), oldest introduction first."""
-    # vendored trees are skipped by the scan anyway (skip_reason); leaving them to git
-    # spares reading and parsing their changes (getsops/sops: 50 MB of log, 44,000 blobs)
-    history = reader.walk(repo, since=since, skip_dirs=VENDORED)
+    # vendored trees are skipped by the scan anyway (skip_reason): leaving them out of the
+    # walk spares asking their sizes. No renames: a blob moved keeps its id, so the commit
+    # that introduced it is the same with or without them, and finding them costs git time.
+    history = reader.walk(repo, since=since, skip_dirs=VENDORED, renames=False)
     first = history.blobs()
     out = HistoryScan([], commits=history.commits, notes=list(history.notes))
-    todo = _in_scope(repo, first, settings, out.skipped)
-    seen: dict[tuple[str, str], _Seen] = {}
-    for blob, result in _scan(repo, todo, first, settings, jobs):
-        if result.skipped:
-            out.skipped[result.skipped] = out.skipped.get(result.skipped, 0) + 1
-            continue
-        out.blobs_scanned += 1
-        version = first[blob]
-        for f in result.findings:
-            if f.category != "plaintext":
-                continue  # structure checks of old sops files are not history's concern
-            key = (f.rule, f.fingerprint)
-            if key in seen:
-                seen[key].blobs.add(blob)
-            else:
-                seen[key] = _Seen(replace(f, commit=version.commit), {blob},
-                                  result.digests.get(f.fingerprint))
+    order = {blob: i for i, blob in enumerate(first)}  # oldest introduction first
     head = set(reader.tree(repo).values())
-    found = [replace(s.finding, in_tree=bool(s.blobs & head)) for s in seen.values()]
+    todo = _in_scope(repo, first, head, settings, out.skipped)
+    seen: dict[tuple[str, str], _Seen] = {}
+    for part in _scan(repo, todo, settings, jobs):
+        out.blobs_scanned += part.scanned
+        for reason, n in part.skipped.items():
+            out.skipped[reason] = out.skipped.get(reason, 0) + n
+        for blob, findings, digests in part.found:
+            for f in findings:
+                if f.category != "plaintext":
+                    continue  # structure checks of old sops files are not history's concern
+                digest = digests.get(f.fingerprint)
+                key = (f.rule, digest or f.fingerprint)  # one finding per value
+                known = seen.get(key)
+                if known is None:
+                    known = seen[key] = _Seen(replace(f, commit=first[blob].commit), set(),
+                                              digest, blob)
+                elif order[blob] < order[known.oldest]:
+                    known.finding, known.oldest = replace(f, commit=first[blob].commit), blob
+                known.blobs.add(blob)
+                if blob in head:  # scanned with the tree audit's fingerprints (_Item.commit)
+                    known.in_tree = f.fingerprint
+    ranked = sorted(seen.values(), key=lambda s: order[s.oldest])
+    found = [replace(s.finding, in_tree=s.in_tree is not None,
+                     fingerprint=s.in_tree or s.finding.fingerprint) for s in ranked]
     if identities is not None and not identities.empty:  # Identities is always truthy
-        found += still_in_use(repo, list(seen.values()), identities)
+        found += still_in_use(repo, ranked, identities)
     else:
         out.notes.append("plaintext-still-in-use not checked: no identity opens today's "
                          "sops files (pass --identity)")
@@ -96,9 +135,10 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
     return out
 
 
-def _in_scope(repo: Path, first: dict[str, reader.Version], settings: ScanSettings,
-              skipped: dict[str, int]) -> list[tuple[str, int]]:
-    """(blob, size) of the blobs to scan (vendored, too large and missing ones left out)."""
+def _in_scope(repo: Path, first: dict[str, reader.Version], head: set[str],
+              settings: ScanSettings, skipped: dict[str, int]) -> list[_Item]:
+    """The blobs to scan, in `first`'s order (vendored, too large and missing ones left
+    out)."""
     sizes = gitio.blob_sizes(repo, sorted(first))
     todo = []
     for blob, version in first.items():
@@ -106,54 +146,87 @@ def _in_scope(repo: Path, first: dict[str, reader.Version], settings: ScanSettin
         if reason is not None:
             skipped[reason] = skipped.get(reason, 0) + 1
         elif blob in sizes:
-            todo.append((blob, sizes[blob]))
+            todo.append(_Item(blob, version.path, sizes[blob],
+                              None if blob in head else version.commit))
     return todo
 
 
-def _batches(todo: list[tuple[str, int]]) -> Iterator[list[str]]:
-    """Blob ids in read batches of at most _READ_BATCH blobs and _READ_BYTES bytes."""
-    batch: list[str] = []
+def _batches(todo: list[_Item]) -> Iterator[list[_Item]]:
+    """Read batches of at most _READ_BATCH blobs and _READ_BYTES bytes."""
+    batch: list[_Item] = []
     size = 0
-    for blob, n in todo:
-        if batch and (len(batch) >= _READ_BATCH or size + n > _READ_BYTES):
+    for item in todo:
+        if batch and (len(batch) >= _READ_BATCH or size + item.size > _READ_BYTES):
             yield batch
             batch, size = [], 0
-        batch.append(blob)
-        size += n
+        batch.append(item)
+        size += item.size
     if batch:
         yield batch
 
 
-def _scan(repo: Path, todo: list[tuple[str, int]], first: dict[str, reader.Version],
-          settings: ScanSettings, jobs: int | None) -> Iterator[tuple[str, FileResult]]:
-    """(blob, result) for every blob, read in batches, scanned in workers when many. A
-    blob of the same shape as one already scanned (same path, same bytes but for sops
-    ciphertext: `shape`) takes that one's result: most versions of a sops file differ
-    from the last only in ciphertext, and the detectors never read ciphertext."""
+def _scan(repo: Path, todo: list[_Item], settings: ScanSettings,
+          jobs: int | None) -> Iterator[_Part]:
+    """The scan of every blob in parts, in worker processes when there are many. A worker
+    reads its own blobs (its own `git cat-file`), so no content crosses a process
+    boundary and reading overlaps scanning; the parts hold whole paths, so a worker
+    sees every version of its files and `shape` spares the same ones as one process."""
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    parallel = workers > 1 and (jobs is not None or len(todo) >= PARALLEL_MIN_BLOBS)
+    if workers <= 1 or (jobs is None and len(todo) < PARALLEL_MIN_BLOBS):
+        yield scan_part(repo, settings, todo)
+        return
     context = multiprocessing.get_context("fork" if os.name == "posix" else None)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context) if parallel else None
-    done: dict[bytes, FileResult] = {}
-    try:
-        for batch in _batches(todo):
-            data = gitio.read_blobs(repo, [(b, b) for b in batch])
-            shapes = {b: shape(first[b].path, data[b]) for b in batch}
-            fresh: dict[bytes, tuple[str, str, bytes]] = {}
-            for b in batch:
-                if shapes[b] not in done:
-                    fresh.setdefault(shapes[b], (b, first[b].path, data[b]))
-            items = list(fresh.values())
-            parts = ([scan_blobs(settings, items)] if pool is None
-                     else pool.map(scan_blobs, [settings] * workers, _deal(items, workers)))
-            for part in parts:
-                for blob, result in part:
-                    done[shapes[blob]] = result
-            for b in batch:
-                yield b, done[shapes[b]]
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(scan_part, repo, settings, part)
+                   for part in _deal(todo, workers * _PARTS_PER_WORKER)]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _deal(todo: list[_Item], parts: int) -> list[list[_Item]]:
+    """`todo` in at most `parts` parts of about equal bytes, every version of a path in
+    one part (in `todo`'s order), the largest paths placed first. Several parts per
+    worker: a worker that finishes early takes the next (costly blobs come in runs, a
+    whole directory of Secrets or the scrypt fingerprints of today's values, and fixed
+    halves left one worker idle)."""
+    by_path: dict[str, list[_Item]] = {}
+    for item in todo:
+        by_path.setdefault(item.path, []).append(item)
+    loads = [0] * parts
+    out: list[list[_Item]] = [[] for _ in range(parts)]
+    for items in sorted(by_path.values(), key=lambda g: -sum(i.size + _ITEM_COST for i in g)):
+        i = loads.index(min(loads))
+        out[i] += items
+        loads[i] += sum(item.size + _ITEM_COST for item in items)
+    return [part for part in out if part]
+
+
+def scan_part(repo: Path, settings: ScanSettings, items: list[_Item]) -> _Part:
+    """Read and scan `items`: a worker's unit of work. A blob of the same shape as one
+    already scanned (same path, same bytes but for sops ciphertext: `shape`) takes that
+    one's result: most versions of a sops file differ from the last only in ciphertext,
+    and the detectors never read ciphertext."""
+    part = _Part()
+    done: dict[tuple[bytes, bool], FileResult] = {}
+    for batch in _batches(items):
+        data = gitio.read_blobs(repo, [(item.blob, item.blob) for item in batch])
+        for item in batch:
+            key = (shape(item.path, data[item.blob]), item.commit is None)
+            result = done.get(key)
+            if result is None:
+                result = done[key] = scan_bytes(item.path, data[item.blob], settings,
+                                                located=item.commit)
+            if result.skipped:
+                part.skipped[result.skipped] = part.skipped.get(result.skipped, 0) + 1
+                continue
+            part.scanned += 1
+            if result.findings:
+                part.found.append((item.blob, result.findings, result.digests))
+    return part
 
 
 # sops' encrypted value (sops-format.md 2.1: ENC[AES256_GCM,data:,iv:,tag:,type:]) and the
@@ -184,21 +257,6 @@ def shape(path: str, data: bytes) -> bytes:
     ciphertext, wrapped data keys and timestamps masked (a digest of it)."""
     masked = _CIPHERTEXT.sub(_mask, data) if b"ENC[" in data or b"-----BEGIN" in data else data
     return hashlib.sha256(path.encode("utf-8", "surrogateescape") + b"\0" + masked).digest()
-
-
-def _deal(items: list[tuple[str, str, bytes]],
-          workers: int) -> list[list[tuple[str, str, bytes]]]:
-    """The batch dealt round-robin, one hand per worker: the costly blobs (those with
-    findings, each new secret a ~20 ms scrypt fingerprint) come in runs (one commit adds
-    a whole directory), and consecutive slices gave a whole run to one worker while the
-    others sat idle."""
-    return [items[i::workers] for i in range(workers) if items[i::workers]]
-
-
-def scan_blobs(settings: ScanSettings,
-               items: list[tuple[str, str, bytes]]) -> list[tuple[str, FileResult]]:
-    """Scan (blob, path, content) items: a worker's unit of work."""
-    return [(blob, scan_bytes(path, data, settings)) for blob, path, data in items]
 
 
 def today_values(repo: Path, identities: Identities) -> dict[str, tuple[str, str]]:
