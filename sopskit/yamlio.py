@@ -104,7 +104,7 @@ def _precheck(text: str, path: str) -> None:
     aliased object rather than copying it, but every walk over the result (a detector, the
     registry schema) would expand a bomb again. Text with no `*` has no alias, and a low
     nesting bound needs no check, so plain files pay nothing."""
-    if "*" in text or _nesting_bound(text) > MAX_C_NESTING:
+    if _may_alias(text) or _nesting_bound(text) > MAX_C_NESTING:
         compose_all(text, path=path)
 
 
@@ -133,10 +133,17 @@ def compose_all(text: str, *, path: str) -> list[Any]:
         raise _input_error(exc, path, text) from None
     except RecursionError:
         raise _too_deep(path, None) from None
-    if "*" in text:  # without an alias nothing expands, and the depth is bounded above
+    if _may_alias(text):  # without an alias nothing expands, and the depth is bounded above
         for doc in docs:
             _check_expansion(doc, path)
     return docs
+
+
+def _may_alias(text: str) -> bool:
+    """Whether `text` may hold an alias: a `*` and an anchor's `&` (an alias names an anchor
+    of its document; the composer refuses one that names none). A `*` alone is common (cron
+    schedules, globs) and walking the graph for nothing was most of some files' parse."""
+    return "*" in text and "&" in text
 
 
 # go-yaml v3 (parserc.go) stops at 10,000 levels; the walks over a document here recurse in
