@@ -60,7 +60,7 @@ def is_candidate(text: str) -> bool:
 
 
 def detect(src: Source) -> Iterator[Hit]:
-    if not is_candidate(src.text):
+    if not is_candidate(src.text) or not _may_hold_values(src.text):
         return
     template = filekind.is_template_name(src.path)
     unparsed: list[tuple[int, str]] = []
@@ -98,6 +98,18 @@ def _documents(src: Source, unparsed: list[tuple[int, str]] | None = None) -> li
             if unparsed is not None:
                 unparsed.append((lines_before + 1, part))
     return docs
+
+
+# A key that parses to `data` or `stringData` is written so (a quote, a tag, an anchor or a
+# `{`, `,` or space before it, never a letter: `metadata`), unless escapes or a `\` line
+# continuation spell it; a value is reported only under one (or a generator literal). Most
+# candidates are HelmReleases whose `valuesFrom` names a Secret: composing them found nothing.
+_FIELD_WORD = re2.compile(rb"(?:^|[^A-Za-z0-9_.\-])(?:data|stringData)(?:[^A-Za-z0-9_.\-]|$)")
+
+
+def _may_hold_values(text: str) -> bool:
+    return ("\\" in text or "secretGenerator" in text
+            or _FIELD_WORD.search(text.encode("utf-8", "surrogatepass")) is not None)
 
 
 _YAML_NAME = re.compile(r"\.ya?ml(?:\.[A-Za-z0-9]+)?$", re.I)
