@@ -9,6 +9,7 @@ user's identity still apply.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,11 +125,57 @@ def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs
     An empty repository gives []."""
     if not has_commits(repo, rev):
         return []
+    text, vendored = _log_text(repo, renames=renames, rev=rev, all_refs=all_refs,
+                               exclude=exclude, merges=merges, skip_dirs=skip_dirs)
+    commits = parse_log(text.decode("utf-8", "surrogateescape"))
+    if vendored:
+        return _without(commits, skip_dirs)
+    return [c for c in commits if c.changes] if skip_dirs else commits
+
+
+BlobLog = list[tuple[str, int, list[tuple[str, str]]]]  # (commit, time, [(path, blob)])
+
+
+def log_blobs(repo: Path, *, rev: str = "HEAD", all_refs: bool = False,
+              exclude: str | None = None, merges: bool = False,
+              skip_dirs: frozenset[str] = frozenset()) -> BlobLog:
+    """`log_changes` without renames, lean: (commit, time, [(path, new blob id)]) newest
+    first, a deletion with the ZERO id. For reading every blob a history wrote, where
+    building a FileChange per change was most of the walk."""
+    if not has_commits(repo, rev):
+        return []
+    text, vendored = _log_text(repo, renames=False, rev=rev, all_refs=all_refs,
+                               exclude=exclude, merges=merges, skip_dirs=skip_dirs)
+    out: BlobLog = []
+    changes: list[tuple[str, str]] = []
+    for m in _RAW_RECORD.finditer(text):
+        sha, when, blob, path = m.groups()
+        if sha is not None:
+            changes = []
+            out.append((sha.decode(), int(when or 0), changes))
+        elif out:
+            name = path.decode("utf-8", "surrogateescape")
+            if not (vendored and _under(name, skip_dirs)):
+                changes.append((name, blob.decode()))
+    return [c for c in out if c[2]] if skip_dirs else out
+
+
+# `log -z --raw --no-renames --format=%x01%H %ct`: a commit header, or one change (old and
+# new mode, old and new blob id, status without a score) and its one path
+_RAW_RECORD = re.compile(rb"\x01([0-9a-f]+) (\d*)\0"
+                         rb"|\n?:[0-7]+ [0-7]+ [0-9a-f]+ ([0-9a-f]+) [AMDTUX]\0([^\0]*)\0")
+
+
+def _log_text(repo: Path, *, renames: bool, rev: str, all_refs: bool, exclude: str | None,
+              merges: bool, skip_dirs: frozenset[str]) -> tuple[bytes, bool]:
+    """The raw log, and whether paths under `skip_dirs` are still in it (then the caller
+    leaves them out; git does when they are many)."""
     args = ("--format=%x01%H %ct", *(["--diff-merges=first-parent"] if merges else []),
             *(["--all"] if all_refs else []), "--end-of-options", rev,
             *([f"^{exclude}"] if exclude else []))
     text = _log(repo, renames, args)
-    if skip_dirs and sum(text.count(f"{d}/".encode()) for d in skip_dirs) > _SKIP_BY_GIT:
+    vendored = sum(text.count(f"{d}/".encode()) for d in skip_dirs)
+    if vendored > _SKIP_BY_GIT:
         # A vendored tree can be most of a history's changes (getsops/sops: 50 MB of log,
         # 300,000 vendored changes): then git leaves them out. Not by default: a pathspec
         # on every commit costs more than the whole log of a repository without one.
@@ -137,8 +184,8 @@ def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs
         text = _log(repo, renames, ("--full-history", *args, "--",
                                     *(f":(exclude,glob)**/{_glob_literal(d)}/**"
                                       for d in sorted(skip_dirs))))
-    commits = parse_log(text.decode("utf-8", "surrogateescape"))
-    return _without(commits, skip_dirs) if skip_dirs else commits
+    # the filtered log may still name a `vendor/` (a file named so): filter it alike
+    return text, vendored > 0
 
 
 _SKIP_BY_GIT = 20_000  # vendored changes in a log worth a second, filtered, `git log`

@@ -96,10 +96,11 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
     baseline), oldest introduction first."""
     # vendored trees are skipped by the scan anyway (skip_reason): leaving them out of the
     # walk spares asking their sizes. No renames: a blob moved keeps its id, so the commit
-    # that introduced it is the same with or without them, and finding them costs git time.
-    history = reader.walk(repo, since=since, skip_dirs=VENDORED, renames=False)
-    first = history.blobs()
-    out = HistoryScan([], commits=history.commits, notes=list(history.notes))
+    # that introduced it is the same with or without them, and finding them costs git time
+    # (tests/history/test_history_walk.py).
+    walked = reader.first_versions(repo, since=since, skip_dirs=VENDORED)
+    first = walked.blobs
+    out = HistoryScan([], commits=walked.commits, notes=walked.notes)
     order = {blob: i for i, blob in enumerate(first)}  # oldest introduction first
     head = set(reader.tree(repo).values())
     todo = _in_scope(repo, first, head, settings, out.skipped)

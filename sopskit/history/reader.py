@@ -110,19 +110,15 @@ def walk(repo: Path, *, since: str | None = None, skip_dirs: frozenset[str] = fr
     named in `skip_dirs` (see gitio.log_changes). Without `renames` a move is a delete and
     an add (cheaper: lineages are then cut at moves, which reading blobs does not need)."""
     history = History()
-    exclude = resolve(repo, since) if since else None  # also refused in an empty repo
-    start = _start(repo)
-    if start is None:
+    bounds = _bounds(repo, since, history.notes)
+    if bounds is None:
         return history
+    start, exclude = bounds
     # a clone missing objects makes rename detection fatal: log_changes then walks
     # without renames (a renamed file's history starts at the rename)
     commits = gitio.log_changes(repo, rev=start, all_refs=True, merges=True,
                                 exclude=exclude, skip_dirs=skip_dirs, renames=renames)
     history.commits = len(commits)
-    if cut := gitio.shallow_roots(repo):
-        # a shallow clone has no older commits: what a key read there cannot be seen
-        history.notes.append(f"shallow clone: history is cut at {len(cut)} commit(s), "
-                             "older versions are not read (git fetch --unshallow)")
     # newest first from git; a stable sort by time keeps git's order reversed for ties
     for c in sorted(reversed(commits), key=lambda c: c.time):
         for change in c.changes:
@@ -136,6 +132,47 @@ def walk(repo: Path, *, since: str | None = None, skip_dirs: frozenset[str] = fr
                 c.sha, c.time, change.path, change.new_blob,
                 renamed_from=change.old_path if change.status == "R" else None, line=line))
     return history
+
+
+@dataclass
+class FirstVersions:
+    """blob id -> the oldest version that wrote it, what `walk(renames=False).blobs()`
+    gives, read without building the history (the commits walked, and notes)."""
+
+    blobs: dict[str, Version]
+    commits: int
+    notes: list[str]
+
+
+def first_versions(repo: Path, *, since: str | None = None,
+                   skip_dirs: frozenset[str] = frozenset()) -> FirstVersions:
+    out = FirstVersions({}, 0, [])
+    bounds = _bounds(repo, since, out.notes)
+    if bounds is None:
+        return out
+    start, exclude = bounds
+    commits = gitio.log_blobs(repo, rev=start, all_refs=True, merges=True, exclude=exclude,
+                              skip_dirs=skip_dirs)
+    out.commits = len(commits)
+    for sha, when, changes in sorted(reversed(commits), key=lambda c: c[1]):
+        for path, blob in changes:
+            if blob != ZERO and blob not in out.blobs:
+                out.blobs[blob] = Version(sha, when, path, blob)
+    return out
+
+
+def _bounds(repo: Path, since: str | None, notes: list[str]) -> tuple[str, str | None] | None:
+    """Where a walk of all refs starts and the commit it excludes (`since`); None without
+    any commit. A shallow clone adds a note."""
+    exclude = resolve(repo, since) if since else None  # also refused in an empty repo
+    start = _start(repo)
+    if start is None:
+        return None
+    if cut := gitio.shallow_roots(repo):
+        # a shallow clone has no older commits: what a key read there cannot be seen
+        notes.append(f"shallow clone: history is cut at {len(cut)} commit(s), "
+                     "older versions are not read (git fetch --unshallow)")
+    return start, exclude
 
 
 def _start(repo: Path) -> str | None:

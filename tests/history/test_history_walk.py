@@ -89,3 +89,23 @@ def test_workers_find_what_one_process_finds(tmp_path: Path) -> None:
     assert one.findings == many.findings and len(one.findings) > 50
     assert (one.blobs_scanned, one.skipped) == (many.blobs_scanned, many.skipped)
     assert {f.in_tree for f in one.findings} == {True, False}
+
+
+def test_first_versions_as_the_walk_gives_them(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lean reader of `audit --history` gives what the full walk gives, commits and all,
+    whether git or sopskit leaves the vendored trees out."""
+    repo = _history(tmp_path)
+    git(repo, "rm", "-q", "README.md")
+    commit(repo, "a deletion")
+    for threshold in (gitio._SKIP_BY_GIT, -1):
+        monkeypatch.setattr(gitio, "_SKIP_BY_GIT", threshold)
+        walked = reader.walk(repo, skip_dirs=VENDORED, renames=False)
+        lean = reader.first_versions(repo, skip_dirs=VENDORED)
+        def place(blobs: dict[str, reader.Version]) -> dict[str, tuple[str, int, str]]:
+            return {b: (v.commit, v.time, v.path) for b, v in blobs.items()}
+
+        assert place(lean.blobs) == place(walked.blobs()) and lean.commits == walked.commits
+        assert (lean.commits, len(lean.blobs)) == (6, 4)
+        since = reader.first_versions(repo, skip_dirs=VENDORED, since="HEAD~1")
+        assert since.commits == 1 and since.blobs == {}
