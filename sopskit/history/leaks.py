@@ -46,7 +46,6 @@ from sopskit.sopsfile.mac import cipher_for, plain_leaves
 
 PARALLEL_MIN_BLOBS = 400
 _PARTS_PER_WORKER = 4
-_ITEM_COST = 2048  # bytes a blob "weighs" beyond its size when dealing (its fixed cost)
 _READ_BATCH = 2000  # blobs per `cat-file --batch`, and at most _READ_BYTES: bound the memory
 _READ_BYTES = 64 << 20
 
@@ -77,7 +76,6 @@ class _Item:
 
     blob: str
     path: str  # where the oldest commit that wrote the blob put it
-    size: int
     commit: str | None
 
 
@@ -103,7 +101,7 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
     out = HistoryScan([], commits=walked.commits, notes=walked.notes)
     order = {blob: i for i, blob in enumerate(first)}  # oldest introduction first
     head = set(reader.tree(repo).values())
-    todo = _in_scope(repo, first, head, settings, out.skipped)
+    todo = _in_scope(first, head, settings, out.skipped)
     seen: dict[tuple[str, str], _Seen] = {}
     for part in _scan(repo, todo, settings, jobs):
         out.blobs_scanned += part.scanned
@@ -136,32 +134,30 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
     return out
 
 
-def _in_scope(repo: Path, first: dict[str, reader.Version], head: set[str],
-              settings: ScanSettings, skipped: dict[str, int]) -> list[_Item]:
-    """The blobs to scan, in `first`'s order (vendored, too large and missing ones left
-    out)."""
-    sizes = gitio.blob_sizes(repo, sorted(first))
+def _in_scope(first: dict[str, reader.Version], head: set[str], settings: ScanSettings,
+              skipped: dict[str, int]) -> list[_Item]:
+    """The blobs to scan, in `first`'s order (vendored ones left out; the workers leave out
+    the too large and the missing, whose sizes they ask)."""
     todo = []
     for blob, version in first.items():
-        reason = skip_reason(version.path, sizes.get(blob, 0), settings)
+        reason = skip_reason(version.path, 0, settings)
         if reason is not None:
             skipped[reason] = skipped.get(reason, 0) + 1
-        elif blob in sizes:
-            todo.append(_Item(blob, version.path, sizes[blob],
-                              None if blob in head else version.commit))
+        else:
+            todo.append(_Item(blob, version.path, None if blob in head else version.commit))
     return todo
 
 
-def _batches(todo: list[_Item]) -> Iterator[list[_Item]]:
+def _batches(sized: list[tuple[_Item, int]]) -> Iterator[list[_Item]]:
     """Read batches of at most _READ_BATCH blobs and _READ_BYTES bytes."""
     batch: list[_Item] = []
-    size = 0
-    for item in todo:
-        if batch and (len(batch) >= _READ_BATCH or size + item.size > _READ_BYTES):
+    total = 0
+    for item, size in sized:
+        if batch and (len(batch) >= _READ_BATCH or total + size > _READ_BYTES):
             yield batch
-            batch, size = [], 0
+            batch, total = [], 0
         batch.append(item)
-        size += item.size
+        total += size
     if batch:
         yield batch
 
@@ -189,9 +185,9 @@ def _scan(repo: Path, todo: list[_Item], settings: ScanSettings,
 
 
 def _deal(todo: list[_Item], parts: int) -> list[list[_Item]]:
-    """`todo` in at most `parts` parts of about equal bytes, every version of a path in
-    one part (in `todo`'s order), the largest paths placed first. Several parts per
-    worker: a worker that finishes early takes the next (costly blobs come in runs, a
+    """`todo` in at most `parts` parts of about as many blobs, every version of a path in
+    one part (in `todo`'s order), the paths with most versions placed first. Several parts
+    per worker: a worker that finishes early takes the next (costly blobs come in runs, a
     whole directory of Secrets or the scrypt fingerprints of today's values, and fixed
     halves left one worker idle)."""
     by_path: dict[str, list[_Item]] = {}
@@ -199,11 +195,31 @@ def _deal(todo: list[_Item], parts: int) -> list[list[_Item]]:
         by_path.setdefault(item.path, []).append(item)
     loads = [0] * parts
     out: list[list[_Item]] = [[] for _ in range(parts)]
-    for items in sorted(by_path.values(), key=lambda g: -sum(i.size + _ITEM_COST for i in g)):
+    for items in sorted(by_path.values(), key=len, reverse=True):
         i = loads.index(min(loads))
         out[i] += items
-        loads[i] += sum(item.size + _ITEM_COST for item in items)
+        loads[i] += len(items)
     return [part for part in out if part]
+
+
+def _sized(repo: Path, settings: ScanSettings, items: list[_Item],
+           part: _Part) -> list[tuple[_Item, int]]:
+    """`items` with their sizes, without the blobs too large to scan (counted in `part`)
+    and those missing from the object store (a partial or damaged clone)."""
+    out = []
+    for i in range(0, len(items), _READ_BATCH):
+        chunk = items[i:i + _READ_BATCH]
+        sizes = gitio.blob_sizes(repo, [item.blob for item in chunk])
+        for item in chunk:
+            size = sizes.get(item.blob)
+            if size is None:
+                continue
+            reason = skip_reason(item.path, size, settings)
+            if reason is not None:
+                part.skipped[reason] = part.skipped.get(reason, 0) + 1
+            else:
+                out.append((item, size))
+    return out
 
 
 def scan_part(repo: Path, settings: ScanSettings, items: list[_Item]) -> _Part:
@@ -213,7 +229,7 @@ def scan_part(repo: Path, settings: ScanSettings, items: list[_Item]) -> _Part:
     and the detectors never read ciphertext."""
     part = _Part()
     done: dict[tuple[bytes, bool], FileResult] = {}
-    for batch in _batches(items):
+    for batch in _batches(_sized(repo, settings, items, part)):
         data = gitio.read_blobs(repo, [(item.blob, item.blob) for item in batch])
         for item in batch:
             key = (shape(item.path, data[item.blob]), item.commit is None)
