@@ -102,6 +102,11 @@ _LITERALS = frozenset(n for p in PATTERNS for n in (*p.needles, *p.also_needs))
 _PREFILTERS = {p.rule: p.prefilter for p in PATTERNS if p.prefilter}
 _OWN = _LITERALS | frozenset(_PREFILTERS)
 needles.register(_LITERALS, _PREFILTERS)
+# needle (or prefilter name) -> the patterns it opens, by their index in PATTERNS
+_OPENS: dict[str, tuple[int, ...]] = {}
+for _i, _p in enumerate(PATTERNS):
+    for _n in (_p.rule,) if _p.prefilter else _p.needles:
+        _OPENS[_n] = (*_OPENS.get(_n, ()), _i)
 
 
 def detect(src: Source) -> Iterator[Hit]:
@@ -109,9 +114,10 @@ def detect(src: Source) -> Iterator[Hit]:
     present = needles.present(src)
     if not present:
         return
-    for p in PATTERNS:
-        if (p.rule not in present) if p.prefilter else present.isdisjoint(p.needles):
-            continue
+    # the patterns a present needle opens, in PATTERNS' order (most files hold the needles
+    # of one or two: `://`, `token:`; going through all of them cost more than the search)
+    for i in sorted({i for n in present for i in _OPENS.get(n, ())}):
+        p = PATTERNS[i]
         if p.also_needs and not present.issuperset(p.also_needs):
             continue
         for m in p.regex.finditer(text):
