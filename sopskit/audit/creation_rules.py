@@ -110,12 +110,18 @@ class ConfigChecks:
     problems: list[Finding] = field(default_factory=list)
 
     def config(self, path: Path) -> SopsConfig | None:
+        """The parsed config (None when sops cannot read it at all); a path_regex sops
+        cannot compile is reported here too, whether a file reaches its rule yet or not."""
         if path not in self.configs:
             try:
-                self.configs[path] = SopsConfig.load(path)
+                config = SopsConfig.load(path)
             except (ConfigError, InputError) as exc:
                 self.configs[path] = None
                 self._invalid(path, exc.message)
+            else:
+                self.configs[path] = config
+                for error in config.regex_errors():
+                    self._invalid(path, error.message)
         return self.configs[path]
 
     def _invalid(self, config: Path, message: str) -> None:

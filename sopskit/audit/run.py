@@ -26,7 +26,7 @@ from sopskit.identity.model import Identities
 from sopskit.registry.locate import registry_path
 from sopskit.registry.model import Registry
 from sopskit.registry.resolve import resolve_or_none
-from sopskit.registry.sops_config import nearest_config, rule_of
+from sopskit.registry.sops_config import CONFIG_NAME, nearest_config, rule_of
 from sopskit.repo import display, is_git_repo
 
 PARALLEL_MIN_FILES = 400  # below this, starting workers costs more than it saves
@@ -138,7 +138,9 @@ def collect(options: AuditOptions) -> Collected:
     results = _secret_sources(files, settings, _scan(files, settings, options.jobs))
     sops_files = [r for r in results if r.sops is not None]
     findings = [f for r in results for f in r.findings]
-    findings += _sops_checks(ctx, files, sops_files)
+    configs = [r.path for r in results if r.path.rsplit("/", 1)[-1] == CONFIG_NAME
+               and not r.skipped]
+    findings += _sops_checks(ctx, files, sops_files, configs)
     if not (options.staged or options.since):
         findings += _repo_checks(ctx)
         findings += _delivery(ctx, results)
@@ -231,13 +233,13 @@ def _scan_disk(rel: str, path: Path, settings: ScanSettings) -> FileResult:
     return result
 
 
-def _sops_checks(ctx: _Context, files: scope.Scope,
-                 sops_files: list[FileResult]) -> list[Finding]:
+def _sops_checks(ctx: _Context, files: scope.Scope, sops_files: list[FileResult],
+                 configs: list[str]) -> list[Finding]:
     out: list[Finding] = []
     if ctx.registry is not None:
         out += _registry_rules(ctx, sops_files)
     elif ctx.registry_rel is None:
-        out += _config_rules(ctx, sops_files)
+        out += _config_rules(ctx, sops_files, configs)
     out += _keyed_integrity(ctx, files, sops_files)
     if not ctx.options.staged and is_git_repo(ctx.options.repo):
         out += _rotation(ctx, [r.path for r in sops_files])
@@ -256,11 +258,16 @@ def _registry_rules(ctx: _Context, sops_files: list[FileResult]) -> Iterator[Fin
             yield from creation_rules.structure(r.path, r.sops, rule_of(resolution))
 
 
-def _config_rules(ctx: _Context, sops_files: list[FileResult]) -> list[Finding]:
-    """No registry: every sops file against the `.sops.yaml` rule sops would pick."""
-    if not sops_files:
-        return []
+def _config_rules(ctx: _Context, sops_files: list[FileResult],
+                  configs: list[str]) -> list[Finding]:
+    """No registry: every sops file against the `.sops.yaml` rule sops would pick, and
+    every `.sops.yaml` in scope that sops cannot read, used by a file or not (the next
+    `sops -e` in its directory fails)."""
     checks = creation_rules.ConfigChecks(ctx.options.repo)
+    for rel in configs:
+        checks.config(ctx.options.repo / rel)
+    if not sops_files:
+        return checks.problems
     if not any(nearest_config(checks.repo, r.path) for r in sops_files):
         ctx.notes.append("no key registry (keys/registry.yaml) and no .sops.yaml: "
                          "recipients not checked")

@@ -294,6 +294,17 @@ class SopsConfig:
         except ValueError:
             return str(absolute)
 
+    def regex_errors(self) -> list[ConfigError]:
+        """The creation rules whose `path_regex` sops cannot compile: sops fails on each
+        file that reaches one, the error `match` raises for it."""
+        out = []
+        for entry in self.rules:
+            try:
+                _search(entry.path_regex, "", self.path, entry.index)
+            except ConfigError as exc:
+                out.append(exc)
+        return out
+
     def match(self, target: Path) -> ConfigRule | None:
         """The creation rule sops picks for `target`: the first whose `path_regex` matches
         (ConfigError for an invalid regex met on the way, as sops fails there too)."""

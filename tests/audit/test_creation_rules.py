@@ -240,3 +240,26 @@ def test_rules_real_sops_refuses_are_not_compared_with(tmp_path: Path) -> None:
     found = _findings(repo)
     assert _rules(found) == [(".sops.yaml", "sops-config-invalid")]
     assert "key_groups[0].age must be a list" in found[0][2]
+
+
+def test_an_unusable_config_no_file_uses_is_reported(tmp_path: Path) -> None:
+    """A `.sops.yaml` that sops cannot read is a finding even when no sops file is under
+    it yet (the next `sops -e` there fails), and in a repository with no sops file at all;
+    in a PATH-narrowed audit only when it is in scope."""
+    admin, flux = age_key(), age_key()
+    repo = new_repo(tmp_path / "r")
+    write(repo, "apps/.sops.yaml", "creation_rules:\n  - path_regex: '(unclosed'\n"
+          f"    age: {admin.recipient}\n")
+    write(repo, "apps/new.yaml", "token: abc\n")
+    refused = run_sops("-e", "new.yaml", env={}, cwd=repo / "apps")
+    assert refused.returncode != 0  # sops agrees: the config is unusable
+    (repo / "apps/new.yaml").unlink()
+    commit(repo)
+    assert _rules(_findings(repo)) == [("apps/.sops.yaml", "sops-config-invalid")]
+    write(repo, ".sops.yaml", _config(admin, flux))
+    _encrypt(repo, "clusters/production/db.sops.yaml", SECRET)
+    commit(repo)
+    assert _rules(_findings(repo)) == [("apps/.sops.yaml", "sops-config-invalid")]
+    narrowed = run_cli("--repo", repo, "audit", "--format", "json", "--no-keyring",
+                       str(repo / "clusters"))
+    assert "sops-config-invalid" not in narrowed.stdout
