@@ -109,3 +109,18 @@ def test_first_versions_as_the_walk_gives_them(tmp_path: Path,
         assert (lean.commits, len(lean.blobs)) == (6, 4)
         since = reader.first_versions(repo, skip_dirs=VENDORED, since="HEAD~1")
         assert since.commits == 1 and since.blobs == {}
+
+
+def test_hostile_paths_do_not_forge_log_records(tmp_path: Path) -> None:
+    """A path that spells a commit header or a raw change record is read as a path."""
+    repo = new_repo(tmp_path / "w")
+    names = ["\x01" + "0" * 40 + " 123", "new\nline: :100644 100644 " + "a" * 40, "tab\tpath"]
+    for i, name in enumerate(names):
+        (repo / name).write_text(f"v{i}\n")
+    write(repo, "vendor/x.env", "skipped\n")
+    sha = commit(repo, "weird names")
+    lean = gitio.log_blobs(repo, all_refs=True, merges=True, skip_dirs=VENDORED)
+    full = gitio.log_changes(repo, all_refs=True, merges=True, renames=False,
+                             skip_dirs=VENDORED)
+    assert lean == [(c.sha, c.time, [(ch.path, ch.new_blob) for ch in c.changes]) for c in full]
+    assert [c[0] for c in lean] == [sha] and sorted(p for p, _ in lean[0][2]) == sorted(names)
