@@ -14,7 +14,9 @@ old ciphertexts for ever. For each value such a version held, today's working tr
 - `changed`: an identity of ours opens both and they differ; key-less, the ciphertext
   differs while the data key did not change between the versions (no commit in between
   re-encrypted every value: a rotation, as `audit.rotation` infers it), or the ciphertext
-  length or type differs (AES-GCM keeps the plaintext's length);
+  length or type differs (AES-GCM keeps the plaintext's length). Key-less this is "written
+  again since": the old value typed back (A, B, A) has new ciphertext and reads as changed;
+  only an identity tells (a `git revert` restores the old ciphertext: unchanged);
 - `unknown`: otherwise (the data key changed and no identity of ours opens the versions).
 """
 

@@ -264,3 +264,27 @@ def test_a_pgp_key_given_by_its_long_id(tmp_path: Path, upstream_gpg: GpgHome) -
     for key in (UPSTREAM_FPS[0], UPSTREAM_FPS[0][-16:]):
         r = run_cli("--repo", repo, "exposure", key, "--format", "json", "--no-keyring")
         assert statuses(json.loads(r.stdout)) == {"s.sops.yaml": {"k": "unchanged"}}, key
+
+
+def test_a_value_typed_back_is_changed_keyless_and_unchanged_with_a_key(story: Story) -> None:
+    """A, B, then A again: key-less only "written again since" can be seen (changed); an
+    identity finds the value KEY read (unchanged). A `git revert` of the change restores
+    the old ciphertext itself: unchanged key-less too (README, `exposure`)."""
+    _set(story.repo, "cluster/db.sops.yaml", "token", "first-" + fakes.password(),
+         story.new.secret)
+    changed = commit(story.repo, "token changed")
+    git(story.repo, "revert", "--no-edit", changed)
+    assert statuses(story.exposure()[1])["cluster/db.sops.yaml"]["stringData.token"] == \
+        "unchanged"
+    path = story.repo / "cluster/db.sops.yaml"
+    before = json.loads(sops_run(story.repo, "decrypt", "--output-type", "json", str(path),
+                                 key=story.new.secret))["stringData"]["token"]
+    _set(story.repo, "cluster/db.sops.yaml", "token", "second-" + fakes.password(),
+         story.new.secret)
+    commit(story.repo, "token changed again")
+    _set(story.repo, "cluster/db.sops.yaml", "token", before, story.new.secret)
+    commit(story.repo, "the old token typed back")
+    assert statuses(story.exposure()[1])["cluster/db.sops.yaml"]["stringData.token"] == \
+        "changed"
+    keyed = story.exposure("--identity", str(story.keys))[1]
+    assert statuses(keyed)["cluster/db.sops.yaml"]["stringData.token"] == "unchanged"
