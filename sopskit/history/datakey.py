@@ -181,6 +181,15 @@ class _Versions:
         self._keys: dict[str, bytes | None] = {}
         # commits whose deleted files could not be read: an add there may be a move of one
         self.unreadable_deletes: set[str] = set()
+        self._deleted: dict[str, list[FileChange]] = {}  # commit -> its deletions
+
+    def deleted(self, commit: Commit) -> list[FileChange]:
+        """The files `commit` deleted, listed once per commit (a first commit that adds
+        thousands of files asked for each of its sops files: quadratic)."""
+        if commit.sha not in self._deleted:
+            self._deleted[commit.sha] = [c for c in commit.changes
+                                         if c.status == "D" and c.old_blob != ZERO]
+        return self._deleted[commit.sha]
 
     def fetch(self, ids: set[str]) -> None:
         missing = sorted(i for i in ids if i not in self.data and i != ZERO)
@@ -191,7 +200,7 @@ class _Versions:
     def renamed_from(self, commit: Commit, added: FileChange) -> FileChange | None:
         """The file deleted in `commit` that `added` shares ciphertext with: the same sops
         file under a new name (its data key kept), which git did not pair."""
-        gone = [c for c in commit.changes if c.status == "D" and c.old_blob != ZERO]
+        gone = self.deleted(commit)
         if not gone:
             return None
         sizes = blob_sizes(self.repo, [c.old_blob for c in gone if c.old_blob not in self.data])
