@@ -35,6 +35,7 @@ from sopskit.sopsfile.datakey import recover_data_key
 from sopskit.sopsfile.document import detect_format, parse
 
 EXACT, INFERRED = "exact", "inferred"
+_ADDED = "the file was added here"
 _FIRST_WINDOW = 4  # changes per file read in the first blob batch; doubled each round
 _PAIR_MAX = 4 << 20  # a deleted blob larger than this is no renamed sops file: not read
 
@@ -254,8 +255,7 @@ def _added(versions: _Versions, step: Step, head: str, shallow: frozenset[str]) 
         return KeyAge(head, step.commit, step.time, method, "added where a file whose version "
                       "is missing from the object store was deleted (perhaps this one, moved)",
                       True, _then(step, head))
-    return KeyAge(head, step.commit, step.time, method, "the file was added here", False,
-                  _then(step, head))
+    return KeyAge(head, step.commit, step.time, method, _ADDED, False, _then(step, head))
 
 
 def _then(step: Step, head: str) -> str:
@@ -326,4 +326,53 @@ def key_ages(repo: Path, paths: list[str], identities: Identities | None,
             last = steps[-1]
             found[p] = KeyAge(p, last.commit, last.time, INFERRED, "the oldest change read",
                               True, _then(last, p))
-    return found
+    return _copies(versions, chains, found, shallow)
+
+
+def _copies(versions: _Versions, chains: dict[str, list[Step]], found: dict[str, KeyAge],
+            shallow: frozenset[str]) -> dict[str, KeyAge]:
+    """Ages of files added as a copy of another (`cp a.sops.yaml b.sops.yaml`, then edited:
+    a common way to start a new app's Secret) made the source's: the copy holds the same
+    data key, so its key is as old as the source's was at the copy. Found key-less by a
+    ciphertext in common with an older version of another file of `chains` (a copy of a
+    file deleted since is not seen: the age stays that of the add)."""
+    added = {p: a for p, a in found.items() if a.reason == _ADDED and not a.at_least}
+    if not added or len(chains) < 2:
+        return found
+    versions.fetch({s.new_blob for steps in chains.values() for s in steps})
+    owners: dict[bytes, list[tuple[int, str, int]]] = {}  # ciphertext -> (time, path, step)
+    for path, steps in chains.items():
+        for i, step in enumerate(steps):
+            for text in versions.ciphertexts(step.new_blob):
+                owners.setdefault(text, []).append((step.time, path, i))
+    out = dict(found)
+    done: dict[tuple[str, int], KeyAge] = {}
+
+    def age_at(path: str, index: int, depth: int) -> KeyAge:
+        """The age of the data key `path` held after steps[index]."""
+        key = (path, index)
+        if key not in done:
+            age = next((a for a in _decide(versions, chains[path][index:], path, shallow)
+                        if a is not None), found[path])
+            done[key] = copied(path, age, depth)
+        return done[key]
+
+    def copied(path: str, age: KeyAge, depth: int) -> KeyAge:
+        if age.reason != _ADDED or age.at_least or depth > len(chains):
+            return age
+        step = next(s for s in chains[path] if s.commit == age.commit)
+        sources = sorted((t, other, i) for text in versions.ciphertexts(step.new_blob)
+                         for t, other, i in owners.get(text, ())
+                         if other != path and t < step.time)
+        if not sources:
+            return age
+        _, source, index = sources[0]  # the oldest version it shares a ciphertext with
+        base = age_at(source, index, depth + 1)
+        return KeyAge(path, base.commit, base.time, base.method,
+                      f"added in commit {age.commit[:12]} as a copy of {source} (same data "
+                      f"key); that key: {base.reason}", base.at_least,
+                      base.path_then)
+
+    for p, age in added.items():
+        out[p] = copied(p, age, 0)
+    return out

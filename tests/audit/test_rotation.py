@@ -197,3 +197,34 @@ def test_a_name_git_would_quote_still_has_its_history(tmp_path: Path, age: AgeKe
     found = sorted(f["path"] for f in _rotation(repo))
     assert found == sorted(['q"uote.sops.yaml', "tab\there.sops.yaml",
                             "back\\slash.sops.yaml"])
+
+
+def test_a_copy_has_the_age_of_the_key_it_copied(tmp_path: Path, age: AgeKey) -> None:
+    """`cp a b` and an edit of b: b holds a's data key, as old as a's add. A later
+    rotation of a does not make b's key new; a rotation of b does."""
+    repo, _ = _history(tmp_path, age, "set")  # s.sops.yaml: added 800 days ago, edited
+    (repo / "apps").mkdir()
+    (repo / "apps/copy.sops.yaml").write_bytes((repo / "s.sops.yaml").read_bytes())
+    sops_run(repo, "set", "apps/copy.sops.yaml", '["stringData"]["a"]',
+             json.dumps(fakes.password()), key=age.secret)
+    commit(repo, "a new app from a copy", date=_ago(5))
+    path = repo / "s.sops.yaml"
+    path.write_bytes(sops_run(repo, "rotate", str(path), key=age.secret))
+    commit(repo, "rotate the original", date=_ago(3))
+    found = {f["path"]: f["message"] for f in _rotation(repo)}
+    assert list(found) == ["apps/copy.sops.yaml"]
+    assert "800 days ago" in found["apps/copy.sops.yaml"]
+    assert "as a copy of s.sops.yaml" in found["apps/copy.sops.yaml"]
+    assert "the file was added here" in found["apps/copy.sops.yaml"]
+    copy = repo / "apps/copy.sops.yaml"
+    copy.write_bytes(sops_run(repo, "rotate", str(copy), key=age.secret))
+    commit(repo, "rotate the copy", date=_ago(1))
+    assert _rotation(repo) == []
+
+
+def test_a_new_file_shares_no_key_with_an_older_one(tmp_path: Path, age: AgeKey) -> None:
+    repo, _ = _history(tmp_path, age, "set")
+    sops_encrypt(repo, "fresh.sops.yaml", DOC.format(a=fakes.password(), b=fakes.password()),
+                 age=[age.recipient], extra=REGEX)
+    commit(repo, "a new file, encrypted afresh", date=_ago(5))
+    assert [f["path"] for f in _rotation(repo)] == ["s.sops.yaml"]
