@@ -1,23 +1,23 @@
 """What one key could ever read, and which of those values are still the live ones.
 
-Every version of every sops file in the history of all branches and tags (renames
-followed) that lists the key as a recipient was readable by its holder, git keeping the
-old ciphertexts for ever. For each value such a version held, today's working tree says:
+A key reads a version when it unwraps its data key: every version of every sops file in the
+history of all branches and tags (renames followed) that lists the key as a recipient, and
+every version with the same data key as one of those (`_readable`): `sops updatekeys`
+removing the key keeps the data key, and so does a copy of the file, so the key's holder,
+who has the data key from an old version git keeps for ever, reads those too. For each value
+such a version held, today's working tree says:
 
 - `removed`: the file, or the value's key path, is gone;
 - a file still on disk that is no longer a sops file (decrypted in place) keeps its values
   as `unknown`: they may be there in plaintext, not removed;
 - `unchanged`: today's ciphertext is byte-identical to one the key read (same data key,
-  same value: sops keeps the IV of an unchanged value on edit, sops-format.md 3.6), or an
-  identity of ours opens both versions and the values are equal (compared as digests in
-  memory, never shown);
+  same value: sops keeps the IV of an unchanged value on edit, sops-format.md 3.6; and
+  today's file itself when the key reads it: `readable_now`), or an identity of ours opens
+  both versions and the values are equal (compared as digests in memory, never shown);
 - `changed`: an identity of ours opens both and they differ; key-less, the ciphertext
-  differs while the data key did not change between the versions (no commit in between
-  re-encrypted every value: a rotation, as `audit.rotation` infers it), or the ciphertext
-  length or type differs (AES-GCM keeps the plaintext's length). Key-less this is "written
-  again since": the old value typed back (A, B, A) has new ciphertext and reads as changed;
-  only an identity tells (a `git revert` restores the old ciphertext: unchanged);
-- `unknown`: otherwise (the data key changed and no identity of ours opens the versions).
+  length or type differs (AES-GCM keeps the plaintext's length), or it differs while no
+  version in between re-encrypted every value (not seen once the data key is followed);
+- `unknown`: otherwise (a new data key since, and no identity of ours opens the versions).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Literal
 from sopskit.engine.policy import check_age
 from sopskit.errors import ExitCode, UsageError
 from sopskit.history import reader
+from sopskit.history.datakey import ciphertexts
 from sopskit.history.sopsblobs import MAX_SIZE, Blobs, ValueKey, label
 from sopskit.identity.model import Identities
 from sopskit.recipient import Recipient, is_pgp_fingerprint
@@ -174,38 +175,82 @@ def exposure(repo: Path, key: KeyRef, *, identities: Identities | None = None,
         if history.lineage(history.current(path)) not in paths:
             lineages[path], paths[path] = [], [path]
     # today's file of a lineage is at one of its paths that no later file took over
-    files = [f for name, versions in lineages.items()
-             if (f := _file(repo, key, blobs, versions, paths[name], [
-                 p for p in paths[name] if history.lineage(history.current(p)) == name]))
-             is not None]
+    chains = [chain for name, versions in lineages.items()
+              if (chain := _chain(repo, blobs, versions, paths[name], [
+                  p for p in paths[name] if history.lineage(history.current(p)) == name]))
+              is not None]
+    readable = _readable(blobs, key, [v for c in chains for v in c.versions])
+    files = [f for c in chains if (f := _file(repo, key, blobs, c, readable)) is not None]
     files.sort(key=lambda f: f.path)
     summary: dict[str, int] = {s: sum(1 for f in files for v in f.values if v.status == s)
                                for s in STATUSES}
     return Exposure(key, tuple(files), history.commits, summary, tuple(history.notes))
 
 
-def _file(repo: Path, key: KeyRef, blobs: Blobs, versions: list[reader.Version],  # noqa: PLR0917
-          paths: list[str], held: list[str]) -> FileExposure | None:
+@dataclass(frozen=True)
+class _Chain:
+    """A file's sops versions oldest first (today's last, when it has one)."""
+
+    versions: list[reader.Version]
+    paths: list[str]
+    held: list[str]  # its paths that today's file may be at
+    now: reader.Version | None
+
+
+def _chain(repo: Path, blobs: Blobs, versions: list[reader.Version], paths: list[str],
+           held: list[str]) -> _Chain | None:
     if not any(maybe_sops(p) for p in paths):
         return None
     chain = [v for v in versions if v.blob != reader.ZERO and blobs.doc(v.blob, v.path)]
     now = _current(repo, blobs, held)
     if now is not None:
         chain.append(now)
-    exposed = [v for v in chain if key.reads(_doc_recipients(blobs, v))]
+    return _Chain(chain, paths, held, now)
+
+
+def _readable(blobs: Blobs, key: KeyRef, versions: list[reader.Version]) -> set[str]:
+    """The blobs whose data key KEY holds: those that list KEY as a recipient, and every
+    blob with the same data key as one of those. The data key is what KEY unwraps, and it
+    outlives KEY's stanza: `sops updatekeys` removing KEY keeps it, and so does a copy of
+    the file (`cp`, then edited). Key-less, two blobs share a data key when they share any
+    ciphertext (a wrapped data key, a value, the MAC: `datakey.ciphertexts`); a version that
+    re-wrapped the key and changed every value at once is not linked (new to KEY)."""
+    parent: dict[str, str] = {}
+
+    def root(b: str) -> str:
+        while parent.get(b, b) != b:
+            parent[b] = parent.get(parent[b], parent[b])
+            b = parent[b]
+        return b
+
+    owner: dict[bytes, str] = {}
+    for v in versions:
+        parent.setdefault(v.blob, v.blob)
+        for text in ciphertexts(blobs.data.get(v.blob, b"")):
+            if text in owner:
+                parent[root(v.blob)] = root(owner[text])
+            else:
+                owner[text] = v.blob
+    listed = {root(v.blob) for v in versions if key.reads(_doc_recipients(blobs, v))}
+    return {v.blob for v in versions if root(v.blob) in listed}
+
+
+def _file(repo: Path, key: KeyRef, blobs: Blobs, chain: _Chain,
+          readable: set[str]) -> FileExposure | None:
+    exposed = [v for v in chain.versions if v.blob in readable]
     if not exposed:
         return None
+    now, held, paths = chain.now, chain.held, chain.paths
     # the working tree's version counts as a commit only when no commit holds one
     committed = [v for v in exposed if v.commit != WORKTREE] or exposed
-    current = blobs.doc(now.blob, now.path) if now else None
-    statuses = _statuses(blobs, exposed, chain, now)
+    statuses = _statuses(blobs, exposed, chain.versions, now)
     decrypted = now is None and any((repo / p).is_file() for p in held)
     if decrypted:
         statuses = dict.fromkeys(statuses, "unknown")  # decrypted in place, not gone
     return FileExposure(
         path=now.path if now else paths[-1], history_paths=tuple(paths),
         first_commit=committed[0].commit, last_commit=committed[-1].commit,
-        readable_now=current is not None and key.reads(current.metadata.recipients),
+        readable_now=now is not None and now.blob in readable,
         values=tuple(ValueExposure(label(k), s) for k, s in sorted(statuses.items())),
         exists=now is not None or decrypted, plaintext=decrypted)
 

@@ -86,28 +86,47 @@ def story(tmp_path: Path) -> Story:
     return Story(tmp_path)
 
 
-def test_keyless_before_rotation_is_exact(story: Story) -> None:
+def test_updatekeys_keeps_the_data_key_so_the_key_still_reads_all(story: Story) -> None:
+    """`updatekeys` took the leaked key out but kept the data key it unwraps: every later
+    version, the password set afterwards and today's file included, is readable with it."""
     code, data = story.exposure()
     assert statuses(data) == {
         "cluster/db.sops.yaml": {"stringData.user": "unchanged",
-                                 "stringData.password": "changed",
+                                 "stringData.password": "unchanged",
                                  "stringData.token": "unchanged"},
         "apps/old.sops.yaml": {"stringData.k": "removed"},
         "feat.sops.yaml": {"stringData.f": "removed"},
     }
     db = next(f for f in data["files"] if f["path"] == "cluster/db.sops.yaml")
     assert db["history_paths"] == ["apps/db.sops.yaml", "cluster/db.sops.yaml"]
-    assert db["first_commit"] == story.first and db["readable_now"] is False
-    assert db["last_commit"] != story.dropped  # the version updatekeys wrote is not readable
+    assert db["first_commit"] == story.first and db["readable_now"] is True
+    assert db["last_commit"] == story.set_commit  # written after updatekeys: same data key
     feat = next(f for f in data["files"] if f["path"] == "feat.sops.yaml")
     assert feat["first_commit"] == feat["last_commit"] == story.feature
-    assert data["summary"] == {"files": 3, "unchanged": 2, "changed": 1, "removed": 2,
+    assert data["summary"] == {"files": 3, "unchanged": 3, "changed": 0, "removed": 2,
                                "unknown": 0}
     assert data["key"] == {"name": f"age:{story.leaked.recipient}",
                            "recipient": f"age:{story.leaked.recipient}",
                            "status": "unregistered"}
     assert code == 0  # not said to be compromised, not in a registry
     assert story.exposure("--compromised")[0] == 1
+    # other.sops.yaml never had the leaked key nor its data key
+    assert "apps/other.sops.yaml" not in statuses(data)
+
+
+def test_a_copy_holds_the_data_key_of_its_source(story: Story) -> None:
+    """`cp` of a file the key could read, then edited and re-keyed without the key: the
+    copy has the same data key, so the key reads it."""
+    (story.repo / "apps/copy.sops.yaml").write_bytes(
+        (story.repo / "cluster/db.sops.yaml").read_bytes())
+    _set(story.repo, "apps/copy.sops.yaml", "token", "copy-" + fakes.password(),
+         story.new.secret)
+    commit(story.repo, "a new app from a copy")
+    copy = next(f for f in story.exposure()[1]["files"] if f["path"] == "apps/copy.sops.yaml")
+    assert copy["readable_now"] is True
+    assert {v["key_path"]: v["status"] for v in copy["values"]} == {
+        "stringData.user": "unchanged", "stringData.password": "unchanged",
+        "stringData.token": "unchanged"}
 
 
 def test_after_rotation_keyless_is_unknown_and_a_key_decides(story: Story) -> None:
@@ -119,9 +138,18 @@ def test_after_rotation_keyless_is_unknown_and_a_key_decides(story: Story) -> No
         "stringData.user": "unknown", "stringData.password": "unknown",
         "stringData.token": "unknown"}
     _, keyed = story.exposure("--identity", str(story.keys))
+    # the password set after updatekeys was under the old data key: read too
     assert statuses(keyed)["cluster/db.sops.yaml"] == {
-        "stringData.user": "unchanged", "stringData.password": "changed",
+        "stringData.user": "unchanged", "stringData.password": "unchanged",
         "stringData.token": "unchanged"}
+    # changed under the new data key: unknown key-less (same length), changed with a key
+    _set(story.repo, "cluster/db.sops.yaml", "password", fakes.password()[:len(story.pw)],
+         story.new.secret)
+    commit(story.repo, "a new password, new data key")
+    assert statuses(story.exposure()[1])["cluster/db.sops.yaml"]["stringData.password"] == \
+        "unknown"
+    keyed = story.exposure("--identity", str(story.keys))[1]
+    assert statuses(keyed)["cluster/db.sops.yaml"]["stringData.password"] == "changed"
     # a longer value is a changed one even key-less (AES-GCM keeps the length)
     _set(story.repo, "cluster/db.sops.yaml", "token", fakes.password() * 2, story.new.secret)
     commit(story.repo, "new token")
@@ -131,6 +159,18 @@ def test_after_rotation_keyless_is_unknown_and_a_key_decides(story: Story) -> No
         {"path": "feat.sops.yaml", "history_paths": ["feat.sops.yaml"],
          "first_commit": story.feature, "last_commit": story.feature, "readable_now": False,
          "values": [{"key_path": "stringData.f", "status": "removed"}]}]
+
+
+def test_a_reverted_rotation_gives_the_key_everything_back(story: Story) -> None:
+    story.rotate()
+    rotated = git(story.repo, "rev-parse", "HEAD").strip()
+    assert statuses(story.exposure()[1])["cluster/db.sops.yaml"]["stringData.user"] == \
+        "unknown"
+    git(story.repo, "revert", "--no-edit", rotated)
+    _, data = story.exposure()
+    db = next(f for f in data["files"] if f["path"] == "cluster/db.sops.yaml")
+    assert db["readable_now"] is True and set(statuses(data)[db["path"]].values()) == \
+        {"unchanged"}
 
 
 def test_the_runbook_of_a_revoked_key_lists_the_live_values(story: Story) -> None:
@@ -147,7 +187,8 @@ def test_the_runbook_of_a_revoked_key_lists_the_live_values(story: Story) -> Non
     assert "$ sopskit edit cluster/db.sops.yaml" in first
     assert "cluster/db.sops.yaml: stringData.user (unchanged)" in first
     assert "cluster/db.sops.yaml: stringData.token (unchanged)" in first
-    assert "stringData.password" not in first and "old.sops.yaml" not in first
+    assert "cluster/db.sops.yaml: stringData.password (unchanged)" in first  # same data key
+    assert "old.sops.yaml" not in first
     story.rotate()  # the rekey: the values the key read are still the live ones
     again = run_cli("--repo", story.repo, "runbook", "rotate-key", "leaked", "--to", "fresh",
                     "--no-keyring")
@@ -155,7 +196,8 @@ def test_the_runbook_of_a_revoked_key_lists_the_live_values(story: Story) -> Non
     keyed = run_cli("--repo", story.repo, "runbook", "rotate-key", "leaked", "--to", "fresh",
                     "--no-keyring", "--identity", str(story.keys)).stdout.split("\n2. ")[0]
     listed = [line.strip() for line in keyed.splitlines() if "cluster/db.sops.yaml: " in line]
-    assert listed == ["- cluster/db.sops.yaml: stringData.token (unchanged)",
+    assert listed == ["- cluster/db.sops.yaml: stringData.password (unchanged)",
+                      "- cluster/db.sops.yaml: stringData.token (unchanged)",
                       "- cluster/db.sops.yaml: stringData.user (unchanged)"]
     r = run_cli("--repo", story.repo, "exposure", "leaked", "--no-keyring")
     assert r.code == 1 and "leaked (age:" in r.stdout and "revoked" in r.stdout
@@ -266,25 +308,21 @@ def test_a_pgp_key_given_by_its_long_id(tmp_path: Path, upstream_gpg: GpgHome) -
         assert statuses(json.loads(r.stdout)) == {"s.sops.yaml": {"k": "unchanged"}}, key
 
 
-def test_a_value_typed_back_is_changed_keyless_and_unchanged_with_a_key(story: Story) -> None:
-    """A, B, then A again: key-less only "written again since" can be seen (changed); an
-    identity finds the value KEY read (unchanged). A `git revert` of the change restores
-    the old ciphertext itself: unchanged key-less too (README, `exposure`)."""
-    _set(story.repo, "cluster/db.sops.yaml", "token", "first-" + fakes.password(),
-         story.new.secret)
-    changed = commit(story.repo, "token changed")
-    git(story.repo, "revert", "--no-edit", changed)
-    assert statuses(story.exposure()[1])["cluster/db.sops.yaml"]["stringData.token"] == \
-        "unchanged"
+def test_a_value_typed_back_after_a_rotation(story: Story) -> None:
+    """After the rotation, A, then B, then A again: key-less nothing tells (unknown); an
+    identity finds the value the key read (unchanged), and B alone as changed."""
+    story.rotate()
     path = story.repo / "cluster/db.sops.yaml"
     before = json.loads(sops_run(story.repo, "decrypt", "--output-type", "json", str(path),
                                  key=story.new.secret))["stringData"]["token"]
-    _set(story.repo, "cluster/db.sops.yaml", "token", "second-" + fakes.password(),
-         story.new.secret)
-    commit(story.repo, "token changed again")
+    other = (fakes.password() * 3)[:len(before)]
+    _set(story.repo, "cluster/db.sops.yaml", "token", other, story.new.secret)
+    commit(story.repo, "token changed")
+    keyed = story.exposure("--identity", str(story.keys))[1]
+    assert statuses(keyed)["cluster/db.sops.yaml"]["stringData.token"] == "changed"
     _set(story.repo, "cluster/db.sops.yaml", "token", before, story.new.secret)
     commit(story.repo, "the old token typed back")
     assert statuses(story.exposure()[1])["cluster/db.sops.yaml"]["stringData.token"] == \
-        "changed"
+        "unknown"
     keyed = story.exposure("--identity", str(story.keys))[1]
     assert statuses(keyed)["cluster/db.sops.yaml"]["stringData.token"] == "unchanged"
