@@ -326,3 +326,27 @@ def test_a_value_typed_back_after_a_rotation(story: Story) -> None:
         "unknown"
     keyed = story.exposure("--identity", str(story.keys))[1]
     assert statuses(keyed)["cluster/db.sops.yaml"]["stringData.token"] == "unchanged"
+
+
+def test_a_key_added_later_reads_the_versions_before_it(tmp_path: Path) -> None:
+    """`updatekeys` adding a key wraps the data key the file already had: the versions
+    written before, still in git, are readable with it (first_commit is the file's add)."""
+    early, late = age_key(), age_key()
+    repo = new_repo(tmp_path / "r")
+    sops_encrypt(repo, "s.sops.yaml", secret(token=fakes.password(), gone=fakes.password()),
+                 age=[early.recipient], extra=REGEX)
+    added = commit(repo, "only the early key")
+    sops_run(repo, "unset", "s.sops.yaml", '["stringData"]["gone"]', key=early.secret)
+    commit(repo, "a value removed before the late key came")
+    cfg = write(tmp_path, "both.yaml", "creation_rules: [{path_regex: '', age: "
+                f"'{early.recipient},{late.recipient}'}}]\n")
+    done = run_sops("--config", str(cfg), "updatekeys", "-y", "s.sops.yaml",
+                    env={"SOPS_AGE_KEY": early.secret}, cwd=repo)
+    assert done.returncode == 0, done.stderr.decode()
+    commit(repo, "the late key added")
+    r = run_cli("--repo", repo, "exposure", late.recipient, "--format", "json", "--no-keyring")
+    data = json.loads(r.stdout)
+    assert [(f["path"], f["first_commit"], f["readable_now"]) for f in data["files"]] == [
+        ("s.sops.yaml", added, True)]
+    assert statuses(data) == {"s.sops.yaml": {"stringData.token": "unchanged",
+                                              "stringData.gone": "removed"}}
