@@ -153,14 +153,36 @@ def run_interactive(
     args: Sequence[str | Path], *, env: Mapping[str, str], timeout: float | None = None,
     cwd: Path | str | None = None,
 ) -> int:
-    """Run a program attached to the user's terminal (an editor); return its exit code."""
+    """Run a program attached to the user's terminal (an editor); return its exit code.
+    When stdin is a terminal and stdout is not (`sopskit edit FILE > out`), the program's
+    stdout is the terminal: an editor would draw its screen into `out`, and the user would
+    edit blind."""
     argv = tuple(str(a) for a in args)
     try:
-        return subprocess.run(argv, env=dict(env), timeout=timeout, cwd=cwd, check=False).returncode
+        with _terminal_stdout() as stdout:
+            return subprocess.run(argv, env=dict(env), timeout=timeout, cwd=cwd, check=False,
+                                  stdout=stdout).returncode
     except OSError as exc:
         raise _start_error(exc, argv[0]) from exc
     except subprocess.TimeoutExpired as exc:
         raise BinaryError(f"{Path(argv[0]).name} did not finish within {timeout}s") from exc
+
+
+@contextlib.contextmanager
+def _terminal_stdout() -> Iterator[IO[bytes] | None]:
+    """The controlling terminal, opened for writing, when stdin is a terminal and stdout is
+    redirected; None (inherit stdout) otherwise or when there is no terminal to open."""
+    tty = None
+    try:
+        if os.isatty(0) and not os.isatty(1):
+            tty = open("/dev/tty", "wb")  # noqa: SIM115 - closed below
+    except OSError:
+        tty = None
+    try:
+        yield tty
+    finally:
+        if tty is not None:
+            tty.close()
 
 
 STDERR_KEPT = 64 * 1024  # of an attached program's stderr: enough for any sops message
