@@ -107,6 +107,7 @@ class FileExposure:
     values: tuple[ValueExposure, ...]
     exists: bool = True
     plaintext: bool = False  # on disk but no longer a sops file (decrypted in place)
+    listed_now: bool = False  # today's file lists the key (else it reads it by data key only)
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,8 @@ def _file(repo: Path, key: KeyRef, blobs: Blobs, chain: _Chain,
         first_commit=committed[0].commit, last_commit=committed[-1].commit,
         readable_now=now is not None and now.blob in readable,
         values=tuple(ValueExposure(label(k), s) for k, s in sorted(statuses.items())),
-        exists=now is not None or decrypted, plaintext=decrypted)
+        exists=now is not None or decrypted, plaintext=decrypted,
+        listed_now=now is not None and key.reads(_doc_recipients(blobs, now)))
 
 
 def _doc_recipients(blobs: Blobs, v: reader.Version) -> frozenset[Recipient]:

@@ -127,6 +127,10 @@ def rotate_key_runbook(repo: Path, registry: Registry, name: str,
              steps.verify(trackings), steps.destroy(key, end)]
     if key.status == "revoked":
         ref = KeyRef(key.name, key.recipient, key.effective_status(today_utc()))
-        live = exposure(repo, ref, identities=identities).live()
-        book.insert(0, steps.change_values(key, live))
+        exposed = exposure(repo, ref, identities=identities)
+        held = [f.path for f in exposed.files
+                if f.readable_now and not f.listed_now and not f.plaintext]
+        if held:  # with the re-key for the new key, before that commit
+            book.insert(3, steps.rotate_held(key, held))
+        book.insert(0, steps.change_values(key, exposed.live()))
     return Runbook(name, new_name, key.effective_status(today_utc()), trackings, tuple(book))

@@ -230,6 +230,20 @@ def _store(f: FileExposure) -> str:
     return f"sopskit {'encrypt -i' if f.plaintext else 'edit'} {quote(f.path)}"
 
 
+def rotate_held(key: Key, files: Sequence[str]) -> Step:
+    """New data keys for the files that no longer list `key` but still have the data key
+    it unwraps (`sops updatekeys` took it out and kept the key): no recipient goes away
+    there, so the re-key step alone would leave them readable with it."""
+    paths = " ".join(quote(f) for f in files)
+    return Step("rotate-held", f"New data keys for the files {key.name} still reads",
+                (f"sopskit rekey --apply --rotate-data-key always {paths}",),
+                (f"{key.name} is no recipient of these files any more, but they keep the data "
+                 f"key it unwraps from their old versions in git (`sops updatekeys` removed it "
+                 "without a rotation): only a new data key ends its access "
+                 f"({_files([printable(f) for f in files])})",),
+                expect={"files": list(files)})
+
+
 def change_values(key: Key, live: list[tuple[FileExposure, list[ValueExposure]]]) -> Step:
     """The values `key` could read in any commit that may still be today's (`exposure`:
     unchanged or unknown), grouped by file, with the command that stores a new value."""

@@ -189,6 +189,18 @@ def test_the_runbook_of_a_revoked_key_lists_the_live_values(story: Story) -> Non
     assert "cluster/db.sops.yaml: stringData.token (unchanged)" in first
     assert "cluster/db.sops.yaml: stringData.password (unchanged)" in first  # same data key
     assert "old.sops.yaml" not in first
+    # updatekeys took the key out of db but kept the data key: the runbook rotates it, with
+    # the re-key for the new key (before its commit)
+    held = "$ sopskit rekey --apply --rotate-data-key always cluster/db.sops.yaml"
+    assert held in r.stdout
+    order = [line.split(". ", 1)[1] for line in r.stdout.splitlines() if line[:1].isdigit()]
+    at = order.index("New data keys for the files leaked still reads")
+    assert order[at - 1].startswith("Re-key the files for fresh")
+    assert order[at + 1] == "Commit"
+    step = run_cli("--repo", story.repo, "runbook", "rotate-key", "leaked", "--to", "fresh",
+                   "--format", "json")
+    steps = {s["id"]: s for s in json.loads(step.stdout)["steps"]}
+    assert steps["rotate-held"]["expect"] == {"files": ["cluster/db.sops.yaml"]}
     story.rotate()  # the rekey: the values the key read are still the live ones
     again = run_cli("--repo", story.repo, "runbook", "rotate-key", "leaked", "--to", "fresh",
                     "--no-keyring")
@@ -199,6 +211,7 @@ def test_the_runbook_of_a_revoked_key_lists_the_live_values(story: Story) -> Non
     assert listed == ["- cluster/db.sops.yaml: stringData.password (unchanged)",
                       "- cluster/db.sops.yaml: stringData.token (unchanged)",
                       "- cluster/db.sops.yaml: stringData.user (unchanged)"]
+    assert "--rotate-data-key always" not in keyed  # the data key is new: nothing held
     r = run_cli("--repo", story.repo, "exposure", "leaked", "--no-keyring")
     assert r.code == 1 and "leaked (age:" in r.stdout and "revoked" in r.stdout
 
