@@ -214,8 +214,9 @@ def _readable(blobs: Blobs, key: KeyRef, versions: list[reader.Version]) -> set[
     blob with the same data key as one of those. The data key is what KEY unwraps, and it
     outlives KEY's stanza: `sops updatekeys` removing KEY keeps it, and so does a copy of
     the file (`cp`, then edited). Key-less, two blobs share a data key when they share any
-    ciphertext (a wrapped data key, a value, the MAC: `datakey.ciphertexts`); a version that
-    re-wrapped the key and changed every value at once is not linked (new to KEY)."""
+    ciphertext (a wrapped data key, a value, the MAC: `datakey.ciphertexts`); with an
+    identity of ours that unwraps them, when their data keys are equal. Key-less, a version
+    that re-wrapped the key and changed every value at once is not linked (new to KEY)."""
     parent: dict[str, str] = {}
 
     def root(b: str) -> str:
@@ -227,7 +228,10 @@ def _readable(blobs: Blobs, key: KeyRef, versions: list[reader.Version]) -> set[
     owner: dict[bytes, str] = {}
     for v in versions:
         parent.setdefault(v.blob, v.blob)
-        for text in ciphertexts(blobs.data.get(v.blob, b"")):
+        tokens = ciphertexts(blobs.data.get(v.blob, b""))
+        if blobs.identities and (key_id := blobs.key_id(v.blob, v.path)) is not None:
+            tokens |= {b"data key " + key_id}  # exact: the data keys compared
+        for text in tokens:
             if text in owner:
                 parent[root(v.blob)] = root(owner[text])
             else:

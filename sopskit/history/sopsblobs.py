@@ -61,6 +61,7 @@ class Blobs:
         self._docs: dict[str, SopsDocument | None] = {}
         self._values: dict[str, dict[ValueKey, str]] = {}
         self._plain: dict[str, dict[ValueKey, bytes] | None] = {}
+        self._key_ids: dict[str, bytes | None] = {}
 
     def load(self, blobs: dict[str, str]) -> None:
         """Read the blobs (id -> a path it had) in batches, keeping only sops files: a long
@@ -92,6 +93,21 @@ class Blobs:
         if blob not in self._plain:
             self._plain[blob] = self._open(blob, path)
         return self._plain[blob]
+
+    def key_id(self, blob: str, path: str) -> bytes | None:
+        """SHA-256 of this version's data key (which versions share one, told in memory;
+        the key itself is not kept), or None when no identity of ours unwraps it."""
+        if blob not in self._key_ids:
+            doc = self.doc(blob, path)
+            found = None
+            if doc is not None and self.identities:
+                try:
+                    found = hashlib.sha256(recover_data_key(doc.metadata, self.identities,
+                                                            path=path)).digest()
+                except SopskitError:
+                    found = None
+            self._key_ids[blob] = found
+        return self._key_ids[blob]
 
     def _open(self, blob: str, path: str) -> dict[ValueKey, bytes] | None:
         doc = self.doc(blob, path)

@@ -363,3 +363,35 @@ def test_a_key_added_later_reads_the_versions_before_it(tmp_path: Path) -> None:
         ("s.sops.yaml", added, True)]
     assert statuses(data) == {"s.sops.yaml": {"stringData.token": "unchanged",
                                               "stringData.gone": "removed"}}
+
+
+def test_with_a_key_the_data_key_is_compared_where_no_ciphertext_is_shared(
+        tmp_path: Path) -> None:
+    """One commit that takes the key out with `updatekeys` (every wrapped key re-written) and
+    changes the only value (new value, new MAC) shares no ciphertext with the version
+    before: key-less that version is not linked to the key (unknown), with an identity
+    the data keys are compared: the same, so the key reads today's value."""
+    leaked, kept = age_key(), age_key()
+    repo = new_repo(tmp_path / "r")
+    sops_encrypt(repo, "s.sops.yaml", secret(token=fakes.password()),
+                 age=[leaked.recipient, kept.recipient], extra=REGEX)
+    commit(repo, "both keys")
+    cfg = write(tmp_path, "kept.yaml", f"creation_rules: [{{path_regex: '', age: {kept.recipient}}}]\n")
+    done = run_sops("--config", str(cfg), "updatekeys", "-y", "s.sops.yaml",
+                    env={"SOPS_AGE_KEY": kept.secret}, cwd=repo)
+    assert done.returncode == 0, done.stderr.decode()
+    _set(repo, "s.sops.yaml", "token", fakes.password(), kept.secret)
+    commit(repo, "leaked key out and a new token, one commit, same data key")
+    keys = write(tmp_path, "kept.txt", kept.secret + "\n")
+
+    def exposure(*args: str) -> dict:  # type: ignore[type-arg]
+        r = run_cli("--repo", repo, "exposure", leaked.recipient, "--format", "json",
+                    "--no-keyring", *args)
+        return json.loads(r.stdout)  # type: ignore[no-any-return]
+
+    keyless = exposure()
+    assert keyless["files"][0]["readable_now"] is False
+    assert statuses(keyless) == {"s.sops.yaml": {"stringData.token": "unknown"}}
+    keyed = exposure("--identity", str(keys))
+    assert keyed["files"][0]["readable_now"] is True
+    assert statuses(keyed) == {"s.sops.yaml": {"stringData.token": "unchanged"}}
