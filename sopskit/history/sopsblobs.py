@@ -62,6 +62,7 @@ class Blobs:
         self._values: dict[str, dict[ValueKey, str]] = {}
         self._plain: dict[str, dict[ValueKey, bytes] | None] = {}
         self._key_ids: dict[str, bytes | None] = {}
+        self._wrapped: dict[tuple[str, ...], bytes | None] = {}  # wrapped keys -> key id
 
     def load(self, blobs: dict[str, str]) -> None:
         """Read the blobs (id -> a path it had) in batches, keeping only sops files: a long
@@ -101,11 +102,19 @@ class Blobs:
             doc = self.doc(blob, path)
             found = None
             if doc is not None and self.identities:
-                try:
-                    found = hashlib.sha256(recover_data_key(doc.metadata, self.identities,
-                                                            path=path)).digest()
-                except SopskitError:
-                    found = None
+                # versions an edit made keep every wrapped key: unwrapped once (a PGP one
+                # is a gpg run)
+                wrapped = tuple([*(s.enc for g in doc.metadata.key_groups for s in g.age),
+                                 *(s.enc for g in doc.metadata.key_groups for s in g.pgp)])
+                if wrapped in self._wrapped:
+                    found = self._wrapped[wrapped]
+                else:
+                    try:
+                        found = hashlib.sha256(recover_data_key(
+                            doc.metadata, self.identities, path=path)).digest()
+                    except SopskitError:
+                        found = None
+                    self._wrapped[wrapped] = found
             self._key_ids[blob] = found
         return self._key_ids[blob]
 
