@@ -233,11 +233,15 @@ def scan_part(repo: Path, settings: ScanSettings, items: list[_Item]) -> _Part:
     for batch in _batches(_sized(repo, settings, items, part)):
         data = gitio.read_blobs(repo, [(item.blob, item.blob) for item in batch])
         for item in batch:
-            key = (shape(item.path, data[item.blob]), item.commit is None)
-            result = done.get(key)
-            if result is None:
-                result = done[key] = scan_bytes(item.path, data[item.blob], settings,
-                                                located=item.commit)
+            content = data[item.blob]
+            if not _maskable(content):
+                # nothing `shape` masks: no other blob has its shape (blobs are distinct)
+                result = scan_bytes(item.path, content, settings, located=item.commit)
+            else:
+                key = (shape(item.path, content), item.commit is None)
+                if key not in done:
+                    done[key] = scan_bytes(item.path, content, settings, located=item.commit)
+                result = done[key]
             if result.skipped:
                 part.skipped[result.skipped] = part.skipped.get(result.skipped, 0) + 1
                 continue
@@ -261,6 +265,11 @@ _CIPHERTEXT = re.compile(
     rb"(?P<end>-----END (?:AGE ENCRYPTED FILE|PGP MESSAGE)-----)")
 
 
+def _maskable(data: bytes) -> bool:
+    """Whether `shape` masks anything in `data`."""
+    return b"ENC[" in data or b"-----BEGIN" in data
+
+
 def _mask(m: re.Match[bytes]) -> bytes:
     if m.group("type") is not None:
         return b"ENC[" + m.group("type") + b"]"
@@ -273,7 +282,7 @@ def _mask(m: re.Match[bytes]) -> bytes:
 def shape(path: str, data: bytes) -> bytes:
     """What the detectors' result depends on: the path and the bytes with sops
     ciphertext, wrapped data keys and timestamps masked (a digest of it)."""
-    masked = _CIPHERTEXT.sub(_mask, data) if b"ENC[" in data or b"-----BEGIN" in data else data
+    masked = _CIPHERTEXT.sub(_mask, data) if _maskable(data) else data
     return hashlib.sha256(path.encode("utf-8", "surrogateescape") + b"\0" + masked).digest()
 
 
