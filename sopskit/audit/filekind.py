@@ -12,6 +12,7 @@ Kubernetes Secrets) run on every kind.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 FileKind = Literal["docs", "source", "template", "workflow", "taskfile", "minified", "config"]
@@ -38,6 +39,18 @@ _MINIFIED_LINE = 500  # average characters per line of generated, minified code
 
 
 def classify(path: str, text: str) -> FileKind:
+    kind = _by_path(path)
+    if kind != "source":
+        return kind
+    if len(text) > 4 * _MINIFIED_LINE and len(text) / (text.count("\n") + 1) > _MINIFIED_LINE:
+        return "minified"
+    return "source"
+
+
+@lru_cache(maxsize=65536)
+def _by_path(path: str) -> FileKind:
+    """The kind the path alone says ("source" may still be minified code: `classify`).
+    Remembered: a history holds many versions of each path."""
     name = path.rsplit("/", 1)[-1]
     suffix = name[name.rfind("."):].lower() if "." in name else ""
     if _MINIFIED_NAME.search(name):
@@ -47,8 +60,6 @@ def classify(path: str, text: str) -> FileKind:
     if suffix in DOCS:
         return "docs"
     if suffix in SOURCE:
-        if len(text) > 4 * _MINIFIED_LINE and len(text) / (text.count("\n") + 1) > _MINIFIED_LINE:
-            return "minified"
         return "source"
     if _WORKFLOW.search(path):
         return "workflow"
@@ -57,6 +68,7 @@ def classify(path: str, text: str) -> FileKind:
     return "config"
 
 
+@lru_cache(maxsize=65536)
 def is_template_name(path: str) -> bool:
     """A file that renders into another (`secret.sops.yaml.j2`): plaintext by design."""
     return bool(_TEMPLATE.search(path.rsplit("/", 1)[-1]))
