@@ -172,7 +172,20 @@ def looks_like_sops(data: bytes, fmt: Format) -> bool:
         return _json_has_top_sops(data)
     if not (b"mac:" in data or b"lastmodified:" in data):
         return False
-    return _YAML_META.search(data) is not None
+    return _yaml_meta(data)
+
+
+def _yaml_meta(data: bytes) -> bool:
+    """`_YAML_META` tried only where a line starts with `sops:` (`re` tries a multi-line
+    `^` at every position of a file: a history holds thousands of sops versions)."""
+    if data.startswith(b"sops:") and _YAML_META.match(data, 0):
+        return True
+    at = data.find(b"\nsops:")
+    while at != -1:
+        if _YAML_META.match(data, at + 1):
+            return True
+        at = data.find(b"\nsops:", at + 1)
+    return False
 
 
 # `sops:` at the start of a line (a top-level key) holding a block or flow mapping.

@@ -113,3 +113,16 @@ def test_alias_and_flow_keys_are_still_read() -> None:
 def test_a_secret_reference_alone_is_not_composed() -> None:
     text = "kind: HelmRelease\nspec:\n  valuesFrom:\n    - kind: Secret\n      name: x\n"
     assert kubernetes.is_candidate(text) and not kubernetes._may_hold_values(text)
+
+
+def test_sops_yaml_metadata_found_as_the_regex_finds_it() -> None:
+    """`looks_like_sops` tries its YAML pattern only at lines starting with `sops:`: the
+    same answer as a search of the whole text, on random texts."""
+    from sopskit.sopsfile import document
+
+    parts = [b"sops:", b"sops: {", b"sops:\n", b"  mac: x", b"\n", b"\r\n", b"# c", b" sops:",
+             b"xsops:", b"lastmodified: 1", b"  age: []", b"{", b"\t", b"sops:#c\n  k: v"]
+    rng = random.Random(9)
+    for _ in range(50000):
+        text = b"".join(rng.choice(parts) for _ in range(rng.randint(1, 10)))
+        assert document._yaml_meta(text) == (document._YAML_META.search(text) is not None)
