@@ -1,5 +1,6 @@
-"""The RE2 forms of the prefilters that run on every file (ASCII text) decide exactly as
-the Python `re` forms they replace: random texts over the characters that matter."""
+"""The faster forms of the prefilters that run on every file (RE2 passes, searches started
+only where a pattern can start) decide exactly as the forms they replace: random texts over
+the characters that matter, and every Unicode code point for case folding."""
 
 from __future__ import annotations
 
