@@ -127,3 +127,21 @@ def test_sops_yaml_metadata_found_as_the_regex_finds_it() -> None:
     for _ in range(50000):
         text = b"".join(rng.choice(parts) for _ in range(rng.randint(1, 10)))
         assert document._yaml_meta(text) == (document._YAML_META.search(text) is not None)
+
+
+def test_sops_metadata_is_not_a_hiding_place() -> None:
+    """The `sops:` block of a sops Secret is left out of composing; a Secret value placed
+    in such a block, or aliased out of it, is still read (line numbers kept)."""
+    value = _VALUE
+    meta = "sops:\n  mac: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]\n  version: 3.9.0\n"
+    plain = f"kind: Secret\nstringData:\n  pw: {value}\n"
+    assert kubernetes._without_sops_metadata(plain + meta) == plain + "\n" * 3
+    cases = {
+        plain + meta: 3,  # the metadata after the Secret: blanked, the value found
+        meta + plain: 6,
+        f"sops:\n  x: &pw {value}\n  mac: x\nkind: Secret\nstringData:\n  pw: *pw\n": 2,
+        f"a: 1\nsops:\n  kind: Secret\n  stringData:\n    pw: {value}\n": 5,
+    }
+    for text, line in cases.items():
+        hits = list(kubernetes.detect(Source("s.sops.yaml", text)))
+        assert [(h.secret, h.line) for h in hits] == [(value, line)], text

@@ -79,7 +79,7 @@ def _documents(src: Source, unparsed: list[tuple[int, str]] | None = None) -> li
     document among rendered ones) is composed document by document. Documents that still
     fail (a Helm chart template, tab indentation) go to `unparsed` (first line, text)."""
     try:
-        return yamlio.compose_all(src.text, path=src.path)
+        return yamlio.compose_all(_without_sops_metadata(src.text), path=src.path)
     except (InputError, RecursionError, ValueError):
         pass
     docs: list[Any] = []
@@ -110,6 +110,30 @@ _FIELD_WORD = re2.compile(rb"(?:^|[^A-Za-z0-9_.\-])(?:data|stringData)(?:[^A-Za-
 def _may_hold_values(text: str) -> bool:
     return ("\\" in text or "secretGenerator" in text
             or _FIELD_WORD.search(text.encode("utf-8", "surrogatepass")) is not None)
+
+
+def _without_sops_metadata(text: str) -> str:
+    """`text` with each top-level `sops:` metadata block (YAML block style) blanked, its
+    lines kept as empty lines: half the composing of a sops Secret, and no Secret value is
+    in there. A block with an anchor (`&`: a value elsewhere may alias it) or the word
+    `Secret` (a Secret hidden under a `sops:` key) is kept."""
+    if not (text.startswith("sops:") or "\nsops:" in text):
+        return text
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        rest = line[5:].strip(" \t\r") if line.startswith("sops:") else None
+        if rest is None or (rest and not rest.startswith("#")):  # not `sops:` opening a block
+            i += 1
+            continue
+        end = i + 1
+        while end < len(lines) and (not lines[end].strip() or lines[end][:1] in " \t#"):
+            end += 1
+        if not any("&" in part or "Secret" in part for part in lines[i:end]):
+            lines[i:end] = [""] * (end - i)
+        i = end
+    return "\n".join(lines)
 
 
 _YAML_NAME = re.compile(r"\.ya?ml(?:\.[A-Za-z0-9]+)?$", re.I)
