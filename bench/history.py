@@ -18,6 +18,10 @@ plaintext secret on a tagged branch. Then times, in the same run:
    or is contained in the planted value (gitleaks' `Secret`/`Match`). Every other finding
    (decoys, the sops files' history) is counted as a false positive.
 
+sopskit's bytecode is compiled first (`compileall`), as pip does when it installs a wheel: a
+development checkout run with PYTHONDONTWRITEBYTECODE=1 would otherwise compile every changed
+module on every run (as `bench/audit.py` does).
+
 Usage: python bench/history.py [--commits N] [--files N] [--keep DIR] [--skip-exposure]
 """
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import compileall
 import json
 import os
 import re
@@ -291,6 +296,9 @@ def main() -> int:
         start = time.perf_counter()
         leaked, identity = build(root, args.commits, args.files, corpus)
         print(f"  built in {time.perf_counter() - start:.0f} s")
+        import sopskit
+
+        compileall.compile_dir(Path(sopskit.__file__).parent, quiet=1)
         cli = [sys.executable, "-m", "sopskit", "--repo", str(root)]
         if not args.skip_exposure:
             t1, out, _ = timed([*cli, "exposure", leaked, "--format", "json", "--no-keyring"])
