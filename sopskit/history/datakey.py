@@ -339,12 +339,22 @@ def _copies(versions: _Versions, chains: dict[str, list[Step]], found: dict[str,
     added = {p: a for p, a in found.items() if a.reason == _ADDED and not a.at_least}
     if not added or len(chains) < 2:
         return found
-    versions.fetch({s.new_blob for steps in chains.values() for s in steps})
+    # a source is older than the copy: versions newer than every add are never one (a
+    # repository whose files were all added in its first commit reads no blob here)
+    latest = max(a.time for a in added.values())
+    older = [(path, i, step) for path, steps in chains.items()
+             for i, step in enumerate(steps) if step.time < latest]
+    if not older:
+        return found
+    first = min(step.time for _, _, step in older)
+    copies = {p: next(s for s in chains[p] if s.commit == a.commit)
+              for p, a in added.items() if a.time > first}  # the adds that may be copies
+    versions.fetch({step.new_blob for _, _, step in older}
+                   | {step.new_blob for step in copies.values()})
     owners: dict[bytes, list[tuple[int, str, int]]] = {}  # ciphertext -> (time, path, step)
-    for path, steps in chains.items():
-        for i, step in enumerate(steps):
-            for text in versions.ciphertexts(step.new_blob):
-                owners.setdefault(text, []).append((step.time, path, i))
+    for path, i, step in older:
+        for text in versions.ciphertexts(step.new_blob):
+            owners.setdefault(text, []).append((step.time, path, i))
     out = dict(found)
     done: dict[tuple[str, int], KeyAge] = {}
 
@@ -358,9 +368,10 @@ def _copies(versions: _Versions, chains: dict[str, list[Step]], found: dict[str,
         return done[key]
 
     def copied(path: str, age: KeyAge, depth: int) -> KeyAge:
-        if age.reason != _ADDED or age.at_least or depth > len(chains):
+        if age.reason != _ADDED or age.at_least or depth > len(chains) or age.time <= first:
             return age
         step = next(s for s in chains[path] if s.commit == age.commit)
+        versions.fetch({step.new_blob})  # read above unless reached through a source
         sources = sorted((t, other, i) for text in versions.ciphertexts(step.new_blob)
                          for t, other, i in owners.get(text, ())
                          if other != path and t < step.time)
@@ -373,6 +384,6 @@ def _copies(versions: _Versions, chains: dict[str, list[Step]], found: dict[str,
                       f"key); that key: {base.reason}", base.at_least,
                       base.path_then)
 
-    for p, age in added.items():
-        out[p] = copied(p, age, 0)
+    for p in copies:
+        out[p] = copied(p, added[p], 0)
     return out
