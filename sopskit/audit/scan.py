@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -72,7 +73,10 @@ def scan_bytes(relpath: str, data: bytes, settings: ScanSettings,
     reason = skip_reason(relpath, len(data), settings)
     data = _utf16_as_utf8(data)
     if reason is None and b"\x00" in data[:8192]:
-        reason = "binary"
+        if _binary(data):
+            reason = "binary"
+        else:  # text with a few NUL bytes typed in: read it, NULs as spaces (same lines)
+            data = data.replace(b"\x00", b" ")
     if reason is not None:
         return FileResult(relpath, skipped=reason)
     result = FileResult(relpath)
@@ -115,6 +119,25 @@ def _ranked(hits: list[Hit]) -> Iterator[tuple[Hit, int]]:
         rank = seen.get((hit.rule, hit.line), 0)
         seen[(hit.rule, hit.line)] = rank + 1
         yield hit, rank
+
+
+_CONTROL = re.compile(rb"[\x01-\x08\x0e-\x1f\x7f]")
+_MAX_NULS = 8
+
+
+def _binary(data: bytes) -> bool:
+    """A NUL in the first 8 KB makes a file binary unless the file is otherwise text: at
+    most a few NULs there, no other control characters, and valid UTF-8 throughout. One
+    NUL typed into a manifest must not hide the Secret below it from the audit (git and
+    every reader still show its plaintext)."""
+    head = data[:8192]
+    if head.count(b"\x00") > _MAX_NULS or _CONTROL.search(head):
+        return True
+    try:
+        data.replace(b"\x00", b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _utf16_as_utf8(data: bytes) -> bytes:

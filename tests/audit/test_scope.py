@@ -121,3 +121,24 @@ def test_a_since_value_is_never_read_as_a_git_option(tmp_path: Path) -> None:
     res = run_cli("--repo", repo, "audit", "--since", f"--output={planted}")
     assert res.code == 2 and "no such commit" in res.stderr
     assert not planted.exists()
+
+
+def test_a_nul_byte_does_not_hide_a_secret(tmp_path: Path) -> None:
+    """A NUL typed into a manifest made it "binary" and unread; text with a few NULs is
+    read (NULs as spaces, same lines), while real binary data is still skipped."""
+    repo = new_repo(tmp_path / "r")
+    token = fakes.github()
+    write(repo, "app/secret.yaml", b"kind: Secret\x00\nstringData:\n  token: " +
+          token.encode() + b"\n")
+    write(repo, "app/.env", b"\x00\x00API_TOKEN=" + fakes.github().encode() + b"\n")
+    write(repo, "img.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) +
+          f"T={fakes.github()}".encode())
+    write(repo, "many-nuls.dat", b"\x00" * 20 + f"T={fakes.github()}\n".encode())
+    write(repo, "latin1.txt", b"\x00caf\xe9 T=" + fakes.github().encode() + b"\n")
+    commit(repo)
+    doc = _audit(repo)
+    found = {(f["path"], f["rule"], f["line"]) for f in doc["findings"]}
+    assert found == {("app/secret.yaml", "k8s-secret-plaintext", 3),
+                     ("app/.env", "github-token", 1)}
+    assert doc["summary"]["files_skipped"] == 3
+    assert token not in json.dumps(doc)
