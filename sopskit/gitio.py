@@ -112,25 +112,19 @@ class Commit:
 
 
 def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs: bool = False,
-                exclude: str | None = None, merges: bool = False,
-                skip_dirs: frozenset[str] = frozenset()) -> list[Commit]:
+                exclude: str | None = None, merges: bool = False) -> list[Commit]:
     """Every commit reachable from `rev`, newest first, with the files each changed, from ONE
     `git log --raw -z` call (rename detection on: `git mv` is one R change, not a delete
     and an add). `all_refs`: every branch and tag too; `exclude`: not the commits reachable
     from that commit. Merge commits list no changes (git's default for `--raw`): what a merge
     brings in is listed by the commits merged; `merges`: a merge lists its changes against
     its first parent, so content made in the merge itself (a resolved conflict, an "evil
-    merge") is seen too; `skip_dirs`: no file under a directory of one of these names, at
-    any depth, and no commit that changed nothing else.
-    An empty repository gives []."""
+    merge") is seen too. An empty repository gives []."""
     if not has_commits(repo, rev):
         return []
-    text, vendored = _log_text(repo, renames=renames, rev=rev, all_refs=all_refs,
-                               exclude=exclude, merges=merges, skip_dirs=skip_dirs)
-    commits = parse_log(text.decode("utf-8", "surrogateescape"))
-    if vendored:
-        return _without(commits, skip_dirs)
-    return [c for c in commits if c.changes] if skip_dirs else commits
+    text, _ = _log_text(repo, renames=renames, rev=rev, all_refs=all_refs, exclude=exclude,
+                        merges=merges, skip_dirs=frozenset())
+    return parse_log(text.decode("utf-8", "surrogateescape"))
 
 
 BlobLog = list[tuple[str, int, list[tuple[str, str]]]]  # (commit, time, [(path, blob)])
@@ -141,7 +135,9 @@ def log_blobs(repo: Path, *, rev: str = "HEAD", all_refs: bool = False,
               skip_dirs: frozenset[str] = frozenset()) -> BlobLog:
     """`log_changes` without renames, lean: (commit, time, [(path, new blob id)]) newest
     first, a deletion with the ZERO id. For reading every blob a history wrote, where
-    building a FileChange per change was most of the walk."""
+    building a FileChange per change was most of the walk. `skip_dirs`: no file under a
+    directory of one of these names, at any depth, and no commit that changed nothing else
+    (as a pathspec makes git do)."""
     if not has_commits(repo, rev):
         return []
     text, vendored = _log_text(repo, renames=False, rev=rev, all_refs=all_refs,
@@ -203,20 +199,6 @@ def _log(repo: Path, renames: bool, args: tuple[str, ...]) -> bytes:
         # complete: a renamed file then starts its history at the rename.
         return git(repo, "log", "-z", "--raw", "--no-abbrev", "--root", "--no-renames", *args,
                    spool=True)
-
-
-def _without(commits: list[Commit], skip_dirs: frozenset[str]) -> list[Commit]:
-    """The commits without their changes under a directory named in `skip_dirs` (a file
-    renamed out of one is added); a commit left with no change is left out (as a pathspec
-    makes git do)."""
-    out = []
-    for c in commits:
-        kept = tuple(ch if not _under(ch.old_path, skip_dirs)
-                     else FileChange("A", ch.path, ch.path, ZERO, ch.new_blob)
-                     for ch in c.changes if not _under(ch.path, skip_dirs))
-        if kept:
-            out.append(c if kept == c.changes else Commit(c.sha, c.time, kept))
-    return out
 
 
 def _under(path: str, dirs: frozenset[str]) -> bool:

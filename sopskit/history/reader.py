@@ -103,12 +103,9 @@ def resolve(repo: Path, rev: str) -> str:
         raise InputError(f"unknown revision {rev!r}", path=repo) from None
 
 
-def walk(repo: Path, *, since: str | None = None, skip_dirs: frozenset[str] = frozenset(),
-         renames: bool = True) -> History:
+def walk(repo: Path, *, since: str | None = None) -> History:
     """Every version written by the commits reachable from any ref (and HEAD), oldest
-    first; with `since`, only the commits not reachable from it; none under a directory
-    named in `skip_dirs` (see gitio.log_changes). Without `renames` a move is a delete and
-    an add (cheaper: lineages are then cut at moves, which reading blobs does not need)."""
+    first; with `since`, only the commits not reachable from it."""
     history = History()
     bounds = _bounds(repo, since, history.notes)
     if bounds is None:
@@ -116,8 +113,7 @@ def walk(repo: Path, *, since: str | None = None, skip_dirs: frozenset[str] = fr
     start, exclude = bounds
     # a clone missing objects makes rename detection fatal: log_changes then walks
     # without renames (a renamed file's history starts at the rename)
-    commits = gitio.log_changes(repo, rev=start, all_refs=True, merges=True,
-                                exclude=exclude, skip_dirs=skip_dirs, renames=renames)
+    commits = gitio.log_changes(repo, rev=start, all_refs=True, merges=True, exclude=exclude)
     history.commits = len(commits)
     # newest first from git; a stable sort by time keeps git's order reversed for ties
     for c in sorted(reversed(commits), key=lambda c: c.time):
@@ -136,8 +132,9 @@ def walk(repo: Path, *, since: str | None = None, skip_dirs: frozenset[str] = fr
 
 @dataclass
 class FirstVersions:
-    """blob id -> the oldest version that wrote it, what `walk(renames=False).blobs()`
-    gives, read without building the history (the commits walked, and notes)."""
+    """blob id -> the oldest version that wrote it (what `walk().blobs()` gives: a moved blob
+    keeps its id, so renames change nothing here), read without rename detection or
+    building the history; the commits walked, and notes."""
 
     blobs: dict[str, Version]
     commits: int
