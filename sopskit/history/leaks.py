@@ -64,7 +64,6 @@ class HistoryScan:
 @dataclass
 class _Seen:
     finding: Finding
-    blobs: set[str]
     digest: str | None
     oldest: str  # the blob of the oldest commit found to hold the value
     in_tree: str | None = None  # the value's fingerprint, when today's tree holds it
@@ -117,11 +116,10 @@ def scan_history(repo: Path, settings: ScanSettings, *, since: str | None = None
                 key = (f.rule, digest or f.fingerprint)  # one finding per value
                 known = seen.get(key)
                 if known is None:
-                    known = seen[key] = _Seen(replace(f, commit=first[blob].commit), set(),
-                                              digest, blob)
+                    known = seen[key] = _Seen(replace(f, commit=first[blob].commit), digest,
+                                              blob)
                 elif order[blob] < order[known.oldest]:
                     known.finding, known.oldest = replace(f, commit=first[blob].commit), blob
-                known.blobs.add(blob)
                 if blob in head:  # scanned with the tree audit's fingerprints (_Item.commit)
                     known.in_tree = f.fingerprint
     ranked = sorted(seen.values(), key=lambda s: order[s.oldest])
