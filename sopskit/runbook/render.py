@@ -6,10 +6,14 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from sopskit.printable import printable
 from sopskit.runbook.model import Runbook
 
 
 def to_text(book: Runbook) -> str:
+    """The runbook, one line per title, command, note and warning. Every piece is made
+    printable here (`printable`): file, ref and cluster names come from the repository,
+    and a name with a line break would otherwise forge lines, a whole step included."""
     where = ", ".join(f"{t.cluster} ({'tag' if t.kind == 'tag' else 'branch'} "
                       f"{t.ref or 'none yet'})" for t in book.clusters)
     lines = [f"# Rotate {book.key} ({book.status}) -> {book.new}", "",
@@ -21,7 +25,7 @@ def to_text(book: Runbook) -> str:
         lines += [f"     - {note}" for note in step.notes]
         lines += [f"     WARNING: {w}" for w in step.warnings]
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(printable(line) for line in lines).rstrip() + "\n"
 
 
 def to_dict(book: Runbook) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from shlex import quote
 from sopskit.engine.rekey.plan import Plan
 from sopskit.flux.decryption_secret import admin_keys, entry_name
 from sopskit.history.exposure import FileExposure, ValueExposure
-from sopskit.printable import printable
 from sopskit.registry.model import ALL_CLUSTERS, Key, Registry
 from sopskit.runbook.model import Step, Tracking
 from sopskit.runbook.places import SecretPlace
@@ -240,7 +239,7 @@ def rotate_held(key: Key, files: Sequence[str]) -> Step:
                 (f"{key.name} is no recipient of these files any more, but they keep the data "
                  f"key it unwraps from their old versions in git (`sops updatekeys` removed it "
                  "without a rotation): only a new data key ends its access "
-                 f"({_files([printable(f) for f in files])})",),
+                 f"({_files(list(files))})",),
                 expect={"files": list(files)})
 
 
@@ -251,7 +250,7 @@ def change_values(key: Key, live: list[tuple[FileExposure, list[ValueExposure]]]
              f"{key.name} opens. Change each value below at its source (database password, "
              "API token, certificate), then store the new value:"]
     for f, values in live:
-        notes += [f"{printable(f.path)}: {printable(v.key_path)} ({v.status})" for v in values]
+        notes += [f"{f.path}: {v.key_path} ({v.status})" for v in values]
     if not live:
         notes = [f"no value {key.name} could read in any commit is still in use: nothing "
                  "to change"]

