@@ -51,8 +51,9 @@ def cluster_keys(registry: Registry, cluster: str, *, services: bool = False) ->
         known = ", ".join(registry.clusters) or "none"
         raise UsageError(f"no cluster {cluster!r} in the registry (clusters: {known})",
                          path=registry.path)
-    return [k for k in registry.keys.values() if cluster in k.clusters and k.status == "active"
-            and not k.expired(today_utc()) and (k.managed or services)]
+    return [k for k in registry.keys.values() if cluster in k.clusters
+            and ALL_CLUSTERS not in k.clusters  # `["*", dev]` is still an admin key
+            and k.status == "active" and not k.expired(today_utc()) and (k.managed or services)]
 
 
 def admin_keys(registry: Registry) -> list[Key]:

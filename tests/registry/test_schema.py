@@ -305,3 +305,19 @@ def test_sections_of_the_wrong_type_name_their_line(tmp_path: Path) -> None:
         f"{path}:4: keys: must be a mapping of key names",
         f"{path}:5: rules: must be a list of rules (first match wins)",
     }
+
+
+def test_a_key_for_every_cluster_and_one_is_still_an_admin_key(tmp_path: Path,
+                                                                keys: Keys) -> None:
+    """`clusters: ["*", sandbox]` serves every cluster: it never goes into a cluster's
+    decryption Secret (its private key would then sit in the cluster), and `flux check`
+    does not count it as the cluster's own key."""
+    from sopskit.flux import check
+    from sopskit.flux.decryption_secret import admin_keys, cluster_keys
+
+    text = registry_text(keys).replace('    clusters: ["*"]\n', '    clusters: ["*", sandbox]\n', 1)
+    registry = load_registry(write(tmp_path, text))
+    assert registry.keys["ops-admin"].clusters == ("*", "sandbox")
+    assert [k.name for k in cluster_keys(registry, "sandbox")] == ["flux-sandbox"]
+    assert [k.name for k in check.cluster_keys(registry, "sandbox")] == ["flux-sandbox"]
+    assert "ops-admin" in [k.name for k in admin_keys(registry)]
