@@ -145,3 +145,4 @@ def test_sops_metadata_is_not_a_hiding_place() -> None:
     for text, line in cases.items():
         hits = list(kubernetes.detect(Source("s.sops.yaml", text)))
         assert [(h.secret, h.line) for h in hits] == [(value, line)], text
+

@@ -317,6 +317,9 @@ def _normpath(path: str) -> str | None:
     return "/".join(parts) or None
 
 
+_ENV_KEY = re.compile(r"(?:export\s+)?[A-Za-z_.\-][A-Za-z0-9_.\-]{0,127}")
+
+
 def source_values(src: Source, mode: str) -> Iterator[Hit]:
     """Every value of a plaintext file a secretGenerator reads: each `KEY=value` of an env
     file, or the whole of a `files` entry."""
@@ -333,8 +336,11 @@ def source_values(src: Source, mode: str) -> Iterator[Hit]:
         key, value = stripped.split("=", 1)
         value = values.unquote(value)
         if value.strip() and not values.is_encrypted(value) and values.is_literal_secret(value):
+            # the part before `=` is named only when it is a name: on a line that is no
+            # KEY=value (a URL with credentials) it may be the secret itself
+            name = key.strip() if _ENV_KEY.fullmatch(key.strip()) else "(a line with no key)"
             yield Hit("k8s-secret-plaintext", number, value,
-                      f"secretGenerator env file value {key.strip()}", last_line=number)
+                      f"secretGenerator env file value {name}", last_line=number)
 
 
 def _decode(value: str) -> str | None:
