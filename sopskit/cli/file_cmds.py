@@ -134,7 +134,7 @@ def decrypt_cmd(app: AppContext, file: Path, output: Path | None,  # noqa: PLR09
     if output is None:
         sys.stdout.buffer.write(plaintext)
     else:
-        deliver_plaintext(app.repo, output, plaintext)
+        deliver_plaintext(app.repo, output, plaintext, force=force)
 
 
 @click.command("edit")

@@ -95,11 +95,15 @@ def check_plaintext_destination(repo: Path, output: Path, *, force: bool) -> Non
                      "--force", path=output)
 
 
-def deliver_plaintext(repo: Path, output: Path, plaintext: bytes) -> None:
+def deliver_plaintext(repo: Path, output: Path, plaintext: bytes, *, force: bool) -> None:
     """`decrypt -o OUTPUT`: a FIFO or device (`/dev/stdout`, a named pipe) is written as
     given (resolving `/dev/stdout` gives a `pipe:[…]` name that is no path); anything
-    else is checked like any target in the repository, then written by `write_plaintext`."""
+    else is checked like any target in the repository, then written by `write_plaintext`.
+    The destination is checked again here: a FIFO that passed `check_plaintext_destination`
+    before the decryption may be gone (or replaced) by now, and a plaintext file must not
+    take its place inside a work tree."""
     if not write_to_stream(output.absolute(), plaintext):
+        check_plaintext_destination(repo, output, force=force)
         write_plaintext(paths.target(repo, output), plaintext)
 
 

@@ -159,3 +159,23 @@ def test_no_atomic_write_replaces_a_fifo(tmp_path: Path) -> None:
         write_atomic(fifo, "keys: {}\n")
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert [p.name for p in tmp_path.iterdir()] == ["registry.yaml"]
+
+
+def test_a_fifo_gone_before_the_write_does_not_become_a_plaintext_file(tmp_path: Path) -> None:
+    """`decrypt -o FIFO` in a work tree passes the destination check (git never adds a
+    FIFO); if the FIFO is gone when the plaintext is ready, the check runs again and
+    refuses a regular file there, unless --force."""
+    from sopskit.engine.decrypt import check_plaintext_destination, deliver_plaintext
+    from sopskit.errors import UsageError
+
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    fifo = repo / "plain.yaml"
+    os.mkfifo(fifo)
+    check_plaintext_destination(repo, fifo, force=False)  # a FIFO: allowed
+    fifo.unlink()  # gone while sops decrypts
+    with pytest.raises(UsageError, match="refusing to write plaintext inside the repository"):
+        deliver_plaintext(repo, fifo, b"password: hunter2\n", force=False)
+    assert not fifo.exists()
+    deliver_plaintext(repo, fifo, b"password: hunter2\n", force=True)
+    assert stat.S_IMODE(fifo.stat().st_mode) == 0o600
