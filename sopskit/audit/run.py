@@ -269,9 +269,9 @@ def _config_rules(ctx: _Context, sops_files: list[FileResult],
     if not sops_files:
         return checks.problems
     if not any(nearest_config(checks.repo, r.path) for r in sops_files):
-        ctx.notes.append("no key registry (keys/registry.yaml) and no .sops.yaml: "
-                         "recipients not checked")
-        return []
+        ctx.notes.append("no key registry (keys/registry.yaml) and no .sops.yaml above any "
+                         "sops file: recipients not checked")
+        return checks.problems  # a .sops.yaml elsewhere that sops cannot read still is one
     out: list[Finding] = []
     for r in sops_files:
         assert r.sops is not None

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pyrage
 
-from tests.audit.repos import commit, new_repo, write
-from tests.helpers import AgeKey, age_key, run_cli, run_sops
+from tests.audit.repos import commit, new_repo, sops_encrypt, write
+from tests.helpers import AgeKey, age_key, git, run_cli, run_sops
 
 SECRET = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2x\n"
 
@@ -262,4 +262,12 @@ def test_an_unusable_config_no_file_uses_is_reported(tmp_path: Path) -> None:
     assert _rules(_findings(repo)) == [("apps/.sops.yaml", "sops-config-invalid")]
     narrowed = run_cli("--repo", repo, "audit", "--format", "json", "--no-keyring",
                        str(repo / "clusters"))
-    assert "sops-config-invalid" not in narrowed.stdout
+    assert narrowed.code == 0, narrowed.stderr
+    assert json.loads(narrowed.stdout)["findings"] == []
+    # a sops file no .sops.yaml applies to does not hide the unusable one elsewhere
+    (repo / ".sops.yaml").unlink()
+    git(repo, "rm", "-rq", "--cached", "clusters")
+    (repo / "clusters/production/db.sops.yaml").unlink()
+    sops_encrypt(repo, "other/x.sops.yaml", SECRET, age=[admin.recipient])
+    commit(repo)
+    assert _rules(_findings(repo)) == [("apps/.sops.yaml", "sops-config-invalid")]

@@ -180,7 +180,8 @@ def test_parse_error_and_ciphertext_at_plaintext_path(tmp_path: Path, age: AgeKe
     assert found == {("cut.sops.yaml", "sops-parse-error"),
                      ("moved.sops.yaml", "sops-ciphertext-at-plaintext-path")}
     res = run_cli("--repo", repo, "audit")
-    assert "no key registry (keys/registry.yaml) and no .sops.yaml: recipients not checked" in res.stdout
+    assert ("no key registry (keys/registry.yaml) and no .sops.yaml above any sops file: "
+            "recipients not checked") in res.stdout
 
 
 def test_pgp_recipient_stored_as_a_long_key_id(tmp_path: Path, gpg_home: GpgHome) -> None:
