@@ -229,7 +229,7 @@ def _readable(blobs: Blobs, key: KeyRef, versions: list[reader.Version]) -> set[
     for v in versions:
         parent.setdefault(v.blob, v.blob)
         tokens = ciphertexts(blobs.data.get(v.blob, b""))
-        if blobs.identities and (key_id := blobs.key_id(v.blob, v.path)) is not None:
+        if (key_id := blobs.key_id(v.blob, v.path)) is not None:
             tokens |= {b"data key " + key_id}  # exact: the data keys compared
         for text in tokens:
             if text in owner:

@@ -61,8 +61,7 @@ class Blobs:
         self._docs: dict[str, SopsDocument | None] = {}
         self._values: dict[str, dict[ValueKey, str]] = {}
         self._plain: dict[str, dict[ValueKey, bytes] | None] = {}
-        self._key_ids: dict[str, bytes | None] = {}
-        self._wrapped: dict[tuple[str, ...], bytes | None] = {}  # wrapped keys -> key id
+        self._keys: dict[tuple[str, ...], bytes | None] = {}  # wrapped keys -> data key
 
     def load(self, blobs: dict[str, str]) -> None:
         """Read the blobs (id -> a path it had) in batches, keeping only sops files: a long
@@ -96,34 +95,33 @@ class Blobs:
         return self._plain[blob]
 
     def key_id(self, blob: str, path: str) -> bytes | None:
-        """SHA-256 of this version's data key (which versions share one, told in memory;
-        the key itself is not kept), or None when no identity of ours unwraps it."""
-        if blob not in self._key_ids:
-            doc = self.doc(blob, path)
-            found = None
-            if doc is not None and self.identities:
-                # versions an edit made keep every wrapped key: unwrapped once (a PGP one
-                # is a gpg run)
-                wrapped = tuple([*(s.enc for g in doc.metadata.key_groups for s in g.age),
-                                 *(s.enc for g in doc.metadata.key_groups for s in g.pgp)])
-                if wrapped in self._wrapped:
-                    found = self._wrapped[wrapped]
-                else:
-                    try:
-                        found = hashlib.sha256(recover_data_key(
-                            doc.metadata, self.identities, path=path)).digest()
-                    except SopskitError:
-                        found = None
-                    self._wrapped[wrapped] = found
-            self._key_ids[blob] = found
-        return self._key_ids[blob]
+        """SHA-256 of this version's data key (which versions share one, told in memory),
+        or None when no identity of ours unwraps it."""
+        key = self._data_key(blob, path)
+        return None if key is None else hashlib.sha256(key).digest()
+
+    def _data_key(self, blob: str, path: str) -> bytes | None:
+        """This version's data key (in memory only), unwrapped once per set of wrapped
+        keys: the versions an edit made keep them all (a PGP unwrap is a gpg run)."""
+        doc = self.doc(blob, path)
+        if doc is None or self.identities is None or self.identities.empty:
+            return None
+        groups = doc.metadata.key_groups
+        wrapped = (*(s.enc for g in groups for s in g.age), *(s.enc for g in groups for s in g.pgp))
+        if wrapped not in self._keys:
+            try:
+                self._keys[wrapped] = recover_data_key(doc.metadata, self.identities, path=path)
+            except SopskitError:
+                self._keys[wrapped] = None
+        return self._keys[wrapped]
 
     def _open(self, blob: str, path: str) -> dict[ValueKey, bytes] | None:
         doc = self.doc(blob, path)
-        if doc is None or not self.identities:
+        key = self._data_key(blob, path)
+        if doc is None or key is None:
             return None
         try:
-            cipher = cipher_for(doc, recover_data_key(doc.metadata, self.identities, path=path))
+            cipher = cipher_for(doc, key)
             out: dict[ValueKey, bytes] = {}
             seen: dict[tuple[int, str], int] = {}
             for leaf, _, value in plain_leaves(doc, cipher):
