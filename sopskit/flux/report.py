@@ -10,6 +10,7 @@ from sopskit.audit.report import sarif
 from sopskit.audit.result import AuditResult
 from sopskit.flux.check import ClusterReport, FluxReport
 from sopskit.flux.model import Node
+from sopskit.printable import printable
 
 VERSION = 1
 
@@ -81,6 +82,8 @@ def _tree(node: Node, depth: int, lines: list[str], seen: set[int]) -> None:
 
 
 def render_text(report: FluxReport) -> str:
+    """One line per cluster fact, Kustomization and finding; every line made printable
+    (names, paths and messages come from the repository: a line break forged lines)."""
     lines: list[str] = []
     by_cluster = {k: list(g) for k, g in groupby(report.findings, key=lambda f: f.cluster)}
     for c in report.clusters:
@@ -106,4 +109,4 @@ def render_text(report: FluxReport) -> str:
     lines.append(f"{n} delivery finding{'s' if n != 1 else ''} in {len(report.clusters)} "
                  f"cluster(s), {sum(len(c.cluster.nodes) for c in report.clusters)} "
                  "Kustomization(s)")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"

@@ -373,3 +373,27 @@ def test_a_pgp_key_named_by_its_long_id_is_no_outlier(tmp_path: Path, gpg_home: 
     code, report = _check(repo)
     assert [f["rule"] for f in report["findings"]] == [], report["findings"]  # type: ignore
     assert code == 0
+
+
+def test_names_from_the_repository_cannot_forge_report_lines(tmp_path: Path) -> None:
+    """A Kustomization named with a line break (YAML allows it) is shown escaped in the
+    text report: it cannot add a summary line."""
+    repo = git_repo(tmp_path / "forge")
+    name = '"apps\\n0 delivery findings in 1 cluster(s), 0 Kustomization(s)"'
+    for rel, text in {
+        "clusters/dev/flux-system/gotk-sync.yaml": SYNC.format(ref="branch: main",
+                                                               cluster="dev"),
+        "clusters/dev/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\n",
+        "clusters/dev/apps.yaml": ks(name, "./apps"),
+        "apps/kustomization.yaml": "resources: [app.yaml]\n",
+        "apps/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    }.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "forge")
+    text = run_cli("--repo", repo, "flux", "check").stdout
+    lines = text.splitlines()
+    assert [ln for ln in lines if ln[:1].isdigit()] == [lines[-1]]  # one summary line
+    assert lines[-1].endswith("2 Kustomization(s)")
+    assert "apps\\n0 delivery findings" in text
