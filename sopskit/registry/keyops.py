@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -99,7 +99,7 @@ class Generated:
     registry: Registry
     public: str  # age recipient or PGP fingerprint
     stored: str  # where the private part went
-    secret: str  # the private key, only for --print-private
+    secret: str = field(repr=False)  # the private key, only for --print-private
 
 
 

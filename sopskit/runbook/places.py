@@ -9,7 +9,7 @@ it, else under `keys/flux/`, and says so when that lies inside a Kustomization's
 from __future__ import annotations
 
 import posixpath
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +64,8 @@ class Places:
         found = self.clusters.get(cluster)
         refs = [(n.decryption.secret, n.namespace) for n in (found.nodes if found else [])
                 if n.decryption is not None and n.decryption.secret]
-        return max(set(refs), key=refs.count) if refs else (SECRET_NAME, NAMESPACE)
+        # the most used; ties to the first met (a set's order changed from run to run)
+        return Counter(refs).most_common(1)[0][0] if refs else (SECRET_NAME, NAMESPACE)
 
     def _inside(self, path: str) -> str | None:
         """The first Kustomization (any cluster) whose spec.path holds `path`."""

@@ -10,7 +10,6 @@ depends only on which recipients a file has and should have).
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from pathlib import Path
 
 from sopskit.agekey import generate as generate_age
@@ -56,6 +55,3 @@ def plan(repo: Path, registry: Registry) -> Plan:
     return make_plan(repo, (), Desired(repo, registry=registry), "auto")
 
 
-def action_counts(result: Plan) -> dict[str, int]:
-    """Files per action, as `sopskit rekey` counts them."""
-    return dict(sorted(Counter(f.action for f in result.files).items()))

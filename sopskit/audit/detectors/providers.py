@@ -100,7 +100,6 @@ PATTERNS: tuple[Pattern, ...] = (
 
 _LITERALS = frozenset(n for p in PATTERNS for n in (*p.needles, *p.also_needs))
 _PREFILTERS = {p.rule: p.prefilter for p in PATTERNS if p.prefilter}
-_OWN = _LITERALS | frozenset(_PREFILTERS)
 needles.register(_LITERALS, _PREFILTERS)
 # needle (or prefilter name) -> the patterns it opens, by their index in PATTERNS
 _OPENS: dict[str, tuple[int, ...]] = {}
