@@ -333,7 +333,7 @@ def main() -> int:
         ok = evasion_recall(tmp / "evasions") and ok
         ok = history_run(tmp / "history") and ok
         print("goals met" if ok else "GOALS NOT MET")
-        return 0
+        return 0 if ok else 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -275,6 +275,8 @@ def compare(root: Path, base: Path, cli: list[str], planted: list[Case]) -> bool
     print(f"ratio gitleaks/sopskit: {ratio:.2f}x (sopskit faster when > 1; goal "
           f">= {GOAL_GITLEAKS}x, at least 1x); planted files found: sopskit {len(sk)}, "
           f"gitleaks {len(gk)} of {len(planted)}")
+    # the pass line is issue 12's requirement (at least as fast, at least its recall);
+    # GOAL_GITLEAKS is the aim, printed above, and not a failure
     return ratio >= 1.0 and sk >= gk
 
 
