@@ -120,11 +120,20 @@ def log_changes(repo: Path, *, renames: bool = True, rev: str = "HEAD", all_refs
     brings in is listed by the commits merged; `merges`: a merge lists its changes against
     its first parent, so content made in the merge itself (a resolved conflict, an "evil
     merge") is seen too. An empty repository gives []."""
+    return log_changes_renamed(repo, renames=renames, rev=rev, all_refs=all_refs,
+                               exclude=exclude, merges=merges)[0]
+
+
+def log_changes_renamed(repo: Path, *, renames: bool = True, rev: str = "HEAD",
+                        all_refs: bool = False, exclude: str | None = None,
+                        merges: bool = False) -> tuple[list[Commit], bool]:
+    """`log_changes`, and whether renames were looked for: False when asked not to, or
+    when this clone lacks blobs rename detection reads (then it is read without them)."""
     if not has_commits(repo, rev):
-        return []
-    text, _ = _log_text(repo, renames=renames, rev=rev, all_refs=all_refs, exclude=exclude,
-                        merges=merges, skip_dirs=frozenset())
-    return parse_log(text.decode("utf-8", "surrogateescape"))
+        return [], renames
+    args = _log_args(rev=rev, all_refs=all_refs, exclude=exclude, merges=merges)
+    text, renamed = _log(repo, renames, args)
+    return parse_log(text.decode("utf-8", "surrogateescape")), renamed
 
 
 BlobLog = list[tuple[str, int, list[tuple[str, str]]]]  # (commit, time, [(path, blob)])
@@ -140,7 +149,7 @@ def log_blobs(repo: Path, *, rev: str = "HEAD", all_refs: bool = False,
     (as a pathspec makes git do)."""
     if not has_commits(repo, rev):
         return []
-    text, vendored = _log_text(repo, renames=False, rev=rev, all_refs=all_refs,
+    text, vendored = _log_text(repo, rev=rev, all_refs=all_refs,
                                exclude=exclude, merges=merges, skip_dirs=skip_dirs)
     out: BlobLog = []
     changes: list[tuple[str, str]] = []
@@ -162,14 +171,12 @@ _RAW_RECORD = re.compile(rb"\x01([0-9a-f]+) (\d*)\0"
                          rb"|\n?:[0-7]+ [0-7]+ [0-9a-f]+ ([0-9a-f]+) [AMDTUX]\0([^\0]*)\0")
 
 
-def _log_text(repo: Path, *, renames: bool, rev: str, all_refs: bool, exclude: str | None,
+def _log_text(repo: Path, *, rev: str, all_refs: bool, exclude: str | None,
               merges: bool, skip_dirs: frozenset[str]) -> tuple[bytes, bool]:
     """The raw log, and whether paths under `skip_dirs` are still in it (then the caller
     leaves them out; git does when they are many)."""
-    args = ("--format=%x01%H %ct", *(["--diff-merges=first-parent"] if merges else []),
-            *(["--all"] if all_refs else []), "--end-of-options", rev,
-            *([f"^{exclude}"] if exclude else []))
-    text = _log(repo, renames, args)
+    args = _log_args(rev=rev, all_refs=all_refs, exclude=exclude, merges=merges)
+    text, _ = _log(repo, False, args)
     vendored = sum(text.count(f"{d}/".encode()) for d in skip_dirs)
     if vendored > _SKIP_BY_GIT:
         # A vendored tree can be most of a history's changes (getsops/sops: 50 MB of log,
@@ -177,9 +184,9 @@ def _log_text(repo: Path, *, renames: bool, rev: str, all_refs: bool, exclude: s
         # on every commit costs more than the whole log of a repository without one.
         # A pathspec turns on history simplification, which hides a side branch whose
         # merge left the paths as they were (a secret added, then removed, then merged).
-        text = _log(repo, renames, ("--full-history", *args, "--",
-                                    *(f":(exclude,glob)**/{_glob_literal(d)}/**"
-                                      for d in sorted(skip_dirs))))
+        text, _ = _log(repo, False, ("--full-history", *args, "--",
+                                       *(f":(exclude,glob)**/{_glob_literal(d)}/**"
+                                         for d in sorted(skip_dirs))))
     # the filtered log may still name a `vendor/` (a file named so): filter it alike
     return text, vendored > 0
 
@@ -187,10 +194,18 @@ def _log_text(repo: Path, *, renames: bool, rev: str, all_refs: bool, exclude: s
 _SKIP_BY_GIT = 20_000  # vendored changes in a log worth a second, filtered, `git log`
 
 
-def _log(repo: Path, renames: bool, args: tuple[str, ...]) -> bytes:
+def _log_args(*, rev: str, all_refs: bool, exclude: str | None,
+              merges: bool) -> tuple[str, ...]:
+    return ("--format=%x01%H %ct", *(["--diff-merges=first-parent"] if merges else []),
+            *(["--all"] if all_refs else []), "--end-of-options", rev,
+            *([f"^{exclude}"] if exclude else []))
+
+
+def _log(repo: Path, renames: bool, args: tuple[str, ...]) -> tuple[bytes, bool]:
+    """The raw log, and whether it looked for renames."""
     try:
         return git(repo, "-c", "diff.renameLimit=5000", "log", "-z", "--raw", "--no-abbrev",
-                   "--root", "-M" if renames else "--no-renames", *args, spool=True)
+                   "--root", "-M" if renames else "--no-renames", *args, spool=True), renames
     except InputError:
         if not renames:
             raise
@@ -198,7 +213,7 @@ def _log(repo: Path, renames: bool, args: tuple[str, ...]) -> bytes:
         # makes `git log -M` fatal. The history without renames is still true, only less
         # complete: a renamed file then starts its history at the rename.
         return git(repo, "log", "-z", "--raw", "--no-abbrev", "--root", "--no-renames", *args,
-                   spool=True)
+                   spool=True), False
 
 
 def _under(path: str, dirs: frozenset[str]) -> bool:

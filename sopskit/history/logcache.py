@@ -21,7 +21,7 @@ import zlib
 from pathlib import Path
 
 from sopskit.errors import InputError
-from sopskit.gitio import Commit, git, has_commits, log_changes, parse_log, shallow_roots
+from sopskit.gitio import Commit, git, has_commits, log_changes_renamed, parse_log, shallow_roots
 
 CACHE_NAME = "sopskit/history-v1.log"
 _MAGIC = b"sopskit-history-v1 "
@@ -39,10 +39,12 @@ def head_history(repo: Path) -> list[Commit]:
         return cached
     old_head, _, old_shallow = old_state.partition(" ")
     if old_head and old_shallow == _shallow_state(repo) and _is_ancestor(repo, old_head, head):
-        commits = log_changes(repo, exclude=old_head) + cached
+        new, renamed = log_changes_renamed(repo, exclude=old_head)
+        commits = new + cached
     else:
-        commits = log_changes(repo)
-    _write(path, state, commits)
+        commits, renamed = log_changes_renamed(repo)
+    if renamed:  # read without renames (blobs missing): not kept, so a later run redoes it
+        _write(path, state, commits)
     return commits
 
 

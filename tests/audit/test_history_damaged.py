@@ -51,3 +51,29 @@ def test_audit_of_sops_files_whose_old_blobs_are_gone(tmp_path: Path) -> None:
     # the key may be years old: never a silent "young", but a lower bound said in a note
     said = run_cli("--repo", repo, "audit", "--max-data-key-age", "400")
     assert "note: data-key age of 1 sops file(s) unknown" in said.stdout + said.stderr
+
+
+def test_a_history_read_without_renames_is_not_cached(tmp_path: Path) -> None:
+    """The HEAD history cache keeps only a complete reading: read without renames (a blob
+    missing), it is read again next time, and renames come back once the blob does (the
+    cache can make a run faster, never different)."""
+    from sopskit.history.logcache import head_history
+
+    repo = new_repo(tmp_path / "r")
+    lines = "".join(f"line {n}\n" for n in range(40))
+    write(repo, "a.txt", lines)
+    first = commit(repo, "add")
+    git(repo, "mv", "a.txt", "b.txt")
+    write(repo, "b.txt", lines + "one more\n")
+    commit(repo, "rename and edit")
+    blob = git(repo, "rev-parse", f"{first}:a.txt").strip()
+    obj = repo / ".git" / "objects" / blob[:2] / blob[2:]
+    saved = obj.read_bytes()
+    obj.chmod(0o644)
+    obj.unlink()
+    assert sorted(c.status for c in head_history(repo)[0].changes) == ["A", "D"]
+    assert not (repo / ".git" / "sopskit" / "history-v1.log").exists()
+    obj.write_bytes(saved)
+    assert [c.status for c in head_history(repo)[0].changes] == ["R"]
+    assert (repo / ".git" / "sopskit" / "history-v1.log").exists()
+    assert [c.status for c in head_history(repo)[0].changes] == ["R"]  # from the cache
