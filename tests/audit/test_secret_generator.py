@@ -44,8 +44,8 @@ def test_generator_env_files_and_files_are_secret_values(tmp_path: Path, age: Ag
 def test_an_env_line_with_no_key_is_not_echoed() -> None:
     """A secretGenerator env file line that is no KEY=value (a URL with credentials) is
     reported without its text: the part before `=` may be the secret itself."""
-    secret = "https://admin:" + "Hunter2Sup3rS3cret" + "@db.example.com/x?sslkey=Zr8kQ2vLp9"
-    text = f"DB_PASSWORD=Qz7wX2vR9tL4pM8k\n{secret}\n"
+    url = "https://admin:" + "Hunter2Sup3rS3cret" + "@db.example.com/x?sslkey=Zr8kQ2vLp9"
+    text = "DB_PASSWORD=" + "Qz7wX2vR9tL4pM8k" + f"\n{url}\n"
     from sopskit.audit.detectors import kubernetes
     from sopskit.audit.detectors.source import Source
 
