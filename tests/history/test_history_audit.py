@@ -199,8 +199,8 @@ def test_vendored_dirs_left_to_git_and_side_branches_kept(tmp_path: Path) -> Non
     assert found == [("github-token", "ci/gh.env", leak)]
 
 
-def test_versions_differing_only_in_ciphertext_share_one_scan(tmp_path: Path,
-                                                              age: AgeKey) -> None:
+def test_versions_differing_only_in_ciphertext_share_one_scan(
+        tmp_path: Path, age: AgeKey, monkeypatch: pytest.MonkeyPatch) -> None:
     """`sops set` re-encrypts (new values, MAC, lastmodified): such versions take the
     result of the last scanned one, so a plaintext value sops was told to store is
     reported at the commit that added it and still in the tree through later re-encrypts;
@@ -236,6 +236,21 @@ def test_versions_differing_only_in_ciphertext_share_one_scan(tmp_path: Path,
     found = [(f["path"], f["commit"], f["still_in_tree"])
              for f in json.loads(r.stdout)["findings"]]
     assert found == [(rel, leak, True)]
+    # scanned once per shape: versions 0 and 1 share one, 2 is one, and 3 (today's, which
+    # takes the tree audit's fingerprints) one: a fourth scan means the sharing is broken
+    from sopskit.audit import scan
+    from sopskit.history import leaks
+
+    scanned: list[str] = []
+    real = leaks.scan_bytes
+
+    def counting(path: str, data: bytes, *args: object, **kwargs: object) -> scan.FileResult:
+        scanned.append(path)
+        return real(path, data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(leaks, "scan_bytes", counting)
+    leaks.scan_history(repo, scan.ScanSettings(), jobs=1)
+    assert scanned.count(rel) == 3
     sops_set('["config"]["db_password"]', other)  # a new plaintext value: scanned again
     commit(repo, "another plaintext value")
     r = run_cli("--repo", repo, "audit", "--history", "--format", "json", "--no-keyring")
